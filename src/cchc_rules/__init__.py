@@ -1,0 +1,52 @@
+"""cchc-rules: score government units against versioned, pluggable PAR Index criteria.
+
+>>> import cchc_rules
+>>> ruleset = cchc_rules.load_ruleset("ttcp@2018")
+>>> cards = cchc_rules.evaluate(ruleset, cchc_rules.demo_units_path(ruleset))
+>>> table = cards.to_arrow()            # one row per unit, exact decimals
+>>> why = cards.explain("TTCP-VPTT")    # every criterion's points and reason
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from cchc_rules._api import default_registry, demo_units_path, evaluate, load_ruleset
+from cchc_rules._loading import CompiledRuleset
+from cchc_rules._models import Ruleset
+from cchc_rules._plugins import KindRegistry, load_plugins
+from cchc_rules._scorecards import CriterionLine, Explanation, Scorecards
+from cchc_rules.errors import (
+    CchcError,
+    EngineError,
+    InputError,
+    PluginError,
+    Problem,
+    RulesetError,
+)
+
+try:
+    __version__ = version("cchc-rules")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "CchcError",
+    "CompiledRuleset",
+    "CriterionLine",
+    "EngineError",
+    "Explanation",
+    "InputError",
+    "KindRegistry",
+    "PluginError",
+    "Problem",
+    "Ruleset",
+    "RulesetError",
+    "Scorecards",
+    "__version__",
+    "default_registry",
+    "demo_units_path",
+    "evaluate",
+    "load_plugins",
+    "load_ruleset",
+]

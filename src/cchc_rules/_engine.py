@@ -1,0 +1,216 @@
+"""Columnar scoring: every criterion scores whole batches of units at once.
+
+The engine decides applicability (unit type, condition) and missing values, hands each
+kind only the units it must score, and checks what the kind returns. The result is a
+points matrix (criteria × units) of exact integers in units of ``1/ruleset.scale``,
+with a reason code per cell. Batches are independent and scoring is per unit, so the
+result does not depend on batch size or unit order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cchc_rules._facts import UnitTable
+from cchc_rules._loading import CompiledRuleset, Leaf
+from cchc_rules._models import Condition
+from cchc_rules.errors import EngineError, InputError, Problem
+from cchc_rules.kinds import EPOCH, Batch, BatchScore, FactColumn
+
+__all__ = [
+    "ENGINE_REASONS",
+    "MISSING_NOT_APPLICABLE",
+    "MISSING_ZERO",
+    "NOT_APPLICABLE_CONDITION",
+    "NOT_APPLICABLE_UNIT_TYPE",
+    "PointsMatrix",
+    "score_units",
+]
+
+# Reason codes the engine itself gives; kinds' own codes are their indexes (≥ 0).
+NOT_APPLICABLE_UNIT_TYPE = -1
+NOT_APPLICABLE_CONDITION = -2
+MISSING_ZERO = -3
+MISSING_NOT_APPLICABLE = -4
+ENGINE_REASONS = {
+    NOT_APPLICABLE_UNIT_TYPE: "not_applicable_unit_type",
+    NOT_APPLICABLE_CONDITION: "not_applicable_condition",
+    MISSING_ZERO: "missing_zero",
+    MISSING_NOT_APPLICABLE: "missing_not_applicable",
+}
+
+DEFAULT_BATCH_SIZE = 65_536
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+@dataclass(frozen=True)
+class PointsMatrix:
+    """Scores of every leaf (rows, in ruleset order) for every unit (columns)."""
+
+    points: npt.NDArray[np.int64]
+    reasons: npt.NDArray[np.int16]
+    applicable: npt.NDArray[np.bool_]
+
+
+def _condition_holds(condition: Condition, column: FactColumn) -> npt.NDArray[np.bool_]:
+    value = condition.value
+    target: Any
+    if column.type == "date" and isinstance(value, dt.date):
+        target = (value - EPOCH).days
+    elif column.type in ("integer", "decimal") and isinstance(value, int | Decimal):
+        # Exact: the bound is compared in the column's own fixed-point units.
+        scaled = Decimal(value) * column.scale
+        if scaled != scaled.to_integral_value():
+            return _fine_bound(condition.op, column.values, scaled)
+        target = int(scaled)
+    else:
+        target = value
+    return np.asarray(_COMPARE[condition.op](column.values, target), dtype=bool)
+
+
+def _fine_bound(op: str, values: npt.NDArray[np.int64], bound: Decimal) -> npt.NDArray[np.bool_]:
+    # The bound is finer than the fact's precision: values are integers and the bound is
+    # not, so == never holds and the orderings compare against its floor.
+    floor = int(bound.to_integral_value(rounding=ROUND_FLOOR))
+    if op == "==":
+        return np.zeros(len(values), dtype=bool)
+    if op == "!=":
+        return np.ones(len(values), dtype=bool)
+    if op in (">", ">="):
+        return np.asarray(values > floor, dtype=bool)
+    return np.asarray(values <= floor, dtype=bool)
+
+
+def _check_score(leaf: Leaf, score: BatchScore, size: int) -> None:
+    kind = type(leaf.kind)
+    where = f"kind {kind.name!r} ({kind.__module__}) scoring {leaf.criterion.id}"
+    if score.points.shape != (size,) or score.reasons.shape != (size,):
+        raise EngineError(f"{where}: returned arrays of the wrong length (expected {size})")
+    if score.applicable is not None and score.applicable.shape != (size,):
+        raise EngineError(f"{where}: returned an applicable mask of the wrong length")
+    maximum = leaf.kind.criterion.max_units
+    out_of_range = (score.points < 0) | (score.points > maximum)
+    if out_of_range.any():
+        bad = int(score.points[np.flatnonzero(out_of_range)[0]])
+        raise EngineError(
+            f"{where}: returned {Decimal(bad) / leaf.kind.criterion.scale} points, "
+            f"outside 0 … {leaf.criterion.max_points}"
+        )
+    if ((score.reasons < 0) | (score.reasons >= len(kind.reasons))).any():
+        raise EngineError(f"{where}: returned a reason code it does not declare")
+
+
+def check_inputs(ruleset: CompiledRuleset, units: UnitTable) -> None:
+    """Ask every kind which facts it refuses; raise them all as located input errors."""
+    batch = units.batch()
+    problems: list[Problem] = []
+    for leaf in ruleset.leaves:
+        for mask, fact, message in leaf.kind.input_problems(batch):
+            for index in np.flatnonzero(mask)[:10]:
+                problems.append(
+                    Problem(
+                        units.source,
+                        None,
+                        f"{fact} (unit {units.unit_ids[index]}, criterion {leaf.criterion.id})",
+                        message,
+                    )
+                )
+    if problems:
+        raise InputError(problems)
+
+
+def _score_leaf(
+    leaf: Leaf,
+    batch: Batch,
+    points: npt.NDArray[np.int64],
+    reasons: npt.NDArray[np.int16],
+    applicable: npt.NDArray[np.bool_],
+) -> None:
+    criterion = leaf.criterion
+    size = batch.size
+    applicable[:] = True
+    if criterion.applies_to is not None:
+        by_type = np.isin(batch.unit_types, criterion.applies_to)
+        reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
+        applicable &= by_type
+    required = [f for f in leaf.kind.facts() if f not in leaf.kind.optional_facts()]
+    missing = np.zeros(size, dtype=bool)
+    for fact in required:
+        missing |= batch[fact].missing
+    if criterion.applies_when is not None:
+        column = batch[criterion.applies_when.fact]
+        missing |= column.missing
+        holds = _condition_holds(criterion.applies_when, column) | column.missing
+        reasons[applicable & ~holds] = NOT_APPLICABLE_CONDITION
+        applicable &= holds
+    missing &= applicable
+    if criterion.when_missing == "zero":
+        reasons[missing] = MISSING_ZERO
+    else:
+        reasons[missing] = MISSING_NOT_APPLICABLE
+        applicable &= ~missing
+    to_score = np.flatnonzero(applicable & ~missing)
+    if len(to_score) == 0:
+        return
+    sub = batch if len(to_score) == size else batch.take(to_score)
+    score = leaf.kind.score_batch(sub)
+    _check_score(leaf, score, len(to_score))
+    points[to_score] = score.points
+    reasons[to_score] = score.reasons
+    if score.applicable is not None:
+        applicable[to_score] = score.applicable
+        not_applicable = to_score[~score.applicable]
+        points[not_applicable] = 0
+
+
+def score_units(
+    ruleset: CompiledRuleset,
+    units: UnitTable,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> PointsMatrix:
+    """Score every leaf of ``ruleset`` for every unit, ``batch_size`` units at a time.
+
+    ``on_progress`` is called with the number of units finished after each batch.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    check_inputs(ruleset, units)
+    count = len(units)
+    leaves = len(ruleset.leaves)
+    points = np.zeros((leaves, count), dtype=np.int64)
+    reasons = np.zeros((leaves, count), dtype=np.int16)
+    applicable = np.zeros((leaves, count), dtype=bool)
+    full = units.batch()
+    for start in range(0, count, batch_size):
+        stop = min(start + batch_size, count)
+        window = np.arange(start, stop)
+        batch = full if (start, stop) == (0, count) else full.take(window)
+        for row, leaf in enumerate(ruleset.leaves):
+            _score_leaf(
+                leaf,
+                batch,
+                points[row, start:stop],
+                reasons[row, start:stop],
+                applicable[row, start:stop],
+            )
+        if on_progress is not None:
+            on_progress(stop - start)
+    return PointsMatrix(points, reasons, applicable)

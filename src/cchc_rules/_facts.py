@@ -1,0 +1,455 @@
+"""Reading units and their facts, and checking them against a ruleset's facts schema.
+
+Sources: CSV, Parquet, XLSX, JSON (a list of records) or an in-memory Arrow-compatible
+table (pyarrow, polars, pandas). Text sources (CSV, XLSX, JSON) are read as text and
+parsed by the schema; typed sources (Parquet, tables) are checked type by type. Every
+problem is reported at once with file, row and column; nothing is coerced silently:
+a decimal fact refuses more digits than it declares, an integer refuses ``2.5``, a
+boolean accepts only the spellings listed in ``BOOLEAN_WORDS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from cchc_rules._loading import did_you_mean
+from cchc_rules._models import FactSpec, Ruleset
+from cchc_rules.errors import InputError, Problem
+from cchc_rules.kinds import Batch, FactColumn
+
+__all__ = ["BOOLEAN_WORDS", "UNIT_COLUMNS", "UnitTable", "read_units"]
+
+UNIT_COLUMNS = ("unit_id", "name", "unit_type")
+OPTIONAL_UNIT_COLUMNS = ("name_en", "peer_group")
+BOOLEAN_WORDS = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "có": True,
+    "không": False,
+}
+MAX_ROWS_PER_PROBLEM = 10
+
+RowLabel = Callable[[int], int]
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """Units with validated, exact fact columns, in input order."""
+
+    unit_ids: npt.NDArray[np.object_]
+    names: npt.NDArray[np.object_]
+    names_en: npt.NDArray[np.object_]
+    unit_types: npt.NDArray[np.object_]
+    peer_groups: npt.NDArray[np.object_]
+    facts: dict[str, FactColumn]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+    def batch(self) -> Batch:
+        return Batch(self.unit_types, self.facts)
+
+    def take(self, index: npt.NDArray[np.intp]) -> UnitTable:
+        return UnitTable(
+            self.unit_ids[index],
+            self.names[index],
+            self.names_en[index],
+            self.unit_types[index],
+            self.peer_groups[index],
+            {name: column.take(index) for name, column in self.facts.items()},
+            self.source,
+        )
+
+    def position(self, unit_id: str) -> int:
+        matches = np.flatnonzero(self.unit_ids == unit_id)
+        if len(matches) == 0:
+            close = did_you_mean(unit_id, [str(u) for u in self.unit_ids])
+            raise InputError([Problem(self.source, None, "unit_id", f"no unit {unit_id!r}{close}")])
+        return int(matches[0])
+
+
+# -- reading sources into Arrow tables -----------------------------------------------------
+
+
+def _read_csv(path: Path) -> pa.Table:
+    header = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+    return pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            return value.isoformat()
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(path: Path) -> pa.Table:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = [str(h) if h is not None else "" for h in next(rows, ())]
+        columns: list[list[str | None]] = [[] for _ in header]
+        for row in rows:
+            if all(v is None for v in row):
+                continue
+            for index in range(len(header)):
+                columns[index].append(_cell_text(row[index] if index < len(row) else None))
+    finally:
+        workbook.close()
+    return pa.table(
+        {name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)}
+    )
+
+
+def _read_json(path: Path) -> pa.Table:
+    records = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise InputError(
+            [Problem(str(path), None, "", "expected a JSON array of objects, one per unit")]
+        )
+    names: list[str] = []
+    for record in records:
+        names.extend(k for k in record if k not in names)
+    return pa.table(
+        {name: pa.array([_cell_text(r.get(name)) for r in records], pa.string()) for name in names}
+    )
+
+
+def _to_arrow(data: object) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    if type(data).__module__.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise TypeError(f"expected a path or an Arrow-compatible table (got {type(data).__name__})")
+
+
+# -- converting columns ---------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self, source: str, row_of: RowLabel) -> None:
+        self.source = source
+        self.row_of = row_of
+        self.problems: list[Problem] = []
+
+    def rows(
+        self, column: str, mask: npt.NDArray[np.bool_], message: str, values: Any = None
+    ) -> None:
+        """One problem per bad row (up to a limit, then a count of the rest)."""
+        bad = np.flatnonzero(mask)
+        for index in bad[:MAX_ROWS_PER_PROBLEM]:
+            got = "" if values is None else f" (got {values[index]!r})"
+            self.problems.append(
+                Problem(self.source, self.row_of(int(index)), column, f"{message}{got}")
+            )
+        if len(bad) > MAX_ROWS_PER_PROBLEM:
+            self.problems.append(
+                Problem(
+                    self.source,
+                    self.row_of(int(bad[MAX_ROWS_PER_PROBLEM])),
+                    column,
+                    f"{message}: {len(bad) - MAX_ROWS_PER_PROBLEM} more rows like this",
+                )
+            )
+
+
+def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
+    """Unscaled integers of a decimal128 array with ``decimals`` digits (valid rows only)."""
+    as_decimal = array.cast(pa.decimal128(38, decimals))
+    # decimal128 stores each value as a 16-byte little-endian integer; range checks keep
+    # values well inside int64, so the low 8 bytes are the whole value.
+    raw = np.frombuffer(as_decimal.buffers()[1], dtype=np.int64)
+    offset = as_decimal.offset
+    return np.asarray(raw[2 * offset : 2 * (offset + len(as_decimal)) : 2], dtype=np.int64)
+
+
+def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collector) -> FactColumn:
+    values = np.asarray(strings.to_pylist(), dtype=object)
+    stripped = np.asarray(pc.utf8_trim_whitespace(strings).fill_null("").to_pylist(), dtype=object)
+    missing = stripped == ""
+    size = len(values)
+    kind = spec.type
+    if kind == "text":
+        return FactColumn("text", np.where(missing, "", values).astype(object), missing)
+    trimmed = pc.utf8_trim_whitespace(strings).fill_null("")
+    if kind == "boolean":
+        lowered = np.asarray(pc.utf8_lower(trimmed).to_pylist(), dtype=object)
+        known = np.isin(lowered, list(BOOLEAN_WORDS)) | missing
+        collect.rows(name, ~known, f"expected a boolean ({', '.join(BOOLEAN_WORDS)})", values)
+        truthy = np.isin(lowered, [w for w, v in BOOLEAN_WORDS.items() if v])
+        return FactColumn("boolean", truthy, missing)
+    if kind == "date":
+        ok = np.asarray(
+            pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$").to_pylist(), dtype=bool
+        )
+        days = np.zeros(size, dtype=np.int64)
+        bad = ~ok & ~missing
+        for index in np.flatnonzero(ok):
+            try:
+                days[index] = (
+                    dt.date.fromisoformat(str(stripped[index])) - dt.date(1970, 1, 1)
+                ).days
+            except ValueError:
+                bad[index] = True
+        collect.rows(name, bad, "expected a date as YYYY-MM-DD", values)
+        return FactColumn("date", days, missing)
+    decimals = spec.decimals or 0
+    pattern = r"^[+-]?\d+$" if kind == "integer" else rf"^[+-]?\d+(\.\d{{1,{decimals}}})?$"
+    ok = np.asarray(pc.match_substring_regex(trimmed, pattern).to_pylist(), dtype=bool)
+    # Very long digit strings would overflow the fixed-point column; the range check
+    # below reports them properly once they are parsed.
+    ok &= np.asarray(pc.utf8_length(trimmed).to_pylist(), dtype=np.int64) <= 15
+    expected = (
+        "expected a whole number"
+        if kind == "integer"
+        else f"expected a number with at most {decimals} digits after the point"
+    )
+    collect.rows(name, ~ok & ~missing, expected, values)
+    valid = pa.array(np.where(ok, stripped, "0").tolist(), pa.string())
+    units = _decimal_units(pc.cast(valid, pa.decimal128(38, decimals)), decimals)
+    return FactColumn(kind, units, missing | ~ok, spec.scale)
+
+
+def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collector) -> FactColumn:
+    """A Parquet / in-memory column: its Arrow type must fit the fact type exactly."""
+    kind = spec.type
+    atype = array.type
+    missing = (
+        np.asarray(array.is_null().to_pylist(), dtype=bool)
+        if array.null_count
+        else np.zeros(len(array), dtype=bool)
+    )
+    if pa.types.is_string(atype) or pa.types.is_large_string(atype):
+        return _text_column(name, spec, array.cast(pa.string()), collect)
+    problem = f"expected a column of {kind} values (got Arrow type {atype})"
+    if kind == "boolean" and pa.types.is_boolean(atype):
+        return FactColumn("boolean", array.fill_null(False).to_numpy(zero_copy_only=False), missing)
+    if kind == "date" and pa.types.is_date(atype):
+        days = array.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        return FactColumn("date", days.astype(np.int64), missing)
+    if kind in ("integer", "decimal"):
+        scale = spec.scale
+        decimals = spec.decimals or 0
+        if pa.types.is_integer(atype):
+            values = array.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+            return FactColumn(kind, values.astype(np.int64) * scale, missing, scale)
+        if pa.types.is_decimal(atype) and atype.scale <= decimals:
+            filled = array.fill_null(0)
+            return FactColumn(kind, _decimal_units(filled, decimals), missing, scale)
+        if pa.types.is_floating(atype):
+            floats = array.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
+            scaled = np.round(floats * scale)
+            # A float is accepted only when it is exactly the decimal the user typed
+            # (its shortest form has at most `decimals` digits): the round trip proves it.
+            exact = (scaled / scale == floats) & (np.abs(scaled) < 2**53)
+            expected = (
+                "expected a whole number"
+                if kind == "integer"
+                else f"expected a number with at most {decimals} digits after the point"
+            )
+            collect.rows(name, ~exact & ~missing, expected, floats)
+            return FactColumn(kind, np.where(exact, scaled, 0).astype(np.int64), missing, scale)
+    if kind == "text":
+        problem = f"expected a column of text (got Arrow type {atype})"
+    collect.problems.append(Problem(collect.source, None, name, problem))
+    return FactColumn(kind, np.zeros(len(array), dtype=np.int64), np.ones(len(array), dtype=bool))
+
+
+def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collector) -> None:
+    if column.type not in ("integer", "decimal"):
+        return
+    present = ~column.missing
+    for bound, compare, word in ((spec.min, np.less, "≥"), (spec.max, np.greater, "≤")):
+        if bound is None:
+            continue
+        limit = bound * column.scale
+        if limit != limit.to_integral_value():
+            continue
+        bad = present & compare(column.values, int(limit))
+        shown = [Decimal(int(v)) / column.scale for v in column.values]
+        collect.rows(name, bad, f"expected a value {word} {bound}", shown)
+
+
+# -- the whole table ----------------------------------------------------------------------
+
+
+def read_units(
+    data: Path | str | object, ruleset: Ruleset, *, name: str | None = None
+) -> UnitTable:
+    """Read units and facts from a file or a table and check them against ``ruleset``.
+
+    Raises :class:`InputError` listing every problem with its file, row and column.
+    """
+    if isinstance(data, str | Path):
+        path = Path(data)
+        source = name or str(path)
+        suffix = path.suffix.lower()
+        readers: dict[str, Callable[[Path], pa.Table]] = {
+            ".csv": _read_csv,
+            ".parquet": pq.read_table,
+            ".pq": pq.read_table,
+            ".xlsx": _read_xlsx,
+            ".json": _read_json,
+        }
+        reader = readers.get(suffix)
+        if reader is None:
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        None,
+                        "",
+                        f"expected a .csv, .parquet, .xlsx or .json file (got {suffix!r})",
+                    )
+                ]
+            )
+        if not path.exists():
+            raise InputError([Problem(source, None, "", "file does not exist")])
+        try:
+            table = reader(path)
+        except (
+            pa.ArrowInvalid,
+            json.JSONDecodeError,
+            InvalidOperation,
+            OSError,
+            ValueError,
+        ) as exc:
+            raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
+        # Text files count a header line: the first unit is on row 2 (as in a spreadsheet).
+        # JSON counts records from 1, Parquet rows from 1.
+        first = {".csv": 2, ".xlsx": 2, ".json": 1}.get(suffix, 1)
+    else:
+        table = _to_arrow(data)
+        source = name or "<table>"
+        first = 1
+    return _validate(table, ruleset, source, lambda index: index + first)
+
+
+def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) -> UnitTable:
+    collect = _Collector(source, row_of)
+    columns = table.column_names
+    known = [*UNIT_COLUMNS, *OPTIONAL_UNIT_COLUMNS, *ruleset.facts]
+    for column in columns:
+        if column not in known:
+            collect.problems.append(
+                Problem(
+                    source,
+                    None,
+                    column,
+                    f"unknown column{did_you_mean(column, known)} (expected unit columns "
+                    f"{', '.join(UNIT_COLUMNS)} and facts declared by {ruleset.ref})",
+                )
+            )
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    for column in duplicated:
+        collect.problems.append(Problem(source, None, column, "column appears more than once"))
+    for column in UNIT_COLUMNS:
+        if column not in columns:
+            collect.problems.append(Problem(source, None, column, "missing required column"))
+    for fact, spec in ruleset.facts.items():
+        if spec.required and fact not in columns:
+            collect.problems.append(
+                Problem(source, None, fact, "missing column for a required fact")
+            )
+    if collect.problems:
+        raise InputError(collect.problems)
+
+    size = table.num_rows
+
+    def text(column: str) -> npt.NDArray[np.object_]:
+        if column not in columns:
+            return np.full(size, "", dtype=object)
+        values = table.column(column).combine_chunks().cast(pa.string())
+        return np.asarray(pc.utf8_trim_whitespace(values).fill_null("").to_pylist(), dtype=object)
+
+    unit_ids = text("unit_id")
+    collect.rows("unit_id", unit_ids == "", "expected a unit id")
+    _, first_index, counts = np.unique(unit_ids, return_index=True, return_counts=True)
+    seen_once = np.zeros(size, dtype=bool)
+    seen_once[first_index] = True
+    duplicate = ~seen_once & (unit_ids != "")
+    collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
+    del counts
+    names = text("name")
+    collect.rows("name", names == "", "expected the unit's name")
+    unit_types = text("unit_type")
+    declared_types = list(ruleset.unit_types)
+    collect.rows(
+        "unit_type",
+        ~np.isin(unit_types, declared_types),
+        f"expected one of the unit types {', '.join(declared_types)}",
+        unit_types,
+    )
+    peer_groups = text("peer_group")
+    default_groups = np.asarray(
+        [ruleset.unit_types[t].peer_group if t in ruleset.unit_types else "" for t in unit_types],
+        dtype=object,
+    )
+    peer_groups = np.where(peer_groups == "", default_groups, peer_groups).astype(object)
+    declared_groups = list(ruleset.ranking.peer_groups)
+    collect.rows(
+        "peer_group",
+        ~np.isin(peer_groups, declared_groups) & np.isin(unit_types, declared_types),
+        f"expected one of the peer groups {', '.join(declared_groups)}",
+        peer_groups,
+    )
+
+    facts: dict[str, FactColumn] = {}
+    for fact, spec in ruleset.facts.items():
+        if fact not in columns:
+            facts[fact] = FactColumn(
+                spec.type,
+                np.zeros(size, dtype=object if spec.type == "text" else np.int64),
+                np.ones(size, dtype=bool),
+                spec.scale,
+            )
+            continue
+        array = table.column(fact).combine_chunks()
+        if pa.types.is_null(array.type):
+            array = array.cast(pa.string())
+        column = _typed_column(fact, spec, array, collect)
+        _check_range(fact, spec, column, collect)
+        if spec.required:
+            collect.rows(fact, column.missing, "expected a value (the fact is required)")
+        facts[fact] = column
+    if collect.problems:
+        raise InputError(sorted(collect.problems, key=lambda p: (p.line or 0, p.path)))
+    return UnitTable(unit_ids, names, text("name_en"), unit_types, peer_groups, facts, source)

@@ -1,0 +1,442 @@
+"""Loading a ruleset file into validated models and bound criterion kinds.
+
+Three passes, each collecting every problem it finds:
+
+1. TOML syntax (``tomllib``: line and column);
+2. the schema (pydantic models) and each leaf's kind parameters (the kind's own
+   ``Params`` model), so a typo in a parameter is reported beside a typo in a name;
+3. cross-checks over the whole tree: unique ids, sums of maxima, declared facts and
+   unit types, grading bands, kinds' own consistency checks.
+
+Every problem reads ``file:line: key.path: what was expected (got what)``, with
+criterion ids in the path instead of list indexes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from cchc_rules._models import Area, Condition, Criterion, Ruleset
+from cchc_rules._plugins import KindRegistry
+from cchc_rules._toml import KeyPath, key_lines, line_of, read_toml
+from cchc_rules.errors import Problem, RulesetError
+from cchc_rules.kinds import CriterionInfo, CriterionKind
+
+__all__ = ["CompiledRuleset", "Leaf", "compile_ruleset", "load_ruleset_file"]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A scored criterion bound to its kind."""
+
+    area: Area
+    criterion: Criterion
+    kind: CriterionKind[Any]
+    parents: tuple[str, ...]
+    """Ids of the enclosing criteria (outermost first), below the area."""
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """A validated ruleset with every leaf bound to its kind, ready to score."""
+
+    model: Ruleset
+    leaves: tuple[Leaf, ...]
+    source: str
+    content_hash: str
+
+    @property
+    def ref(self) -> str:
+        return self.model.ref
+
+    @property
+    def scale(self) -> int:
+        return self.model.scale
+
+    def leaf(self, criterion_id: str) -> Leaf:
+        for leaf in self.leaves:
+            if leaf.criterion.id == criterion_id:
+                return leaf
+        raise KeyError(criterion_id)
+
+
+# -- locating problems ------------------------------------------------------------------
+
+
+def _readable_path(data: Any, loc: Sequence[str | int]) -> tuple[KeyPath, str]:
+    """The data path of a pydantic ``loc`` (union branch names dropped), and its text.
+
+    List items that carry an ``id`` are named by it: ``areas.A.criteria.A1.max_points``.
+    """
+    concrete: list[str | int] = []
+    text: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            item = node[step]
+            ident = item.get("id") if isinstance(item, dict) else None
+            text.append(ident if isinstance(ident, str) else f"[{step}]")
+        elif isinstance(node, dict) and isinstance(step, str) and step in node:
+            text.append(step)
+        elif isinstance(node, dict) and isinstance(step, str) and concrete[-1:] != [step]:
+            # a key pydantic expected but did not find: still part of the path
+            text.append(step)
+            concrete.append(step)
+            node = None
+            continue
+        else:
+            continue  # union member or validator names inside pydantic's loc
+        concrete.append(step)
+        node = node[step]
+    joined = ""
+    for part in text:
+        joined += part if part.startswith("[") or not joined else f".{part}"
+    return tuple(concrete), joined
+
+
+def _known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """Field names of the model found at ``loc`` below ``model`` (for "did you mean")."""
+    current: Any = model
+    for step in loc:
+        if isinstance(step, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(step)
+        if field is None:
+            return []
+        current = _innermost_model(field.annotation)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _innermost_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _innermost_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _message(error: Mapping[str, Any], known: list[str]) -> str:
+    kind = error["type"]
+    message: str = error["msg"]
+    if kind == "extra_forbidden":
+        key = str(error["loc"][-1])
+        expected = f"expected one of {', '.join(known)}" if known else "expected no such key"
+        return f"unknown key {key!r}{did_you_mean(key, known)} ({expected})"
+    if kind == "missing":
+        return "missing required key"
+    if message.startswith("Value error, "):
+        return message.removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        message = "expected " + message.removeprefix("Input should be ")
+    elif message.startswith("String should match pattern "):
+        message = "expected text matching " + message.removeprefix("String should match pattern ")
+    return f"{message} (got {error['input']!r})"
+
+
+def validation_problems(
+    file: str,
+    lines: dict[KeyPath, int],
+    data: Any,
+    exc: ValidationError,
+    model: type[BaseModel],
+    prefix: KeyPath = (),
+) -> list[Problem]:
+    """Turn a pydantic error into located problems; union branches merged per path."""
+    merged: dict[tuple[KeyPath, str], list[str]] = {}
+    for error in exc.errors():
+        loc = (*prefix, *error["loc"])
+        concrete, text = _readable_path(data, loc)
+        known = (
+            _known_fields(model, error["loc"][:-1]) if error["type"] == "extra_forbidden" else []
+        )
+        messages = merged.setdefault((concrete, text), [])
+        message = _message(error, known)
+        if message not in messages:
+            messages.append(message)
+    return [
+        Problem(file, line_of(lines, concrete), text, " or ".join(messages))
+        for (concrete, text), messages in merged.items()
+    ]
+
+
+# -- walking raw data --------------------------------------------------------------------
+
+
+def _raw_leaves(data: Any) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
+    """Leaf criterion tables of possibly invalid raw data, with their data paths."""
+
+    def walk(path: KeyPath, criteria: Any) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
+        if not isinstance(criteria, list):
+            return
+        for index, item in enumerate(criteria):
+            if not isinstance(item, dict):
+                continue
+            here = (*path, index)
+            if "kind" in item:
+                yield here, item
+            yield from walk((*here, "criteria"), item.get("criteria"))
+
+    areas = data.get("areas") if isinstance(data, dict) else None
+    if isinstance(areas, list):
+        for index, area in enumerate(areas):
+            if isinstance(area, dict):
+                yield from walk(("areas", index, "criteria"), area.get("criteria"))
+
+
+class _Checker:
+    """Collects located problems for one file."""
+
+    def __init__(self, file: str, lines: dict[KeyPath, int], data: Any) -> None:
+        self.file = file
+        self.lines = lines
+        self.data = data
+        self.problems: list[Problem] = []
+
+    def add(self, path: KeyPath, message: str) -> None:
+        concrete, text = _readable_path(self.data, path)
+        self.problems.append(Problem(self.file, line_of(self.lines, concrete), text, message))
+
+
+def _check_kind_params(checker: _Checker, registry: KindRegistry) -> dict[KeyPath, BaseModel]:
+    validated: dict[KeyPath, BaseModel] = {}
+    for path, item in _raw_leaves(checker.data):
+        kind_name = item.get("kind")
+        if not isinstance(kind_name, str):
+            continue
+        if kind_name not in registry:
+            checker.add(
+                (*path, "kind"),
+                f"unknown criterion kind {kind_name!r}{did_you_mean(kind_name, registry.names())} "
+                f"(installed kinds: {', '.join(registry.names())})",
+            )
+            continue
+        params_model = registry.get(kind_name).Params
+        params = item.get("params", {})
+        try:
+            validated[path] = params_model.model_validate(params)
+        except ValidationError as exc:
+            checker.problems.extend(
+                validation_problems(
+                    checker.file, checker.lines, checker.data, exc, params_model, (*path, "params")
+                )
+            )
+    return validated
+
+
+# -- cross-checks ------------------------------------------------------------------------
+
+
+def _cross_check(
+    checker: _Checker, model: Ruleset, params: dict[KeyPath, BaseModel], registry: KindRegistry
+) -> list[Leaf]:
+    scale = model.scale
+    meta = model.ruleset
+
+    def points_ok(path: KeyPath, value: Decimal) -> None:
+        if (value * scale) != (value * scale).to_integral_value():
+            checker.add(
+                path,
+                f"expected a multiple of {Decimal(1) / scale} "
+                f"(points_decimals = {meta.points_decimals}) (got {value})",
+            )
+
+    points_ok(("ruleset", "total_points"), meta.total_points)
+    seen: dict[str, KeyPath] = {}
+    leaves: list[Leaf] = []
+
+    def check_node(node: Area | Criterion, path: KeyPath) -> None:
+        if node.id in seen:
+            checker.add((*path, "id"), f"duplicate id {node.id!r} (ids must be unique)")
+        seen.setdefault(node.id, path)
+        points_ok((*path, "max_points"), node.max_points)
+
+    def check_children(
+        area: Area, node: Area | Criterion, path: KeyPath, parents: tuple[str, ...]
+    ) -> None:
+        total = sum((c.max_points for c in node.criteria), Decimal(0))
+        if total != node.max_points:
+            checker.add(
+                (*path, "max_points"),
+                f"expected the sum of its criteria's max_points, {total} (got {node.max_points})",
+            )
+        for index, child in enumerate(node.criteria):
+            child_path = (*path, "criteria", index)
+            check_node(child, child_path)
+            check_criterion(area, child, child_path, parents)
+
+    def check_criterion(
+        area: Area, criterion: Criterion, path: KeyPath, parents: tuple[str, ...]
+    ) -> None:
+        for unit_type in criterion.applies_to or []:
+            if unit_type not in model.unit_types:
+                checker.add(
+                    (*path, "applies_to"),
+                    f"unknown unit type {unit_type!r}"
+                    f"{did_you_mean(unit_type, list(model.unit_types))}"
+                    f" (declared: {', '.join(model.unit_types)})",
+                )
+        if criterion.applies_when is not None:
+            _check_condition(checker, model, criterion.applies_when, (*path, "applies_when"))
+        if criterion.criteria:
+            check_children(area, criterion, path, (*parents, criterion.id))
+            return
+        bound = params.get(path)
+        if bound is None or criterion.kind is None:
+            return
+        kind_class = registry.get(criterion.kind)
+        kind = kind_class(bound, CriterionInfo(criterion.id, criterion.max_points, scale))
+        for param_path, message in kind.check():
+            checker.add((*path, "params", *param_path.split(".")), message)
+        allowed_types = kind.fact_types()
+        for fact in kind.facts():
+            spec = model.facts.get(fact)
+            if spec is None:
+                checker.add(
+                    (*path, "params"),
+                    f"reads fact {fact!r}, which the facts schema does not declare"
+                    f"{did_you_mean(fact, list(model.facts))}",
+                )
+            elif spec.type not in allowed_types.get(fact, (spec.type,)):
+                checker.add(
+                    (*path, "params"),
+                    f"fact {fact!r} must be {' or '.join(allowed_types[fact])} "
+                    f"for kind {criterion.kind!r} (declared as {spec.type})",
+                )
+        leaves.append(Leaf(area, criterion, kind, parents))
+
+    area_total = Decimal(0)
+    for index, area in enumerate(model.areas):
+        path: KeyPath = ("areas", index)
+        check_node(area, path)
+        check_children(area, area, path, ())
+        area_total += area.max_points
+    if area_total != meta.total_points:
+        checker.add(
+            ("ruleset", "total_points"),
+            f"expected the sum of the areas' max_points, {area_total} (got {meta.total_points})",
+        )
+
+    for name, unit_type in model.unit_types.items():
+        if unit_type.peer_group not in model.ranking.peer_groups:
+            checker.add(
+                ("unit_types", name, "peer_group"),
+                f"unknown peer group {unit_type.peer_group!r}"
+                f"{did_you_mean(unit_type.peer_group, list(model.ranking.peer_groups))}"
+                f" (declared in [ranking.peer_groups]: {', '.join(model.ranking.peer_groups)})",
+            )
+    _check_bands(checker, ("grading", "bands"), model.grading.bands)
+    for unit_type_name, bands in model.grading.by_unit_type.items():
+        if unit_type_name not in model.unit_types:
+            checker.add(
+                ("grading", "by_unit_type", unit_type_name),
+                f"unknown unit type {unit_type_name!r}"
+                f"{did_you_mean(unit_type_name, list(model.unit_types))}",
+            )
+        _check_bands(checker, ("grading", "by_unit_type", unit_type_name), bands)
+    return leaves
+
+
+def _check_condition(
+    checker: _Checker, model: Ruleset, condition: Condition, path: KeyPath
+) -> None:
+    spec = model.facts.get(condition.fact)
+    if spec is None:
+        checker.add(
+            (*path, "fact"),
+            f"unknown fact {condition.fact!r}{did_you_mean(condition.fact, list(model.facts))}",
+        )
+        return
+    value = condition.value
+    is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+    ok = {
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "decimal": is_number,
+        "boolean": isinstance(value, bool),
+        "text": isinstance(value, str),
+        "date": not is_number and not isinstance(value, bool | str),
+    }[spec.type]
+    if not ok:
+        checker.add(
+            (*path, "value"),
+            f"expected a {spec.type} value to compare with fact {condition.fact!r} (got {value!r})",
+        )
+    if spec.type in ("boolean", "text") and condition.op not in ("==", "!="):
+        checker.add(
+            (*path, "op"), f"expected == or != for a {spec.type} fact (got {condition.op!r})"
+        )
+
+
+def _check_bands(checker: _Checker, path: KeyPath, bands: Sequence[Any]) -> None:
+    for index in range(1, len(bands)):
+        if bands[index].min_index >= bands[index - 1].min_index:
+            checker.add(
+                (*path, index, "min_index"),
+                f"expected bands from the highest min_index down, below "
+                f"{bands[index - 1].min_index} (got {bands[index].min_index})",
+            )
+    if bands and bands[-1].min_index != 0:
+        checker.add(
+            (*path, len(bands) - 1, "min_index"),
+            f"expected the last band to start at 0 so every unit gets a grade "
+            f"(got {bands[-1].min_index})",
+        )
+    grades = [band.grade for band in bands]
+    for index, grade in enumerate(grades):
+        if grades.index(grade) != index:
+            checker.add((*path, index, "grade"), f"duplicate grade {grade!r}")
+
+
+# -- entry points ------------------------------------------------------------------------
+
+
+def compile_ruleset(
+    data: dict[str, Any], source: str, *, file: str, registry: KindRegistry
+) -> CompiledRuleset:
+    """Validate parsed ruleset data and bind its leaves; raise every problem at once."""
+    checker = _Checker(file, key_lines(source), data)
+    model: Ruleset | None = None
+    try:
+        model = Ruleset.model_validate(data)
+    except ValidationError as exc:
+        checker.problems.extend(validation_problems(file, checker.lines, data, exc, Ruleset))
+    params = _check_kind_params(checker, registry)
+    if checker.problems or model is None:
+        raise RulesetError(sorted(checker.problems, key=_problem_order))
+    leaves = _cross_check(checker, model, params, registry)
+    if checker.problems:
+        raise RulesetError(sorted(checker.problems, key=_problem_order))
+    return CompiledRuleset(model, tuple(leaves), file, model.content_hash())
+
+
+def _problem_order(problem: Problem) -> tuple[int, str, str]:
+    return (problem.line or 0, problem.path, problem.message)
+
+
+def load_ruleset_file(
+    path: Path, *, registry: KindRegistry, display: str | None = None
+) -> CompiledRuleset:
+    """Read, validate and bind a ruleset TOML file."""
+    file = display or str(path)
+    data, source = read_toml(path, file)
+    return compile_ruleset(data, source, file=file, registry=registry)

@@ -1,0 +1,241 @@
+"""Pydantic models of a ruleset: frozen, strict, exact.
+
+These models describe the TOML format one to one (see ``docs/ruleset-format.md``).
+They check the shape of each value; cross-checks that need the whole tree (sums,
+unique ids, declared facts, kind parameters) live in :mod:`cchc_rules._loading`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Area",
+    "Band",
+    "Condition",
+    "Criterion",
+    "FactSpec",
+    "Grading",
+    "LegalBasis",
+    "LegalReference",
+    "PeerGroup",
+    "Ranking",
+    "Ruleset",
+    "RulesetMeta",
+    "Text",
+    "UnitType",
+]
+
+
+def _exact_number(value: object) -> object:
+    # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
+    # strings, bools and binary floats are refused rather than converted.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
+    return Decimal(value)
+
+
+Number = Annotated[Decimal, BeforeValidator(_exact_number)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+CriterionId = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$")]
+FactType = Literal["integer", "decimal", "boolean", "date", "text"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Text(_Model):
+    """A label in Vietnamese (first) and English."""
+
+    vi: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def get(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+class LegalBasis(_Model):
+    """The decision that issued a ruleset version."""
+
+    decision: Annotated[str, Field(min_length=1)]
+    date: dt.date
+    issuer: Text | None = None
+    title: Text | None = None
+
+
+class LegalReference(_Model):
+    """A legal text a criterion rests on (decree, law, decision), optionally an article."""
+
+    document: Annotated[str, Field(min_length=1)]
+    article: str | None = None
+    title: Text | None = None
+
+    def __str__(self) -> str:
+        return f"{self.document}, {self.article}" if self.article else self.document
+
+
+class RulesetMeta(_Model):
+    family: Identifier
+    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    title: Text
+    status: Literal["draft", "in_force", "superseded"]
+    legal_basis: LegalBasis
+    periods: Annotated[list[int], Field(min_length=1)]
+    total_points: Number
+    points_decimals: Annotated[int, Field(ge=0, le=4)] = 2
+    note: Text | None = None
+
+
+class FactSpec(_Model):
+    """A declared input fact: its type, unit, allowed range, and meaning."""
+
+    type: FactType
+    description: Text
+    unit: str | None = None
+    decimals: Annotated[int, Field(ge=1, le=6)] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _decimals_match_type(self) -> FactSpec:
+        if self.type == "decimal" and self.decimals is None:
+            raise ValueError("a decimal fact needs 'decimals' (digits after the point)")
+        if self.type != "decimal" and self.decimals is not None:
+            raise ValueError(f"'decimals' applies to decimal facts only (type is {self.type!r})")
+        if (self.min is not None or self.max is not None) and self.type not in (
+            "integer",
+            "decimal",
+        ):
+            raise ValueError(f"'min'/'max' apply to numeric facts only (type is {self.type!r})")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
+        return self
+
+    @property
+    def scale(self) -> int:
+        return int(10 ** (self.decimals or 0))
+
+
+class UnitType(_Model):
+    name: Text
+    peer_group: Identifier
+
+
+class PeerGroup(_Model):
+    name: Text
+
+
+class Band(_Model):
+    """A grade: units whose index is at least ``min_index`` (and below the band above)."""
+
+    grade: Identifier
+    name: Text
+    min_index: Annotated[Number, Field(ge=0, le=100)]
+
+
+class Grading(_Model):
+    bands: Annotated[list[Band], Field(min_length=1)]
+    by_unit_type: dict[str, Annotated[list[Band], Field(min_length=1)]] = {}
+
+    def bands_for(self, unit_type: str) -> list[Band]:
+        return self.by_unit_type.get(unit_type, self.bands)
+
+
+class Ranking(_Model):
+    peer_groups: Annotated[dict[str, PeerGroup], Field(min_length=1)]
+    ties: Literal["shared", "dense"] = "shared"
+    """``shared``: equal index shares a rank and the next rank skips (1, 2, 2, 4);
+    ``dense``: equal index shares a rank, no skip (1, 2, 2, 3)."""
+
+
+class Condition(_Model):
+    """A per-unit condition on one fact: ``{ fact = "x", op = ">", value = 0 }``."""
+
+    fact: str
+    op: Literal["==", "!=", ">", ">=", "<", "<="]
+    value: bool | int | Decimal | str | dt.date
+
+
+class Criterion(_Model):
+    """A criterion: a scored leaf (``kind`` + ``params``) or a group of sub-criteria."""
+
+    id: CriterionId
+    name: Text
+    max_points: Annotated[Number, Field(ge=0)]
+    kind: str | None = None
+    params: dict[str, Any] = {}
+    applies_to: list[str] | None = None
+    applies_when: Condition | None = None
+    when_missing: Literal["zero", "not_applicable"] = "zero"
+    legal_ref: LegalReference | None = None
+    note: Text | None = None
+    criteria: list[Criterion] = []
+
+    @model_validator(mode="after")
+    def _leaf_or_group(self) -> Criterion:
+        if self.kind is None and not self.criteria:
+            raise ValueError("a criterion needs either 'kind' (a scored leaf) or sub-criteria")
+        if self.kind is not None and self.criteria:
+            raise ValueError("a criterion has either 'kind' or sub-criteria, not both")
+        if self.criteria and self.params:
+            raise ValueError("'params' belong to scored leaves, not to a group of sub-criteria")
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind is not None
+
+
+class Area(_Model):
+    id: CriterionId
+    name: Text
+    max_points: Annotated[Number, Field(ge=0)]
+    criteria: Annotated[list[Criterion], Field(min_length=1)]
+
+
+class Ruleset(_Model):
+    """A complete, validated ruleset version."""
+
+    ruleset: RulesetMeta
+    unit_types: Annotated[dict[Identifier, UnitType], Field(min_length=1)]
+    facts: dict[Identifier, FactSpec]
+    grading: Grading
+    ranking: Ranking
+    areas: Annotated[list[Area], Field(min_length=1)]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.ruleset.family}@{self.ruleset.version}"
+
+    @property
+    def scale(self) -> int:
+        return int(10**self.ruleset.points_decimals)
+
+    def leaves(self) -> list[tuple[Area, Criterion]]:
+        """Scored leaves in ruleset order, each with its area."""
+        found: list[tuple[Area, Criterion]] = []
+
+        def walk(area: Area, criteria: list[Criterion]) -> None:
+            for criterion in criteria:
+                if criterion.is_leaf:
+                    found.append((area, criterion))
+                walk(area, criterion.criteria)
+
+        for area in self.areas:
+            walk(area, area.criteria)
+        return found
+
+    def content_hash(self) -> str:
+        """sha256 of the canonical JSON form: the same content gives the same hash anywhere."""
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,65 @@
+"""Where rulesets live: ``RULESETS/<family>/<version>.toml``, named ``family@version``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cchc_rules.errors import Problem, RulesetError
+
+__all__ = ["RulesetFile", "bundled_rulesets_dir", "find_ruleset", "list_ruleset_files"]
+
+_REF = re.compile(r"^(?P<family>[a-z][a-z0-9_]*)@(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*)$")
+
+
+@dataclass(frozen=True)
+class RulesetFile:
+    family: str
+    version: str
+    path: Path
+
+    @property
+    def ref(self) -> str:
+        return f"{self.family}@{self.version}"
+
+
+def bundled_rulesets_dir() -> Path:
+    """The rulesets shipped with the package (``rulesets/`` of the source tree)."""
+    return Path(__file__).resolve().parent / "rulesets"
+
+
+def list_ruleset_files(directory: Path | None = None) -> list[RulesetFile]:
+    root = directory or bundled_rulesets_dir()
+    if not root.is_dir():
+        return []
+    found = [
+        RulesetFile(path.parent.name, path.stem, path)
+        for path in root.glob("*/*.toml")
+        if path.parent.name[:1].isalpha()
+    ]
+    return sorted(found, key=lambda f: (f.family, f.version))
+
+
+def find_ruleset(name: str, directory: Path | None = None) -> Path:
+    """A ruleset path from a file path or a ``family@version`` reference."""
+    match = _REF.match(name)
+    if match is None:
+        path = Path(name)
+        if not path.exists():
+            raise RulesetError(
+                [
+                    Problem(
+                        name, None, "", "no such ruleset file (give a TOML path or family@version)"
+                    )
+                ]
+            )
+        return path
+    root = directory or bundled_rulesets_dir()
+    candidate = root / match["family"] / f"{match['version']}.toml"
+    if not candidate.exists():
+        known = ", ".join(f.ref for f in list_ruleset_files(root)) or "none"
+        raise RulesetError(
+            [Problem(name, None, "", f"no ruleset {name} in {root} (available: {known})")]
+        )
+    return candidate

@@ -1,0 +1,290 @@
+"""Rendering scorecards and explanations: terminal tables, CSV, JSON, XLSX.
+
+Files are written atomically (a temporary file in the same directory, then
+``os.replace``) and an existing file is never replaced unless asked.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text as RichText
+
+from cchc_rules._scorecards import Explanation, Scorecards
+from cchc_rules.errors import CchcError, Problem
+
+__all__ = [
+    "FORMATS",
+    "LABELS",
+    "explanation_json",
+    "explanation_table",
+    "label",
+    "ranked_tables",
+    "scorecards_csv",
+    "scorecards_json",
+    "scorecards_xlsx",
+    "write_atomic",
+]
+
+FORMATS = ("table", "csv", "json", "xlsx")
+
+# Labels, Vietnamese first with English beside: both languages show in the terminal
+# so a mixed audience reads the same table; --lang picks which comes first.
+LABELS: dict[str, tuple[str, str]] = {
+    "rank": ("Hạng", "Rank"),
+    "unit_id": ("Mã", "ID"),
+    "unit": ("Đơn vị", "Unit"),
+    "unit_type": ("Loại", "Type"),
+    "points": ("Điểm", "Points"),
+    "max": ("Tối đa", "Max"),
+    "index": ("Chỉ số %", "Index %"),
+    "grade": ("Xếp loại", "Grade"),
+    "criterion": ("Tiêu chí", "Criterion"),
+    "reason": ("Lý do", "Reason"),
+    "hint": ("Để tăng điểm", "To raise it"),
+    "peer_group": ("Nhóm", "Group"),
+    "not_applicable": ("không áp dụng", "not applicable"),
+    "total": ("Tổng", "Total"),
+}
+
+
+def label(key: str, lang: str, *, both: bool = True, sep: str = " / ") -> str:
+    vi, en = LABELS[key]
+    if not both:
+        return vi if lang == "vi" else en
+    return f"{vi}{sep}{en}" if lang == "vi" else f"{en}{sep}{vi}"
+
+
+def header(key: str, lang: str) -> str:
+    """A column header on two lines: the chosen language above, the other below."""
+    return label(key, lang, sep="\n")
+
+
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return format(value.normalize(), "f")
+
+
+def _fixed(value: Decimal | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``path`` all at once; refuse to replace a file unless ``force``."""
+    if path.exists() and not force:
+        raise CchcError([Problem(str(path), None, "", "file exists; pass --force to replace it")])
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CchcError([Problem(str(path), None, "", f"directory {directory} does not exist")])
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _ranked_table(cards: Scorecards, lang: str) -> pa.Table:
+    return cards.to_arrow(lang=lang).take(pa.array(cards.ranked_order()))
+
+
+def scorecards_csv(cards: Scorecards, lang: str) -> bytes:
+    sink = io.BytesIO()
+    pacsv.write_csv(_ranked_table(cards, lang), sink)
+    return sink.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    # NOTE: points and indexes are written as decimal strings ("7.25"): a JSON number
+    # would be read back as a binary float by most tools, losing the exactness we keep.
+    if isinstance(value, Decimal):
+        return _plain(value)
+    return value
+
+
+def scorecards_json(cards: Scorecards, lang: str) -> bytes:
+    rows = _ranked_table(cards, lang).to_pylist()
+    document = {
+        "ruleset": cards.ruleset.ref,
+        "content_hash": cards.ruleset.content_hash,
+        "units": [{k: _json_value(v) for k, v in row.items()} for row in rows],
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def scorecards_xlsx(cards: Scorecards, lang: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    table = _ranked_table(cards, lang)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Kết quả" if lang == "vi" else "Results"
+    sheet.append([f"{cards.ruleset.ref} — {cards.ruleset.model.ruleset.title.get(lang)}"])
+    sheet.append([f"sha256 {cards.ruleset.content_hash}"])
+    sheet.append(table.column_names)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    decimal_columns = {i for i, field in enumerate(table.schema) if pa.types.is_decimal(field.type)}
+    for row in table.to_pylist():
+        values = list(row.values())
+        # Spreadsheet cells are binary floats; the exact values are in CSV/JSON.
+        sheet.append(
+            [
+                float(v) if i in decimal_columns and v is not None else v
+                for i, v in enumerate(values)
+            ]
+        )
+    for index in decimal_columns:
+        for cell in sheet[get_column_letter(index + 1)][3:]:
+            cell.number_format = "0.00"
+    sheet.freeze_panes = "C4"
+    sink = io.BytesIO()
+    workbook.save(sink)
+    return sink.getvalue()
+
+
+# -- terminal --------------------------------------------------------------------------------
+
+
+def ranked_tables(cards: Scorecards, lang: str) -> Group:
+    """One table per peer group, ranked, with bilingual headers."""
+    model = cards.ruleset.model
+    agg = cards.aggregates
+    scale = cards.ruleset.scale
+    grade_names = cards.grade_names(lang)
+    order = cards.ranked_order()
+    tables = []
+    for group_id, group in model.ranking.peer_groups.items():
+        rows = [i for i in order if cards.units.peer_groups[i] == group_id]
+        if not rows:
+            continue
+        table = Table(
+            title=f"{group.name.get(lang)} ({len(rows)})",
+            title_justify="left",
+            header_style="bold",
+        )
+        table.add_column(header("rank", lang), justify="right", no_wrap=True)
+        table.add_column(header("unit_id", lang), no_wrap=True)
+        table.add_column(header("unit", lang), ratio=1, min_width=20)
+        table.add_column(header("points", lang), justify="right", no_wrap=True)
+        table.add_column(header("max", lang), justify="right", no_wrap=True)
+        table.add_column(header("index", lang), justify="right", no_wrap=True)
+        table.add_column(header("grade", lang), no_wrap=True)
+        for i in rows:
+            has_max = agg.applicable_max[i] > 0
+            table.add_row(
+                str(agg.rank[i]) if agg.rank[i] else "—",
+                str(cards.units.unit_ids[i]),
+                str(cards.units.names_en[i] or cards.units.names[i])
+                if lang == "en"
+                else str(cards.units.names[i]),
+                _plain(Decimal(int(agg.total[i])) / scale),
+                _plain(Decimal(int(agg.applicable_max[i])) / scale),
+                _fixed(Decimal(int(agg.index_bp[i])) / 100) if has_max else "—",
+                str(grade_names[i] or "—"),
+            )
+        tables.append(table)
+    return Group(*tables)
+
+
+def explanation_table(explanation: Explanation, lang: str) -> Group:
+    heading = RichText()
+    heading.append(f"{explanation.name} ({explanation.unit_id})", style="bold")
+    heading.append(f" — {explanation.ruleset}\n")
+    heading.append(
+        f"{label('points', lang)}: {_plain(explanation.total)} / "
+        f"{_plain(explanation.applicable_max)}   "
+        f"{label('index', lang)}: {_fixed(explanation.index)}   "
+        f"{label('grade', lang)}: {explanation.grade or '—'}   "
+        f"{label('rank', lang)}: "
+        + (f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—")
+    )
+    table = Table(header_style="bold", show_lines=False)
+    table.add_column(header("criterion", lang), ratio=3)
+    table.add_column(header("points", lang), justify="right", no_wrap=True)
+    table.add_column(header("reason", lang), ratio=4)
+    table.add_column(header("hint", lang), ratio=3)
+    not_applicable = label("not_applicable", lang, both=False)
+    for line in explanation.lines:
+        name = f"{'  ' * line.depth}{line.id} {line.name}"
+        if line.points is None:
+            score = f"— / {_plain(line.max_points)}"
+        else:
+            score = f"{_plain(line.points)} / {_plain(line.max_points)}"
+        if not line.is_leaf:
+            table.add_row(RichText(name, style="bold"), RichText(score, style="bold"), "", "")
+            continue
+        reason = line.reason
+        if line.legal_ref:
+            reason += f" [{line.legal_ref}]"
+        style = (
+            "dim"
+            if line.points is None
+            else ("green" if line.points == line.max_points else "yellow")
+        )
+        table.add_row(
+            RichText(name),
+            RichText(score if line.points is not None else f"{not_applicable}", style=style),
+            reason,
+            line.hint,
+        )
+    return Group(heading, table)
+
+
+def explanation_json(explanation: Explanation) -> bytes:
+    document = {
+        "unit_id": explanation.unit_id,
+        "name": explanation.name,
+        "unit_type": explanation.unit_type,
+        "peer_group": explanation.peer_group,
+        "ruleset": explanation.ruleset,
+        "content_hash": explanation.content_hash,
+        "total": _plain(explanation.total),
+        "applicable_max": _plain(explanation.applicable_max),
+        "index": _fixed(explanation.index) if explanation.index is not None else None,
+        "grade": explanation.grade,
+        "rank": explanation.rank,
+        "group_size": explanation.group_size,
+        "criteria": [
+            {
+                "id": line.id,
+                "name": line.name,
+                "area": line.area_id,
+                "scored": line.is_leaf,
+                "points": _plain(line.points) if line.points is not None else None,
+                "max_points": _plain(line.max_points),
+                "reason_code": line.reason_code,
+                "reason": line.reason,
+                "hint": line.hint,
+                "legal_ref": line.legal_ref,
+            }
+            for line in explanation.lines
+        ],
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def format_from_suffix(path: Path, choices: Sequence[str] = FORMATS) -> str | None:
+    suffix = path.suffix.lower().lstrip(".")
+    return suffix if suffix in choices else None

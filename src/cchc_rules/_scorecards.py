@@ -1,0 +1,327 @@
+"""Scorecards: the result of an evaluation, as a columnar table and as explanations.
+
+Explanations are rendered from reason codes only for the units someone asks about, so
+a million-unit run builds no million strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from cchc_rules._aggregate import NO_GRADE, NO_RANK, Aggregates
+from cchc_rules._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
+from cchc_rules._facts import UnitTable
+from cchc_rules._loading import CompiledRuleset, Leaf
+from cchc_rules._models import Text
+
+__all__ = ["CriterionLine", "Explanation", "Scorecards"]
+
+ENGINE_TEXTS: dict[str, Text] = {
+    "not_applicable_unit_type": Text(
+        vi="Không áp dụng cho loại đơn vị này ({unit_type})",
+        en="Not applicable to this unit type ({unit_type})",
+    ),
+    "not_applicable_condition": Text(
+        vi="Không áp dụng: điều kiện {condition} không thỏa mãn",
+        en="Not applicable: condition {condition} does not hold",
+    ),
+    "missing_zero": Text(
+        vi="Thiếu số liệu ({facts}): tính 0 điểm",
+        en="Data missing ({facts}): scored 0 points",
+    ),
+    "missing_not_applicable": Text(
+        vi="Thiếu số liệu ({facts}): không áp dụng",
+        en="Data missing ({facts}): not applicable",
+    ),
+}
+MISSING_HINT = Text(
+    vi="Cung cấp số liệu {facts} kèm tài liệu kiểm chứng",
+    en="Provide {facts} with supporting evidence",
+)
+
+
+def decimal_array(
+    units: npt.NDArray[np.int64], scale: int, valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
+    """Exact Arrow decimals from fixed-point integers (no float on the way)."""
+    digits = len(str(scale)) - 1
+    low = np.ascontiguousarray(units, dtype=np.int64)
+    pairs = np.empty((len(low), 2), dtype=np.int64)
+    pairs[:, 0] = low
+    pairs[:, 1] = np.where(low < 0, -1, 0)  # two's-complement sign extension to 128 bits
+    buffers = [
+        None if valid is None else pa.array(valid).buffers()[1],
+        pa.py_buffer(pairs.tobytes()),
+    ]
+    null_count = -1 if valid is not None else 0
+    return pa.Array.from_buffers(pa.decimal128(18, digits), len(low), buffers, null_count)
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    """One criterion of one unit's scorecard, explained."""
+
+    id: str
+    name: str
+    area_id: str
+    depth: int
+    points: Decimal | None
+    """``None`` when not applicable."""
+    max_points: Decimal
+    reason_code: str
+    reason: str
+    hint: str
+    legal_ref: str | None
+    is_leaf: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one unit got its score: every criterion with points, reason and hint."""
+
+    unit_id: str
+    name: str
+    unit_type: str
+    peer_group: str
+    lines: tuple[CriterionLine, ...]
+    total: Decimal
+    applicable_max: Decimal
+    index: Decimal | None
+    grade: str | None
+    rank: int | None
+    group_size: int
+    ruleset: str
+    content_hash: str
+
+
+class Scorecards:
+    """Per unit: points per criterion, area subtotals, total, index, grade, rank, reasons."""
+
+    def __init__(
+        self,
+        ruleset: CompiledRuleset,
+        units: UnitTable,
+        matrix: PointsMatrix,
+        aggregates: Aggregates,
+    ) -> None:
+        self.ruleset = ruleset
+        self.units = units
+        self.matrix = matrix
+        self.aggregates = aggregates
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    # -- columns -------------------------------------------------------------------------
+
+    def grade_ids(self) -> npt.NDArray[np.object_]:
+        model = self.ruleset.model
+        out = np.full(len(self), None, dtype=object)
+        for unit_type in model.unit_types:
+            grades = [band.grade for band in model.grading.bands_for(unit_type)]
+            mask = (self.units.unit_types == unit_type) & (self.aggregates.grade != NO_GRADE)
+            out[mask] = np.asarray(grades, dtype=object)[self.aggregates.grade[mask]]
+        return out
+
+    def grade_names(self, lang: str) -> npt.NDArray[np.object_]:
+        model = self.ruleset.model
+        out = np.full(len(self), None, dtype=object)
+        for unit_type in model.unit_types:
+            names = [band.name.get(lang) for band in model.grading.bands_for(unit_type)]
+            mask = (self.units.unit_types == unit_type) & (self.aggregates.grade != NO_GRADE)
+            out[mask] = np.asarray(names, dtype=object)[self.aggregates.grade[mask]]
+        return out
+
+    def reason_codes(self, row: int) -> npt.NDArray[np.object_]:
+        leaf = self.ruleset.leaves[row]
+        codes = [*(r.code for r in type(leaf.kind).reasons)]
+        lookup = np.asarray(
+            codes + [ENGINE_REASONS[c] for c in sorted(ENGINE_REASONS, reverse=True)], dtype=object
+        )
+        reasons = self.matrix.reasons[row].astype(np.int64)
+        # Engine codes are -1 … -4; map them after the kind's own codes.
+        position = np.where(reasons >= 0, reasons, len(codes) + (-reasons - 1))
+        named: npt.NDArray[np.object_] = lookup[position]
+        return named
+
+    def to_arrow(self, *, lang: str = "vi", criteria: bool = True) -> pa.Table:
+        """The scorecards as an Arrow table, ranked order not applied (input order).
+
+        Columns: unit columns, ``total``, ``applicable_max``, ``index`` (%), ``grade``,
+        ``grade_name``, ``rank``; then ``area:ID`` subtotals; then per scored criterion
+        ``ID`` (points, null when not applicable) and ``ID:reason`` (reason code).
+        """
+        scale = self.ruleset.scale
+        agg = self.aggregates
+        has_max = agg.applicable_max > 0
+        columns: dict[str, Any] = {
+            "unit_id": pa.array(self.units.unit_ids, pa.string()),
+            "name": pa.array(self.units.names, pa.string()),
+            "unit_type": pa.array(self.units.unit_types, pa.string()),
+            "peer_group": pa.array(self.units.peer_groups, pa.string()),
+            "total": decimal_array(agg.total, scale),
+            "applicable_max": decimal_array(agg.applicable_max, scale),
+            "index": decimal_array(agg.index_bp, 100, has_max),
+            "grade": pa.array(self.grade_ids(), pa.string()),
+            "grade_name": pa.array(self.grade_names(lang), pa.string()),
+            "rank": pa.array(
+                np.where(agg.rank != NO_RANK, agg.rank, 0), pa.int64(), mask=agg.rank == NO_RANK
+            ),
+        }
+        for area in self.ruleset.model.areas:
+            node = agg.nodes[area.id]
+            columns[f"area:{area.id}"] = decimal_array(node.points, scale)
+        if criteria:
+            for row, leaf in enumerate(self.ruleset.leaves):
+                applicable = self.matrix.applicable[row]
+                columns[leaf.criterion.id] = decimal_array(
+                    self.matrix.points[row], scale, applicable
+                )
+                columns[f"{leaf.criterion.id}:reason"] = pa.array(
+                    self.reason_codes(row), pa.string()
+                )
+        return pa.table(columns)
+
+    def ranked_order(self) -> npt.NDArray[np.intp]:
+        """Unit positions by peer group (ruleset order), then rank, then unit id."""
+        groups = list(self.ruleset.model.ranking.peer_groups)
+        group_position = np.asarray(
+            [groups.index(g) for g in self.units.peer_groups], dtype=np.int64
+        )
+        rank = np.where(
+            self.aggregates.rank == NO_RANK, np.iinfo(np.int64).max, self.aggregates.rank
+        )
+        return np.lexsort((self.units.unit_ids.astype(str), rank, group_position))
+
+    # -- explanations ----------------------------------------------------------------------
+
+    def explain(self, unit_id: str, *, lang: str = "vi") -> Explanation:
+        """Every criterion of one unit with its points, reason and what would raise it."""
+        position = self.units.position(unit_id)
+        scale = self.ruleset.scale
+        agg = self.aggregates
+        facts = {name: column.value(position) for name, column in self.units.facts.items()}
+        leaf_rows = {leaf.criterion.id: row for row, leaf in enumerate(self.ruleset.leaves)}
+        lines: list[CriterionLine] = []
+
+        def node_line(
+            node_id: str, name: Text, area_id: str, depth: int, max_points: Decimal
+        ) -> None:
+            totals = agg.nodes[node_id]
+            possible = int(totals.maximum[position])
+            lines.append(
+                CriterionLine(
+                    id=node_id,
+                    name=name.get(lang),
+                    area_id=area_id,
+                    depth=depth,
+                    points=Decimal(int(totals.points[position])) / scale if possible else None,
+                    max_points=max_points,
+                    reason_code="subtotal",
+                    reason="",
+                    hint="",
+                    legal_ref=None,
+                    is_leaf=False,
+                )
+            )
+
+        def walk(area_id: str, criteria: Any, depth: int) -> None:
+            for criterion in criteria:
+                if criterion.is_leaf:
+                    row = leaf_rows[criterion.id]
+                    lines.append(
+                        self._leaf_line(self.ruleset.leaves[row], row, position, facts, depth, lang)
+                    )
+                else:
+                    node_line(criterion.id, criterion.name, area_id, depth, criterion.max_points)
+                    walk(area_id, criterion.criteria, depth + 1)
+
+        for area in self.ruleset.model.areas:
+            node_line(area.id, area.name, area.id, 0, area.max_points)
+            walk(area.id, area.criteria, 1)
+
+        applicable_max = int(agg.applicable_max[position])
+        grade_id = self.grade_names(lang)[position]
+        rank = int(agg.rank[position])
+        group = self.units.peer_groups[position]
+        return Explanation(
+            unit_id=unit_id,
+            name=str(self.units.names[position]),
+            unit_type=str(self.units.unit_types[position]),
+            peer_group=str(group),
+            lines=tuple(lines),
+            total=Decimal(int(agg.total[position])) / scale,
+            applicable_max=Decimal(applicable_max) / scale,
+            index=Decimal(int(agg.index_bp[position])) / 100 if applicable_max else None,
+            grade=None if grade_id is None else str(grade_id),
+            rank=rank if rank != NO_RANK else None,
+            group_size=int(
+                np.count_nonzero((self.units.peer_groups == group) & (agg.applicable_max > 0))
+            ),
+            ruleset=self.ruleset.ref,
+            content_hash=self.ruleset.content_hash,
+        )
+
+    def _leaf_line(
+        self, leaf: Leaf, row: int, position: int, facts: dict[str, Any], depth: int, lang: str
+    ) -> CriterionLine:
+        criterion = leaf.criterion
+        scale = self.ruleset.scale
+        code = int(self.matrix.reasons[row, position])
+        applicable = bool(self.matrix.applicable[row, position])
+        points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None
+        read = leaf.kind.facts()
+        missing = [f for f in read if facts.get(f) is None]
+        values: dict[str, Any] = {
+            "unit_type": self.ruleset.model.unit_types[self.units.unit_types[position]].name.get(
+                lang
+            ),
+            "condition": _condition_text(criterion.applies_when),
+            "facts": ", ".join(missing)
+            or (criterion.applies_when.fact if criterion.applies_when else ""),
+            "points": _plain(points if points is not None else Decimal(0)),
+            "max_points": _plain(criterion.max_points),
+        }
+        if code < 0:
+            name = ENGINE_REASONS[code]
+            reason = ENGINE_TEXTS[name].get(lang).format(**values)
+            hint = MISSING_HINT.get(lang).format(**values) if code == MISSING_ZERO else ""
+        else:
+            spec = type(leaf.kind).reasons[code]
+            name = spec.code
+            present = {f: v for f, v in facts.items() if v is not None}
+            values = {**leaf.kind.explain_values(present), **values}
+            values = {k: _plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+            reason = spec.text(lang).format(**values)
+            hint = spec.hint(lang).format(**values)
+        return CriterionLine(
+            id=criterion.id,
+            name=criterion.name.get(lang),
+            area_id=leaf.area.id,
+            depth=depth,
+            points=points,
+            max_points=criterion.max_points,
+            reason_code=name,
+            reason=reason,
+            hint=hint,
+            legal_ref=str(criterion.legal_ref) if criterion.legal_ref else None,
+            is_leaf=True,
+        )
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: 2.50 → 2.5, 3.00 → 3."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _condition_text(condition: Any) -> str:
+    if condition is None:
+        return ""
+    return f"{condition.fact} {condition.op} {condition.value}"

@@ -1,0 +1,257 @@
+"""Reading TOML exactly, and finding the line of any key path.
+
+``tomllib`` parses (floats as :class:`~decimal.Decimal`, syntax errors with line and
+column); it does not say where a key was. :func:`key_lines` recovers that from the
+source of a document ``tomllib`` has already accepted, so validation errors can start
+with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from cchc_rules.errors import Problem, RulesetError
+
+__all__ = ["KeyPath", "key_lines", "line_of", "read_toml"]
+
+KeyPath = tuple[str | int, ...]
+
+_SYNTAX_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+
+
+def read_toml(path: Path, display: str | None = None) -> tuple[dict[str, Any], str]:
+    """Parse a TOML file exactly; return the data and the source text.
+
+    Raises :class:`RulesetError` with the line and column of a syntax error.
+    """
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RulesetError([Problem(name, None, "", f"cannot read file: {exc.strerror}")]) from exc
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RulesetError(
+            [Problem(name, line, "", "expected UTF-8 text (TOML files are UTF-8)")]
+        ) from exc
+    try:
+        data = tomllib.loads(source, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesetError([_syntax_problem(name, source, str(exc))]) from exc
+    return data, source
+
+
+def _syntax_problem(name: str, source: str, message: str) -> Problem:
+    match = _SYNTAX_POSITION.match(message)
+    if match is not None:
+        line, column, text = int(match["line"]), int(match["col"]), match["msg"]
+    elif message.endswith(" (at end of document)"):
+        # NOTE: point at the end of the last written text (where the value or bracket is
+        # missing), not at a blank line after it.
+        end = len(source.rstrip())
+        line = source.count("\n", 0, end) + 1
+        column = end - source.rfind("\n", 0, end)
+        text = message.removesuffix(" (at end of document)") + " (the file ends here)"
+    else:
+        return Problem(name, None, "", f"TOML syntax: {message}")
+    return Problem(name, line, "", f"TOML syntax: {text}", column=column)
+
+
+class _Scanner:
+    """Walks a TOML document ``tomllib`` has accepted, noting the line of every key.
+
+    NOTE: a small scanner rather than per-line patterns: keys and array items may sit
+    inside inline tables, multi-line arrays and after multi-line strings, and quoted
+    keys may hold ``=``, ``#`` or ``]``; only a scan that knows where strings end gets
+    all of those right. It does not re-validate: the input is already valid TOML.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.text = source
+        self.pos = 0
+        self.line = 1
+        self.lines: dict[KeyPath, int] = {}
+        # number of tables so far in each array of tables, by its concrete path
+        self.array_counts: dict[KeyPath, int] = {}
+
+    # -- characters --------------------------------------------------------------------
+
+    def peek(self, offset: int = 0) -> str:
+        index = self.pos + offset
+        return self.text[index] if index < len(self.text) else ""
+
+    def advance(self, count: int = 1) -> None:
+        end = min(self.pos + count, len(self.text))
+        self.line += self.text.count("\n", self.pos, end)
+        self.pos = end
+
+    def skip_blank(self, newlines: bool) -> None:
+        """Skip spaces and comments (and newlines when ``newlines``)."""
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char in " \t\r" or (newlines and char == "\n"):
+                self.advance()
+            elif char == "#":
+                end = self.text.find("\n", self.pos)
+                self.advance((len(self.text) if end < 0 else end) - self.pos)
+            else:
+                return
+
+    def string(self) -> str:
+        """Consume a string of any of the four TOML forms; return its raw text."""
+        start = self.pos
+        quote = self.peek()
+        if self.text.startswith(quote * 3, self.pos):
+            end = self.text.find(quote * 3, self.pos + 3)
+            while quote == '"' and _escaped(self.text, end):
+                end = self.text.find(quote * 3, end + 1)
+            # the delimiter is the last three of a run of quotes: '''a''''' holds "a''"
+            while self.text.startswith(quote, end + 3):
+                end += 1
+            self.advance(end + 3 - self.pos)
+            return self.text[start : self.pos]
+        end = self.pos + 1
+        while self.text[end] != quote:
+            end += 2 if quote == '"' and self.text[end] == "\\" else 1
+        self.advance(end + 1 - self.pos)
+        return self.text[start : self.pos]
+
+    # -- grammar -----------------------------------------------------------------------
+
+    def key(self) -> list[str]:
+        """A dotted key: its parts, quoted parts decoded."""
+        parts: list[str] = []
+        while True:
+            self.skip_blank(newlines=False)
+            if self.peek() and self.peek() in "\"'":
+                parts.append(_decode_key(self.string()))
+            else:
+                start = self.pos
+                while self.peek() and (self.peek().isalnum() or self.peek() in "_-"):
+                    self.advance()
+                parts.append(self.text[start : self.pos])
+            self.skip_blank(newlines=False)
+            if self.peek() != ".":
+                return parts
+            self.advance()
+
+    def note(self, path: KeyPath, line: int) -> None:
+        self.lines.setdefault(path, line)
+
+    def key_value(self, table: KeyPath) -> None:
+        line = self.line
+        parts = self.key()
+        for end in range(1, len(parts) + 1):
+            # dotted keys define their intermediate tables on this line
+            self.note((*table, *parts[:end]), line)
+        self.skip_blank(newlines=False)
+        self.advance()  # "="
+        self.skip_blank(newlines=False)
+        self.value((*table, *parts))
+
+    def value(self, path: KeyPath) -> None:
+        char = self.peek()
+        if char and char in "\"'":
+            self.string()
+        elif char == "[":
+            self.advance()
+            index = 0
+            while True:
+                self.skip_blank(newlines=True)
+                if self.peek() in ("]", ""):
+                    self.advance()
+                    return
+                if self.peek() == ",":
+                    self.advance()
+                    continue
+                self.note((*path, index), self.line)
+                self.value((*path, index))
+                index += 1
+        elif char == "{":
+            self.advance()
+            while True:
+                self.skip_blank(newlines=True)
+                if self.peek() in ("}", ""):
+                    self.advance()
+                    return
+                if self.peek() == ",":
+                    self.advance()
+                    continue
+                self.key_value(path)
+        else:
+            # numbers, booleans, dates and times (which may hold one space)
+            while self.peek() and self.peek() not in ",]}\n#":
+                self.advance()
+
+    def header(self) -> KeyPath:
+        is_array = self.text.startswith("[[", self.pos)
+        line = self.line
+        self.advance(2 if is_array else 1)
+        parts = self.key()
+        self.advance(2 if is_array else 1)
+        concrete: list[str | int] = []
+        for position, part in enumerate(parts):
+            concrete.append(part)
+            here = tuple(concrete)
+            if is_array and position == len(parts) - 1:
+                index = self.array_counts.get(here, 0)
+                self.array_counts[here] = index + 1
+                self.note(here, line)
+                concrete.append(index)
+            elif here in self.array_counts:
+                # a table inside an array of tables belongs to its latest element
+                concrete.append(self.array_counts[here] - 1)
+            self.note(tuple(concrete), line)
+        return tuple(concrete)
+
+    def document(self) -> dict[KeyPath, int]:
+        table: KeyPath = ()
+        while True:
+            self.skip_blank(newlines=True)
+            if not self.peek():
+                return self.lines
+            if self.peek() == "[":
+                table = self.header()
+            else:
+                self.key_value(table)
+
+
+def _escaped(text: str, index: int) -> bool:
+    """Whether the character at ``index`` follows an odd number of backslashes."""
+    count = 0
+    while index - count - 1 >= 0 and text[index - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
+def _decode_key(token: str) -> str:
+    if token.startswith("'"):
+        return token[1:-1]
+    # NOTE: tomllib decodes the escapes, exactly as it did for the document itself
+    return next(iter(tomllib.loads(f"{token} = 0")))
+
+
+def key_lines(source: str) -> dict[KeyPath, int]:
+    """Map each table header, key and array item of a valid TOML document to its line.
+
+    Lines are 1-based. Arrays (of tables or of values) get list indexes in the path
+    (``("areas", 0, "criteria", 2)``), counted the way ``tomllib`` builds the lists; keys
+    inside inline tables and items of multi-line arrays get their own lines. An array
+    of tables itself maps to the line of its first table.
+    """
+    return _Scanner(source).document()
+
+
+def line_of(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
+    """Line of ``path``, or of its nearest located ancestor."""
+    for end in range(len(path), 0, -1):
+        found = lines.get(path[:end])
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,73 @@
+"""Errors raised by cchc-rules.
+
+Every error a user can cause by bad input is a :class:`CchcError` that carries one or
+more :class:`Problem` objects. A problem always starts with *where*: the file, the line
+(and column for TOML syntax) or the row, and the key path or column, then what was
+expected and what was found::
+
+    rulesets/ttcp/2018.toml:42: areas.A.criteria.A1.max_points: expected a number ≥ 0 (got '-1')
+
+Loaders collect every problem before raising, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CchcError",
+    "EngineError",
+    "InputError",
+    "PluginError",
+    "Problem",
+    "RulesetError",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem: ``file:line[:column]: path: message``."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class CchcError(Exception):
+    """Base class: bad input a user can fix. The message lists every problem."""
+
+    def __init__(self, problems: Iterable[Problem] | str) -> None:
+        if isinstance(problems, str):
+            self.problems: Sequence[Problem] = ()
+            message = problems
+        else:
+            self.problems = tuple(problems)
+            message = "\n".join(str(p) for p in self.problems)
+        super().__init__(message)
+
+
+class RulesetError(CchcError):
+    """A ruleset file is not valid TOML, breaks the schema, or fails a cross-check."""
+
+
+class InputError(CchcError):
+    """A units / facts table does not match the ruleset's facts schema."""
+
+
+class PluginError(CchcError):
+    """A plugin failed to load, targets another API version, or defines a kind badly."""
+
+
+class EngineError(CchcError):
+    """A criterion kind returned something the engine cannot accept (a plugin bug)."""

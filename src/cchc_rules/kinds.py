@@ -1,0 +1,348 @@
+"""The criterion-kind API: what a plugin author subclasses.
+
+A *criterion kind* is a scoring behaviour (``flag``, ``deadline_steps``, …). A ruleset
+line names a kind and gives its parameters; the engine binds the kind's class to those
+parameters once per criterion (``Kind(params, criterion)``) and then calls it with
+whole columns of facts.
+
+A kind defines:
+
+* ``name`` — the identifier rulesets use (``kind = "flag"``);
+* ``Params`` — a pydantic model of its parameters (frozen, ``extra="forbid"``); fields
+  annotated :data:`FactName` name the facts the kind reads, so the loader can check they
+  are declared;
+* ``reasons`` — every outcome it can report, each a :class:`Reason` with bilingual
+  templates (``str.format`` placeholders filled from :meth:`CriterionKind.explain_values`);
+* ``score_batch`` (fast path, columns in and out) **or** ``score_unit`` (one unit in,
+  simple Python) — the engine adapts ``score_unit`` when ``score_batch`` is absent;
+* optionally ``check`` — consistency of parameters with the criterion's max points.
+
+The engine owns applicability, missing values, bounds checks and aggregation; a kind
+only turns present facts into points and a reason. Points are exact: the batch path
+returns integers in units of the ruleset's point precision (``criterion.scale``, e.g.
+100 for hundredths) and the unit path returns :class:`~decimal.Decimal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "Batch",
+    "BatchScore",
+    "CriterionInfo",
+    "CriterionKind",
+    "FactColumn",
+    "FactName",
+    "FactValue",
+    "KindParams",
+    "Reason",
+    "UnitScore",
+    "fact_fields",
+    "round_half_up_div",
+]
+
+FactType = Literal["integer", "decimal", "boolean", "date", "text"]
+FactValue = int | Decimal | bool | dt.date | str | None
+"""A single fact value as the per-unit path sees it (``None`` never reaches a kind)."""
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+class _FactNameMarker:
+    """Marks a parameter field whose value is the name of a fact the kind reads."""
+
+
+FactName = Annotated[str, _FactNameMarker()]
+"""Annotate a parameter field with this to declare that it names a fact."""
+
+
+class KindParams(BaseModel):
+    """Base for parameter models: frozen, unknown keys rejected, numbers kept exact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def fact_fields(params_model: type[BaseModel]) -> list[str]:
+    """Names of the fields of ``params_model`` annotated as :data:`FactName`.
+
+    Both ``FactName`` and ``FactName | None`` fields count.
+    """
+    names = []
+    for field_name, info in params_model.model_fields.items():
+        if any(isinstance(m, _FactNameMarker) for m in info.metadata):
+            names.append(field_name)
+            continue
+        for arg in typing.get_args(info.annotation):
+            if typing.get_origin(arg) is Annotated and any(
+                isinstance(m, _FactNameMarker) for m in getattr(arg, "__metadata__", ())
+            ):
+                names.append(field_name)
+                break
+    return names
+
+
+@dataclass(frozen=True)
+class Reason:
+    """An outcome of a kind, explained in Vietnamese and English.
+
+    ``vi`` / ``en`` say why the points were given; ``hint_vi`` / ``hint_en`` say what
+    would raise them (empty when nothing would: full points). Templates use
+    ``str.format`` fields from :meth:`CriterionKind.explain_values`, plus ``points`` and
+    ``max_points``.
+    """
+
+    code: str
+    vi: str
+    en: str
+    hint_vi: str = ""
+    hint_en: str = ""
+
+    def text(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+    def hint(self, lang: str) -> str:
+        return self.hint_vi if lang == "vi" else self.hint_en
+
+
+@dataclass(frozen=True)
+class CriterionInfo:
+    """What a bound kind knows about the criterion it scores."""
+
+    id: str
+    max_points: Decimal
+    scale: int
+    """Points are integers of ``1/scale``; e.g. 100 means hundredths of a point."""
+
+    @property
+    def max_units(self) -> int:
+        """The maximum in units of ``1/scale`` (exact: the loader checks it)."""
+        return int(self.max_points * self.scale)
+
+
+@dataclass(frozen=True)
+class FactColumn:
+    """One fact over a batch of units, exact.
+
+    ``values`` by fact type: ``integer`` → int64; ``decimal`` → int64 in units of
+    ``1/scale``; ``boolean`` → bool; ``date`` → int64 days since 1970-01-01;
+    ``text`` → object array of ``str``. Where ``missing`` is true the value is a
+    placeholder (0, False, "") and must not be read.
+    """
+
+    type: FactType
+    values: npt.NDArray[Any]
+    missing: npt.NDArray[np.bool_]
+    scale: int = 1
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, index: npt.NDArray[np.intp]) -> FactColumn:
+        return FactColumn(self.type, self.values[index], self.missing[index], self.scale)
+
+    def value(self, row: int) -> FactValue:
+        """The value at ``row`` as a Python object (``None`` when missing)."""
+        if self.missing[row]:
+            return None
+        raw = self.values[row]
+        if self.type == "integer":
+            return int(raw)
+        if self.type == "decimal":
+            return Decimal(int(raw)) / self.scale
+        if self.type == "boolean":
+            return bool(raw)
+        if self.type == "date":
+            return EPOCH + dt.timedelta(days=int(raw))
+        return str(raw)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Facts of a batch of units, by fact name, plus each unit's type."""
+
+    unit_types: npt.NDArray[np.object_]
+    columns: Mapping[str, FactColumn]
+
+    @property
+    def size(self) -> int:
+        return len(self.unit_types)
+
+    def __getitem__(self, fact: str) -> FactColumn:
+        return self.columns[fact]
+
+    def take(self, index: npt.NDArray[np.intp]) -> Batch:
+        return Batch(
+            self.unit_types[index], {name: col.take(index) for name, col in self.columns.items()}
+        )
+
+    def row(self, index: int) -> dict[str, FactValue]:
+        return {name: col.value(index) for name, col in self.columns.items()}
+
+
+@dataclass
+class BatchScore:
+    """What ``score_batch`` returns, one entry per unit of the batch.
+
+    ``points``: int64 in units of ``1/criterion.scale``; ``reasons``: int indexes into
+    the kind's ``reasons``; ``applicable``: ``None`` when every unit is applicable,
+    else a bool mask (a kind may decide "not applicable", e.g. a zero denominator).
+    """
+
+    points: npt.NDArray[np.int64]
+    reasons: npt.NDArray[np.int16]
+    applicable: npt.NDArray[np.bool_] | None = None
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """What ``score_unit`` returns for one unit."""
+
+    points: Decimal
+    reason: str
+    applicable: bool = True
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class CriterionKind(Generic[P]):
+    """Base class of every criterion kind, built-in or from a plugin.
+
+    Subclasses set ``name``, ``Params`` and ``reasons`` and implement ``score_batch``
+    or ``score_unit``. Instances are bound to one criterion: ``self.params`` (validated
+    ``Params``) and ``self.criterion`` (:class:`CriterionInfo`).
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    reasons: ClassVar[Sequence[Reason]]
+    summary: ClassVar[Mapping[str, str]] = {}
+    """Optional one-line bilingual summary ``{"vi": …, "en": …}``; defaults to the docstring."""
+
+    _reason_index: ClassVar[dict[str, int]]
+
+    def __init__(self, params: P, criterion: CriterionInfo) -> None:
+        self.params = params
+        self.criterion = criterion
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._reason_index = {r.code: i for i, r in enumerate(getattr(cls, "reasons", ()))}
+
+    # -- declared by the kind -------------------------------------------------------
+
+    def facts(self) -> list[str]:
+        """Names of the facts this criterion reads (default: ``FactName`` fields)."""
+        names = []
+        for field_name in fact_fields(type(self.params)):
+            value = getattr(self.params, field_name)
+            if value is not None:
+                names.append(value)
+        return names
+
+    def fact_types(self) -> Mapping[str, Sequence[FactType]]:
+        """Fact types each read fact may have; default: any numeric type."""
+        return {name: ("integer", "decimal") for name in self.facts()}
+
+    def optional_facts(self) -> list[str]:
+        """Read facts that may be missing without triggering ``when_missing``.
+
+        The engine applies the criterion's missing-value policy (``when_missing``) to
+        every other read fact before the kind sees a unit; these ones reach the kind
+        with their ``missing`` mask (e.g. an appraisal note).
+        """
+        return []
+
+    def check(self) -> list[tuple[str, str]]:
+        """Problems of the parameters against the criterion: ``(param path, message)``.
+
+        ``param path`` is dotted inside ``params`` (``"bands.1.points"``); the loader
+        prefixes the criterion's location.
+        """
+        return []
+
+    def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
+        """Facts this kind refuses, before any scoring: ``(bad rows mask, fact, message)``.
+
+        Called with every unit (not only applicable ones) so the user fixes bad input
+        once; the message says what was expected, e.g. "expected a note explaining
+        the appraised points". The engine reports each bad row with file, row, column.
+        """
+        return []
+
+    # -- scoring --------------------------------------------------------------------
+
+    def score_batch(self, batch: Batch) -> BatchScore:
+        """Score a batch of units whose read facts are all present.
+
+        The default adapts :meth:`score_unit`, one unit at a time; fast kinds override.
+        """
+        return self._score_by_unit(batch)
+
+    def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
+        """Score one unit from its facts (each read fact is present)."""
+        raise NotImplementedError(
+            f"kind {self.name!r} implements neither score_batch nor score_unit"
+        )
+
+    def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
+        """Values for the reason templates of one unit: its facts and the parameters."""
+        values: dict[str, Any] = dict(self.params)
+        values.update(facts)
+        return values
+
+    # -- helpers for subclasses -----------------------------------------------------
+
+    @classmethod
+    def reason_code(cls, code: str) -> int:
+        """Index of a reason code, for ``BatchScore.reasons``."""
+        return cls._reason_index[code]
+
+    def round_points(self, points: Decimal) -> Decimal:
+        """Round exact points half-up to the ruleset's precision (``1/scale``)."""
+        step = Decimal(1) / self.criterion.scale
+        return points.quantize(step, rounding=ROUND_HALF_UP)
+
+    @classmethod
+    def has_batch_path(cls) -> bool:
+        return cls.score_batch is not CriterionKind.score_batch
+
+    def _score_by_unit(self, batch: Batch) -> BatchScore:
+        scale = self.criterion.scale
+        points = np.zeros(batch.size, dtype=np.int64)
+        reasons = np.zeros(batch.size, dtype=np.int16)
+        applicable = np.ones(batch.size, dtype=np.bool_)
+        for row in range(batch.size):
+            result = self.score_unit(batch.row(row))
+            scaled = result.points * scale
+            if scaled != scaled.to_integral_value():
+                raise ValueError(
+                    f"points {result.points} are finer than the ruleset's precision 1/{scale}"
+                )
+            points[row] = int(scaled)
+            reasons[row] = self.reason_code(result.reason)
+            applicable[row] = result.applicable
+        return BatchScore(points, reasons, None if applicable.all() else applicable)
+
+
+def round_half_up_div(
+    numerator: npt.NDArray[np.int64], denominator: npt.NDArray[np.int64] | int
+) -> npt.NDArray[np.int64]:
+    """``numerator / denominator`` rounded half-up, exactly, for non-negative integers.
+
+    The batch twin of :meth:`CriterionKind.round_points`: the same rounding, done in
+    integers so no binary float ever decides a point.
+    """
+    num = np.asarray(numerator, dtype=np.int64)
+    den = np.asarray(denominator, dtype=np.int64)
+    return np.asarray((2 * num + den) // (2 * den), dtype=np.int64)
