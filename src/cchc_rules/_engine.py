@@ -168,7 +168,14 @@ def _score_leaf(
     to_score = np.flatnonzero(applicable & ~missing)
     if len(to_score) == 0:
         return
-    sub = batch if len(to_score) == size else batch.take(to_score)
+    # Only the facts this kind reads travel into its batch: copying every column for
+    # every criterion would cost more than the scoring itself.
+    if len(to_score) == size:
+        sub = Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
+    else:
+        sub = Batch(
+            batch.unit_types[to_score], {f: batch[f].take(to_score) for f in leaf.kind.facts()}
+        )
     score = leaf.kind.score_batch(sub)
     _check_score(leaf, score, len(to_score))
     points[to_score] = score.points

@@ -136,6 +136,25 @@ def did_you_mean(word: str, candidates: Sequence[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _misspelt_keys(errors: Sequence[Mapping[str, Any]], model: type[BaseModel]) -> set[KeyPath]:
+    """``loc``s of missing keys that an unknown sibling key is a misspelling of.
+
+    NOTE: ``max_pionts = 1`` is one mistake; the "did you mean 'max_points'?" of the
+    unknown key says it all, so the "missing required key" it causes is not repeated.
+    """
+    found: set[KeyPath] = set()
+    for error in errors:
+        if error["type"] != "extra_forbidden":
+            continue
+        parent = tuple(error["loc"][:-1])
+        close = difflib.get_close_matches(
+            str(error["loc"][-1]), _known_fields(model, parent), n=1, cutoff=0.6
+        )
+        if close:
+            found.add((*parent, close[0]))
+    return found
+
+
 def _message(error: Mapping[str, Any], known: list[str]) -> str:
     kind = error["type"]
     message: str = error["msg"]
@@ -144,14 +163,64 @@ def _message(error: Mapping[str, Any], known: list[str]) -> str:
         expected = f"expected one of {', '.join(known)}" if known else "expected no such key"
         return f"unknown key {key!r}{did_you_mean(key, known)} ({expected})"
     if kind == "missing":
+        if len(error["loc"]) == 1:
+            # every top-level key of a ruleset is a table
+            return f"missing required table [{error['loc'][0]}]"
         return "missing required key"
     if message.startswith("Value error, "):
-        return message.removeprefix("Value error, ")
+        message = message.removeprefix("Value error, ")
+        if message.startswith("expected a number") and _looks_numeric(error["input"]):
+            message += "; write numbers without quotes"
+        return message
+    if kind == "string_pattern_mismatch":
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        described = _PATTERNS.get(pattern, f"text matching {pattern!r}")
+        return f"expected {described} (got {error['input']!r})"
     if message.startswith("Input should be "):
-        message = "expected " + message.removeprefix("Input should be ")
-    elif message.startswith("String should match pattern "):
-        message = "expected text matching " + message.removeprefix("String should match pattern ")
+        expected = message.removeprefix("Input should be ")
+        for pydantic_words, ours in _EXPECTED_WORDS:
+            if expected.startswith(pydantic_words):
+                expected = ours + expected.removeprefix(pydantic_words)
+                break
+        message = "expected " + expected
+        if kind == "date_type" and isinstance(error["input"], str):
+            return f"{message} (got {error['input']!r}); write dates without quotes"
     return f"{message} (got {error['input']!r})"
+
+
+# NOTE: pydantic's words name Python types; a ruleset author writes TOML, so the
+# message names what to write instead.
+_EXPECTED_WORDS = (
+    ("a valid string", "text in quotes"),
+    ("a valid integer", "a whole number"),
+    ("a valid boolean", "true or false"),
+    ("a valid list", "an array [...]"),
+    ("a valid dictionary or instance of Text", 'a table { vi = "…", en = "…" }'),
+    ("a valid dictionary or instance of", "a table"),
+    ("a valid dictionary", "a table"),
+    ("a valid date", "a date such as 2024-12-31"),
+    ("greater than or equal to ", "a number ≥ "),
+    ("greater than ", "a number > "),
+    ("less than or equal to ", "a number ≤ "),
+    ("less than ", "a number < "),
+)
+_PATTERNS = {
+    "^[a-z][a-z0-9_]*$": "a name of lowercase letters, digits and _, starting with a letter",
+    "^[A-Z][A-Za-z0-9]*(\\.[A-Za-z0-9]+)*$": (
+        "an id such as A, A1 or B2.1 (a capital letter first, parts joined by dots)"
+    ),
+    "^[A-Za-z0-9][A-Za-z0-9._-]*$": "a version of letters, digits, '.', '_' and '-'",
+}
+
+
+def _looks_numeric(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        Decimal(value.strip())
+    except ArithmeticError:
+        return False
+    return value.strip().lower() not in ("nan", "inf", "infinity", "-inf", "+inf")
 
 
 def validation_problems(
@@ -164,7 +233,11 @@ def validation_problems(
 ) -> list[Problem]:
     """Turn a pydantic error into located problems; union branches merged per path."""
     merged: dict[tuple[KeyPath, str], list[str]] = {}
-    for error in exc.errors():
+    errors = exc.errors()
+    explained = _misspelt_keys(errors, model)
+    for error in errors:
+        if error["type"] == "missing" and tuple(error["loc"]) in explained:
+            continue
         loc = (*prefix, *error["loc"])
         concrete, text = _readable_path(data, loc)
         known = (
@@ -267,7 +340,9 @@ def _cross_check(
 
     def check_node(node: Area | Criterion, path: KeyPath) -> None:
         if node.id in seen:
-            checker.add((*path, "id"), f"duplicate id {node.id!r} (ids must be unique)")
+            first = line_of(checker.lines, (*seen[node.id], "id"))
+            where = f", first used on line {first}" if first is not None else ""
+            checker.add((*path, "id"), f"duplicate id {node.id!r} (ids must be unique{where})")
         seen.setdefault(node.id, path)
         points_ok((*path, "max_points"), node.max_points)
 
@@ -288,10 +363,10 @@ def _cross_check(
     def check_criterion(
         area: Area, criterion: Criterion, path: KeyPath, parents: tuple[str, ...]
     ) -> None:
-        for unit_type in criterion.applies_to or []:
+        for position, unit_type in enumerate(criterion.applies_to or []):
             if unit_type not in model.unit_types:
                 checker.add(
-                    (*path, "applies_to"),
+                    (*path, "applies_to", position),
                     f"unknown unit type {unit_type!r}"
                     f"{did_you_mean(unit_type, list(model.unit_types))}"
                     f" (declared: {', '.join(model.unit_types)})",
@@ -307,21 +382,25 @@ def _cross_check(
         kind_class = registry.get(criterion.kind)
         kind = kind_class(bound, CriterionInfo(criterion.id, criterion.max_points, scale))
         for param_path, message in kind.check():
-            checker.add((*path, "params", *param_path.split(".")), message)
+            # "bands.1.points": the 1 is a list index, as in the data and key_lines
+            parts = [int(p) if p.isdigit() else p for p in param_path.split(".") if p]
+            checker.add((*path, "params", *parts), message)
         allowed_types = kind.fact_types()
         for fact in kind.facts():
             spec = model.facts.get(fact)
+            where = (*path, "params", *_param_naming(criterion.params, fact))
             if spec is None:
                 checker.add(
-                    (*path, "params"),
-                    f"reads fact {fact!r}, which the facts schema does not declare"
-                    f"{did_you_mean(fact, list(model.facts))}",
+                    where,
+                    f"unknown fact {fact!r}{did_you_mean(fact, list(model.facts))} "
+                    f"(expected a fact declared under [facts])",
                 )
             elif spec.type not in allowed_types.get(fact, (spec.type,)):
                 checker.add(
-                    (*path, "params"),
-                    f"fact {fact!r} must be {' or '.join(allowed_types[fact])} "
-                    f"for kind {criterion.kind!r} (declared as {spec.type})",
+                    where,
+                    f"expected a {' or '.join(allowed_types[fact])} fact for kind "
+                    f"{criterion.kind!r} (got {fact!r}, declared as {spec.type} "
+                    f"in [facts.{fact}])",
                 )
         leaves.append(Leaf(area, criterion, kind, parents))
 
@@ -355,6 +434,22 @@ def _cross_check(
             )
         _check_bands(checker, ("grading", "by_unit_type", unit_type_name), bands)
     return leaves
+
+
+def _param_naming(params: Any, fact: str) -> KeyPath:
+    """Path inside ``params`` of the first value equal to ``fact`` (empty if none)."""
+    if params == fact:
+        return ()
+    items: Iterator[tuple[str | int, Any]] = iter(())
+    if isinstance(params, Mapping):
+        items = iter(params.items())
+    elif isinstance(params, list):
+        items = enumerate(params)
+    for key, value in items:
+        found = _param_naming(value, fact)
+        if found or value == fact:
+            return (key, *found)
+    return ()
 
 
 def _check_condition(
@@ -392,8 +487,9 @@ def _check_bands(checker: _Checker, path: KeyPath, bands: Sequence[Any]) -> None
         if bands[index].min_index >= bands[index - 1].min_index:
             checker.add(
                 (*path, index, "min_index"),
-                f"expected bands from the highest min_index down, below "
-                f"{bands[index - 1].min_index} (got {bands[index].min_index})",
+                f"expected less than {bands[index - 1].min_index}, the min_index of the band "
+                f"before it (bands run from the highest min_index down) "
+                f"(got {bands[index].min_index})",
             )
     if bands and bands[-1].min_index != 0:
         checker.add(

@@ -233,6 +233,9 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
         else:
             score = f"{_plain(line.points)} / {_plain(line.max_points)}"
         if not line.is_leaf:
+            if line.points is not None and line.applicable_max != line.max_points:
+                # Some criteria do not apply: the subtotal counts against what does.
+                score = f"{_plain(line.points)} / {_plain(line.applicable_max)} ({_plain(line.max_points)})"
             table.add_row(RichText(name, style="bold"), RichText(score, style="bold"), "", "")
             continue
         reason = line.reason
@@ -274,6 +277,7 @@ def explanation_json(explanation: Explanation) -> bytes:
                 "scored": line.is_leaf,
                 "points": _plain(line.points) if line.points is not None else None,
                 "max_points": _plain(line.max_points),
+                "applicable_max": _plain(line.applicable_max),
                 "reason_code": line.reason_code,
                 "reason": line.reason,
                 "hint": line.hint,

@@ -74,6 +74,9 @@ class CriterionLine:
     points: Decimal | None
     """``None`` when not applicable."""
     max_points: Decimal
+    """The declared maximum."""
+    applicable_max: Decimal
+    """The maximum that counts for this unit (0 when not applicable)."""
     reason_code: str
     reason: str
     hint: str
@@ -223,6 +226,7 @@ class Scorecards:
                     depth=depth,
                     points=Decimal(int(totals.points[position])) / scale if possible else None,
                     max_points=max_points,
+                    applicable_max=Decimal(possible) / scale,
                     reason_code="subtotal",
                     reason="",
                     hint="",
@@ -307,6 +311,7 @@ class Scorecards:
             depth=depth,
             points=points,
             max_points=criterion.max_points,
+            applicable_max=criterion.max_points if applicable else Decimal(0),
             reason_code=name,
             reason=reason,
             hint=hint,

@@ -60,7 +60,29 @@ def _syntax_problem(name: str, source: str, message: str) -> Problem:
         text = message.removesuffix(" (at end of document)") + " (the file ends here)"
     else:
         return Problem(name, None, "", f"TOML syntax: {message}")
-    return Problem(name, line, "", f"TOML syntax: {text}", column=column)
+    return Problem(name, line, "", f"TOML syntax: {_plain(text)}", column=column)
+
+
+_DECLARED_TWICE = re.compile(r"^Cannot declare \((?P<key>.*?),?\) twice$")
+_IMMUTABLE = re.compile(r"^Cannot mutate immutable namespace \((?P<key>.*?),?\)$")
+
+
+def _plain(message: str) -> str:
+    """tomllib's wording, with its two least readable messages spelt out."""
+    if message == "Illegal character '\\n'":
+        # the only place a bare newline is illegal is inside a one-line string
+        return "expected the closing quote of the string before the end of the line"
+    match = _DECLARED_TWICE.match(message)
+    if match is not None:
+        key = ".".join(part.strip().strip("'\"") for part in match["key"].split(","))
+        return f"[{key}] is defined twice (each table may appear once)"
+    match = _IMMUTABLE.match(message)
+    if match is not None:
+        key = ".".join(part.strip().strip("'\"") for part in match["key"].split(","))
+        return f"{key} was already given in full with '=' and cannot get more keys or tables"
+    if message == "Cannot overwrite a value":
+        return "this key already has a value (each key may appear once)"
+    return message
 
 
 class _Scanner:

@@ -43,6 +43,7 @@ __all__ = [
     "CriterionKind",
     "FactColumn",
     "FactName",
+    "FactType",
     "FactValue",
     "KindParams",
     "Reason",
@@ -168,7 +169,12 @@ class FactColumn:
 
 @dataclass(frozen=True)
 class Batch:
-    """Facts of a batch of units, by fact name, plus each unit's type."""
+    """Facts of a batch of units, by fact name, plus each unit's type.
+
+    A kind's batch holds exactly the facts its ``facts()`` declares: reading any other
+    fact is a ``KeyError``, which keeps the declaration (checked against the ruleset's
+    facts schema) honest.
+    """
 
     unit_types: npt.NDArray[np.object_]
     columns: Mapping[str, FactColumn]

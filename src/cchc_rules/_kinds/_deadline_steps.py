@@ -96,9 +96,9 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
         Reason(
             "late_step",
             vi="Hoàn thành muộn {days_late} ngày (muộn không quá {max_days_late} ngày được "
-            "{step_points} điểm)",
-            en="Done {days_late} days late (up to {max_days_late} days late earns "
-            "{step_points} points)",
+            "{step_points}/{max_points} điểm)",
+            en="Done {days_late} day(s) late (up to {max_days_late} days late earns "
+            "{step_points} of {max_points} points)",
             hint_vi="Hoàn thành đúng hạn để được tối đa {max_points} điểm",
             hint_en="Finish on time to get the full {max_points} points",
         ),
@@ -106,7 +106,7 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             "too_late",
             vi="Hoàn thành muộn {days_late} ngày (muộn quá {last_max_days_late} ngày thì không "
             "được điểm)",
-            en="Done {days_late} days late (more than {last_max_days_late} days late earns "
+            en="Done {days_late} day(s) late (more than {last_max_days_late} days late earns "
             "no points)",
             hint_vi="Hoàn thành đúng hạn để được tối đa {max_points} điểm",
             hint_en="Finish on time to get the full {max_points} points",

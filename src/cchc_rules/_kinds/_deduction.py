@@ -66,13 +66,13 @@ class Deduction(CriterionKind[DeductionParams]):
         Reason(
             "none",
             vi="Không bị trừ điểm ({events} trường hợp, được miễn {free_events})",
-            en="Nothing deducted ({events} events, {free_events} free)",
+            en="Nothing deducted (events: {events}, free: {free_events})",
         ),
         Reason(
             "deducted",
             vi="{events} trường hợp: bị trừ {deducted_points} điểm ({counted_events} × "
             "{points_per_event} điểm)",
-            en="{events} events: {deducted_points} points deducted ({counted_events} × "
+            en="Events: {events}; {deducted_points} points deducted ({counted_events} × "
             "{points_per_event} points)",
             hint_vi="Mỗi trường hợp giảm bớt được cộng lại {points_per_event} điểm; không quá "
             "{free_events} trường hợp thì được tối đa {max_points} điểm",
@@ -82,7 +82,7 @@ class Deduction(CriterionKind[DeductionParams]):
         Reason(
             "floored",
             vi="{events} trường hợp: bị trừ hết {max_points} điểm",
-            en="{events} events: all {max_points} points deducted",
+            en="Events: {events}; all {max_points} points deducted",
             hint_vi="Giảm xuống không quá {events_for_points} trường hợp để có điểm",
             hint_en="Bring it down to {events_for_points} events or fewer to earn points",
         ),
