@@ -2,7 +2,7 @@
 """Set up a virtual environment and run the demo or the test suite.
 
     python3 run.py demo    score the bundled demo units under the bundled ruleset
-    python3 run.py test    ruff, mypy --strict and the whole pytest suite
+    python3 run.py test    ruff, mypy --strict, import layers and the whole pytest suite
 
 Each command creates `.venv` on first use and reinstalls only when `pyproject.toml`
 files change, so running it again is cheap and safe. Extra arguments are passed on
@@ -66,6 +66,7 @@ def main(argv: list[str]) -> int:
     for step in (
         ("ruff", "check", "src", "tests", "benchmarks", "plugins"),
         ("mypy", "src"),
+        ("lint-imports",),
         ("python", "-m", "pytest", *extra),
     ):
         code = run(*step)

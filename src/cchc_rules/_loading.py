@@ -165,7 +165,7 @@ def _message(error: Mapping[str, Any], known: list[str]) -> str:
     if kind == "missing":
         if len(error["loc"]) == 1:
             # every top-level key of a ruleset is a table
-            return f"missing required table [{error['loc'][0]}]"
+            return "missing required table"
         return "missing required key"
     if message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")

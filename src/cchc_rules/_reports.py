@@ -17,7 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from rich.console import Group
+from rich import box
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text as RichText
 
@@ -167,26 +168,40 @@ def scorecards_xlsx(cards: Scorecards, lang: str) -> bytes:
 # -- terminal --------------------------------------------------------------------------------
 
 
+def _points(value: Decimal, decimals: int) -> str:
+    """Points with the ruleset's fixed number of decimals, so a column lines up."""
+    return f"{value:.{decimals}f}"
+
+
 def ranked_tables(cards: Scorecards, lang: str) -> Group:
-    """One table per peer group, ranked, with bilingual headers."""
+    """One table per peer group, ranked, with bilingual headers and a legend."""
     model = cards.ruleset.model
     agg = cards.aggregates
     scale = cards.ruleset.scale
+    decimals = model.ruleset.points_decimals
     grade_names = cards.grade_names(lang)
     order = cards.ranked_order()
-    tables = []
+    names = [
+        str(cards.units.names_en[i] or cards.units.names[i]) if lang == "en" else str(name)
+        for i, name in enumerate(cards.units.names)
+    ]
+    # The same width for the id and name columns in every peer group's table, so the
+    # tables line up one under the other (rich still narrows them to fit the terminal).
+    id_width = max((len(str(u)) for u in cards.units.unit_ids), default=0)
+    name_width = max((len(n) for n in names), default=0)
+    parts: list[RenderableType] = []
     for group_id, group in model.ranking.peer_groups.items():
         rows = [i for i in order if cards.units.peer_groups[i] == group_id]
         if not rows:
             continue
         table = Table(
-            title=f"{group.name.get(lang)} ({len(rows)})",
+            title=RichText(f"{group.name.get(lang)} ({len(rows)})", style="bold"),
             title_justify="left",
             header_style="bold",
         )
         table.add_column(header("rank", lang), justify="right", no_wrap=True)
-        table.add_column(header("unit_id", lang), no_wrap=True)
-        table.add_column(header("unit", lang), ratio=1, min_width=20)
+        table.add_column(header("unit_id", lang), no_wrap=True, min_width=id_width)
+        table.add_column(header("unit", lang), min_width=min(name_width, 60))
         table.add_column(header("points", lang), justify="right", no_wrap=True)
         table.add_column(header("max", lang), justify="right", no_wrap=True)
         table.add_column(header("index", lang), justify="right", no_wrap=True)
@@ -195,39 +210,75 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
             has_max = agg.applicable_max[i] > 0
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
-                str(cards.units.unit_ids[i]),
-                str(cards.units.names_en[i] or cards.units.names[i])
-                if lang == "en"
-                else str(cards.units.names[i]),
-                _plain(Decimal(int(agg.total[i])) / scale),
-                _plain(Decimal(int(agg.applicable_max[i])) / scale),
+                RichText(str(cards.units.unit_ids[i])),
+                RichText(names[i]),
+                _points(Decimal(int(agg.total[i])) / scale, decimals),
+                _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
                 _fixed(Decimal(int(agg.index_bp[i])) / 100) if has_max else "—",
-                str(grade_names[i] or "—"),
+                RichText(str(grade_names[i] or "—")),
             )
-        tables.append(table)
-    return Group(*tables)
+        parts.append(table)
+    parts.append(RichText(_legend(lang, RANKED_LEGEND), style="dim"))
+    return Group(*parts)
+
+
+# Shown under the tables: "why is the maximum 90 and not 100?" is the first question
+# a reader asks, because criteria that do not apply to a unit leave its maximum.
+RANKED_LEGEND = (
+    "Tối đa: tổng điểm các tiêu chí áp dụng cho đơn vị; Chỉ số % = Điểm / Tối đa × 100; "
+    "xếp loại theo Chỉ số, xếp hạng trong từng nhóm.",
+    "Max: the points of the criteria that apply to the unit; Index % = Points / Max × 100; "
+    "grades follow the index, ranks are within each group.",
+)
+EXPLAIN_LEGEND = (
+    "Điểm A / B (C): B là điểm tối đa của các tiêu chí áp dụng, C là điểm tối đa theo "
+    "bộ chỉ số; → cách tăng điểm.",
+    "Points A / B (C): B is the maximum of the criteria that apply, C the ruleset's "
+    "maximum; → how to raise it.",
+)
+
+
+def _legend(lang: str, texts: tuple[str, str]) -> str:
+    vi, en = texts
+    return f"{vi}\n{en}" if lang == "vi" else f"{en}\n{vi}"
+
+
+def _summary(explanation: Explanation, lang: str) -> Table:
+    """The unit's result in one row, with the same bilingual headers as the ranking."""
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for key in ("points", "max", "index", "grade", "rank"):
+        table.add_column(header(key, lang), justify="left", no_wrap=True)
+    table.add_row(
+        _plain(explanation.total),
+        _plain(explanation.applicable_max),
+        _fixed(explanation.index),
+        RichText(explanation.grade or "—"),
+        f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—",
+    )
+    return table
 
 
 def explanation_table(explanation: Explanation, lang: str) -> Group:
     heading = RichText()
     heading.append(f"{explanation.name} ({explanation.unit_id})", style="bold")
-    heading.append(f" — {explanation.ruleset}\n")
-    heading.append(
-        f"{label('points', lang)}: {_plain(explanation.total)} / "
-        f"{_plain(explanation.applicable_max)}   "
-        f"{label('index', lang)}: {_fixed(explanation.index)}   "
-        f"{label('grade', lang)}: {explanation.grade or '—'}   "
-        f"{label('rank', lang)}: "
-        + (f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—")
-    )
+    heading.append(f" — {explanation.ruleset}")
     table = Table(header_style="bold", show_lines=False)
-    table.add_column(header("criterion", lang), ratio=3)
+    # The id has its own column so a wrapped criterion name stays under its name, and
+    # the nesting (A4 → A4.1) reads from the indented ids.
+    table.add_column(header("unit_id", lang), no_wrap=True)
+    table.add_column(header("criterion", lang), ratio=2)
     table.add_column(header("points", lang), justify="right", no_wrap=True)
-    table.add_column(header("reason", lang), ratio=4)
-    table.add_column(header("hint", lang), ratio=3)
+    # The hint sits under the reason: most criteria have none, and a column of its own
+    # would mostly be empty while squeezing every other column.
+    reason_vi, reason_en = LABELS["reason"]
+    hint_vi, hint_en = LABELS["hint"]
+    table.add_column(
+        _legend(lang, (f"{reason_vi} → {hint_vi}", f"{reason_en} → {hint_en}")), ratio=3
+    )
     not_applicable = label("not_applicable", lang, both=False)
     for line in explanation.lines:
-        name = f"{'  ' * line.depth}{line.id} {line.name}"
+        ident = RichText(f"{'  ' * line.depth}{line.id}")
+        name = RichText(line.name)
         if line.points is None:
             score = f"— / {_plain(line.max_points)}"
         else:
@@ -235,24 +286,32 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
         if not line.is_leaf:
             if line.points is not None and line.applicable_max != line.max_points:
                 # Some criteria do not apply: the subtotal counts against what does.
-                score = f"{_plain(line.points)} / {_plain(line.applicable_max)} ({_plain(line.max_points)})"
-            table.add_row(RichText(name, style="bold"), RichText(score, style="bold"), "", "")
+                score = (
+                    f"{_plain(line.points)} / {_plain(line.applicable_max)} "
+                    f"({_plain(line.max_points)})"
+                )
+            ident.stylize("bold")
+            name.stylize("bold")
+            table.add_row(ident, name, RichText(score, style="bold"), "")
             continue
-        reason = line.reason
+        reason = RichText(line.reason)
         if line.legal_ref:
-            reason += f" [{line.legal_ref}]"
+            reason.append(f" [{line.legal_ref}]", style="dim")
+        if line.hint:
+            reason.append(f"\n→ {line.hint}", style="cyan")
         style = (
             "dim"
             if line.points is None
             else ("green" if line.points == line.max_points else "yellow")
         )
         table.add_row(
-            RichText(name),
-            RichText(score if line.points is not None else f"{not_applicable}", style=style),
+            ident,
+            name,
+            RichText(score if line.points is not None else not_applicable, style=style),
             reason,
-            line.hint,
         )
-    return Group(heading, table)
+    legend = RichText(_legend(lang, EXPLAIN_LEGEND), style="dim")
+    return Group(heading, _summary(explanation, lang), table, legend)
 
 
 def explanation_json(explanation: Explanation) -> bytes:
