@@ -24,7 +24,9 @@ def fact(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "description": TEXT, **extra}
 
 
-def leaf(ident: str, max_points: str, kind: str, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def leaf(
+    ident: str, max_points: str, kind: str, params: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
     return {
         "id": ident,
         "name": TEXT,
@@ -92,7 +94,11 @@ def base_ruleset() -> dict[str, Any]:
                         "A3",
                         "5",
                         "proportional",
-                        {"numerator": "num", "denominator": "den", "zero_denominator": "full_points"},
+                        {
+                            "numerator": "num",
+                            "denominator": "den",
+                            "zero_denominator": "full_points",
+                        },
                         applies_to=["a"],
                     ),
                 ],
@@ -102,12 +108,20 @@ def base_ruleset() -> dict[str, Any]:
                 "name": TEXT,
                 "max_points": Decimal(10),
                 "criteria": [
-                    leaf("B1", "4", "deduction", {"events": "events", "points_per_event": Decimal("0.5")}),
+                    leaf(
+                        "B1",
+                        "4",
+                        "deduction",
+                        {"events": "events", "points_per_event": Decimal("0.5")},
+                    ),
                     leaf(
                         "B2",
                         "3",
                         "deadline_steps",
-                        {"days_late": "late", "steps": [{"max_days_late": 10, "points": Decimal(1)}]},
+                        {
+                            "days_late": "late",
+                            "steps": [{"max_days_late": 10, "points": Decimal(1)}],
+                        },
                     ),
                     leaf(
                         "B3",
@@ -290,7 +304,14 @@ def test_index_is_truncated_never_rounded_up_to_a_threshold() -> None:
     data["grading"]["bands"][1]["min_index"] = Decimal("66.67")
     ruleset = compile_data(data)
     table = pa.table(
-        {"unit_id": ["X"], "name": ["X"], "unit_type": ["a"], "f1": [True], "f2": [True], "f3": [False]}
+        {
+            "unit_id": ["X"],
+            "name": ["X"],
+            "unit_type": ["a"],
+            "f1": [True],
+            "f2": [True],
+            "f3": [False],
+        }
     )
     row = by_unit(cchc_rules.evaluate(ruleset, table))["X"]
     # 2/3 = 66.666…%: shown as 66.66, below the 66.67 band.
@@ -315,7 +336,14 @@ def test_unit_with_nothing_applicable_has_no_index_grade_or_rank() -> None:
         criterion["applies_to"] = ["b"]
     ruleset = compile_data(data)
     table = pa.table(
-        {"unit_id": ["X"], "name": ["X"], "unit_type": ["a"], "f1": [True], "f2": [True], "f3": [True]}
+        {
+            "unit_id": ["X"],
+            "name": ["X"],
+            "unit_type": ["a"],
+            "f1": [True],
+            "f2": [True],
+            "f3": [True],
+        }
     )
     row = by_unit(cchc_rules.evaluate(ruleset, table))["X"]
     assert row["applicable_max"] == 0

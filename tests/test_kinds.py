@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 import tomllib
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def _units(draw: st.DrawFn, criterion: CriterionInfo, low: int, high: int) -> De
     return Decimal(draw(st.integers(low, high))) / criterion.scale
 
 
-def _column(values: list[int], fact_type: FactType = "integer", scale: int = 1) -> FactColumn:
+def _column(values: Sequence[int], fact_type: FactType = "integer", scale: int = 1) -> FactColumn:
     dtype = np.bool_ if fact_type == "boolean" else np.int64
     missing = np.zeros(len(values), dtype=np.bool_)
     return FactColumn(fact_type, np.array(values, dtype=dtype), missing, scale)
@@ -119,8 +120,11 @@ def _column(values: list[int], fact_type: FactType = "integer", scale: int = 1) 
 
 def _replace(batch: Batch, name: str, values: Any) -> Batch:
     old = batch[name]
-    column = FactColumn(old.type, np.asarray(values, dtype=old.values.dtype), old.missing, old.scale)
-    return Batch(batch.unit_types, {**batch.columns, name: column})
+    replaced = np.asarray(values, dtype=old.values.dtype)
+    return Batch(
+        batch.unit_types,
+        {**batch.columns, name: FactColumn(old.type, replaced, old.missing, old.scale)},
+    )
 
 
 Drawn = tuple[CriterionKind[Any], Batch, Batch]
@@ -141,9 +145,11 @@ def flag_cases(draw: st.DrawFn) -> Drawn:
     good_when = draw(st.booleans())
     kind = Flag(FlagParams(fact="f", good_when=good_when), criterion)
     values = draw(st.lists(st.booleans(), min_size=1, max_size=25))
-    better = [v or draw(st.booleans()) for v in values] if good_when else [
-        v and draw(st.booleans()) for v in values
-    ]
+    better = (
+        [v or draw(st.booleans()) for v in values]
+        if good_when
+        else [v and draw(st.booleans()) for v in values]
+    )
     batch = _batch(len(values), {"f": _column(values, "boolean")})
     return kind, batch, _replace(batch, "f", better)
 
@@ -153,18 +159,16 @@ def deadline_cases(draw: st.DrawFn) -> Drawn:
     criterion = draw(criteria())
     count = draw(st.integers(0, 4)) if criterion.max_units > 0 else 0
     limits = sorted(draw(st.sets(st.integers(1, 60), min_size=count, max_size=count)))
+    highest = max(criterion.max_units - 1, 0)
     units = sorted(
-        draw(st.lists(st.integers(0, max(criterion.max_units - 1, 0)), min_size=count, max_size=count)),
-        reverse=True,
+        draw(st.lists(st.integers(0, highest), min_size=count, max_size=count)), reverse=True
     )
     steps = [
         LateStep(max_days_late=limit, points=Decimal(unit) / criterion.scale)
         for limit, unit in zip(limits, units, strict=True)
     ]
     with_done = draw(st.booleans())
-    params = DeadlineStepsParams(
-        days_late="late", done="done" if with_done else None, steps=steps
-    )
+    params = DeadlineStepsParams(days_late="late", done="done" if with_done else None, steps=steps)
     kind = DeadlineSteps(params, criterion)
     size = draw(_sizes())
     days = draw(st.lists(st.integers(-30, 90), min_size=size, max_size=size))
@@ -172,7 +176,7 @@ def deadline_cases(draw: st.DrawFn) -> Drawn:
     columns = {"late": _column(days)}
     if with_done:
         done = draw(st.lists(st.booleans(), min_size=size, max_size=size))
-        columns["done"] = _column(done, "boolean")  # type: ignore[arg-type]  # bools are ints here
+        columns["done"] = _column(done, "boolean")
         # Work not done may leave its delay empty, with a placeholder value.
         empty = np.array([not d and draw(st.booleans()) for d in done], dtype=np.bool_)
         late = columns["late"]
@@ -355,7 +359,10 @@ def test_ratios_stay_exact_beyond_int64(batch: Batch, target: Decimal) -> None:
     criterion = CriterionInfo("T", Decimal("37.5"), 100)
     proportional = Proportional(
         ProportionalParams(
-            numerator="num", denominator="den", target_percent=target, zero_denominator="full_points"
+            numerator="num",
+            denominator="den",
+            target_percent=target,
+            zero_denominator="full_points",
         ),
         criterion,
     )

@@ -21,7 +21,7 @@ def test_bundled_ruleset_is_found_by_reference() -> None:
     refs = [entry.ref for entry in list_ruleset_files()]
     assert "ttcp@2018" in refs
     assert find_ruleset("ttcp@2018").name == "2018.toml"
-    with pytest.raises(RulesetError, match="available: .*ttcp@2018"):
+    with pytest.raises(RulesetError, match=r"available: .*ttcp@2018"):
         find_ruleset("ttcp@1999")
 
 
@@ -74,5 +74,7 @@ def test_same_inputs_same_hash_same_results() -> None:
     assert first.content_hash == second.content_hash
     units = cchc_rules.demo_units_path(first)
     assert (
-        cchc_rules.evaluate(first, units).to_arrow().equals(cchc_rules.evaluate(second, units).to_arrow())
+        cchc_rules.evaluate(first, units)
+        .to_arrow()
+        .equals(cchc_rules.evaluate(second, units).to_arrow())
     )

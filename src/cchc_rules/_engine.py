@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cchc_rules._facts import UnitTable
+from cchc_rules._facts import MAX_ROWS_PER_PROBLEM, UnitTable
 from cchc_rules._loading import CompiledRuleset, Leaf
 from cchc_rules._models import Condition
 from cchc_rules.errors import EngineError, InputError, Problem
@@ -121,18 +121,29 @@ def check_inputs(ruleset: CompiledRuleset, units: UnitTable) -> None:
     batch = units.batch()
     problems: list[Problem] = []
     for leaf in ruleset.leaves:
-        for mask, fact, message in leaf.kind.input_problems(batch):
-            for index in np.flatnonzero(mask)[:10]:
+        kind_batch = Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
+        for mask, fact, message in leaf.kind.input_problems(kind_batch):
+            bad = np.flatnonzero(mask)
+            for index in bad[:MAX_ROWS_PER_PROBLEM]:
                 problems.append(
                     Problem(
                         units.source,
-                        None,
-                        f"{fact} (unit {units.unit_ids[index]}, criterion {leaf.criterion.id})",
-                        message,
+                        int(units.rows[index]),
+                        fact,
+                        f"{message} (unit {units.unit_ids[index]}, criterion {leaf.criterion.id})",
+                    )
+                )
+            if len(bad) > MAX_ROWS_PER_PROBLEM:
+                problems.append(
+                    Problem(
+                        units.source,
+                        int(units.rows[bad[MAX_ROWS_PER_PROBLEM]]),
+                        fact,
+                        f"{message}: {len(bad) - MAX_ROWS_PER_PROBLEM} more rows like this",
                     )
                 )
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
 
 
 def _score_leaf(

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class UnitTable:
     peer_groups: npt.NDArray[np.object_]
     facts: dict[str, FactColumn]
     source: str
+    rows: npt.NDArray[np.int64]
+    """Each unit's row in its source, as a person counts it (for located errors)."""
 
     def __len__(self) -> int:
         return len(self.unit_ids)
@@ -76,6 +78,7 @@ class UnitTable:
             self.peer_groups[index],
             {name: column.take(index) for name, column in self.facts.items()},
             self.source,
+            self.rows[index],
         )
 
     def position(self, unit_id: str) -> int:
@@ -137,12 +140,14 @@ def _read_xlsx(path: Path) -> pa.Table:
     )
 
 
+class _UnreadableError(Exception):
+    """A source file whose content is not a table of units (message for the user)."""
+
+
 def _read_json(path: Path) -> pa.Table:
     records = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise InputError(
-            [Problem(str(path), None, "", "expected a JSON array of objects, one per unit")]
-        )
+        raise _UnreadableError("expected a JSON array of objects, one per unit")
     names: list[str] = []
     for record in records:
         names.extend(k for k in record if k not in names)
@@ -176,7 +181,7 @@ class _Collector:
         """One problem per bad row (up to a limit, then a count of the rest)."""
         bad = np.flatnonzero(mask)
         for index in bad[:MAX_ROWS_PER_PROBLEM]:
-            got = "" if values is None else f" (got {values[index]!r})"
+            got = "" if values is None else f" (got {_shown(values[index])})"
             self.problems.append(
                 Problem(self.source, self.row_of(int(index)), column, f"{message}{got}")
             )
@@ -189,6 +194,12 @@ class _Collector:
                     f"{message}: {len(bad) - MAX_ROWS_PER_PROBLEM} more rows like this",
                 )
             )
+
+
+def _shown(value: object) -> str:
+    # text keeps its quotes (so '2.5' reads as what was typed); numbers are shown plainly,
+    # never as Decimal('1001') or np.float64(2.5)
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
@@ -274,6 +285,20 @@ def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collecto
         if pa.types.is_decimal(atype) and atype.scale <= decimals:
             filled = array.fill_null(0)
             return FactColumn(kind, _decimal_units(filled, decimals), missing, scale)
+        if pa.types.is_decimal(atype):
+            # more digits than the fact declares: fine when the extra ones are zeros
+            # (12.500 for a 2-decimal fact), refused row by row otherwise
+            extra = 10 ** (atype.scale - decimals)
+            fine = _decimal_units(array.fill_null(0), atype.scale)
+            exact = fine % extra == 0
+            expected = (
+                "expected a whole number"
+                if kind == "integer"
+                else f"expected a number with at most {decimals} digits after the point"
+            )
+            shown = [None if v is None else v.normalize() for v in array.to_pylist()]
+            collect.rows(name, ~exact & ~missing, expected, shown)
+            return FactColumn(kind, np.where(exact, fine // extra, 0), missing, scale)
         if pa.types.is_floating(atype):
             floats = array.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
             scaled = np.round(floats * scale)
@@ -293,18 +318,35 @@ def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collecto
     return FactColumn(kind, np.zeros(len(array), dtype=np.int64), np.ones(len(array), dtype=bool))
 
 
+def _absent(array: pa.Array) -> npt.NDArray[np.bool_]:
+    """Cells with no value: null, or blank text."""
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        blank = pc.utf8_trim_whitespace(array.cast(pa.string())).fill_null("")
+        return np.asarray(pc.equal(blank, "").to_pylist(), dtype=bool)
+    return np.asarray(array.is_null().to_pylist(), dtype=bool)
+
+
 def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collector) -> None:
     if column.type not in ("integer", "decimal"):
         return
     present = ~column.missing
-    for bound, compare, word in ((spec.min, np.less, "≥"), (spec.max, np.greater, "≤")):
+    for bound, compare, word, rounding in (
+        (spec.min, np.less, "≥", ROUND_CEILING),
+        (spec.max, np.greater, "≤", ROUND_FLOOR),
+    ):
         if bound is None:
             continue
-        limit = bound * column.scale
-        if limit != limit.to_integral_value():
+        # A bound finer than the fact's digits (min = 0.5 for an integer) still binds:
+        # the smallest allowed stored value is the bound rounded inwards.
+        limit = int((bound * column.scale).to_integral_value(rounding=rounding))
+        bad = present & compare(column.values, limit)
+        if not bad.any():
             continue
-        bad = present & compare(column.values, int(limit))
-        shown = [Decimal(int(v)) / column.scale for v in column.values]
+        # Only the reported rows are turned into Decimals: a million-row column is not.
+        shown = {
+            int(i): Decimal(int(column.values[i])) / column.scale
+            for i in np.flatnonzero(bad)[:MAX_ROWS_PER_PROBLEM]
+        }
         collect.rows(name, bad, f"expected a value {word} {bound}", shown)
 
 
@@ -345,6 +387,8 @@ def read_units(
             raise InputError([Problem(source, None, "", "file does not exist")])
         try:
             table = reader(path)
+        except _UnreadableError as exc:
+            raise InputError([Problem(source, None, "", str(exc))]) from exc
         except (
             pa.ArrowInvalid,
             json.JSONDecodeError,
@@ -448,8 +492,12 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         column = _typed_column(fact, spec, array, collect)
         _check_range(fact, spec, column, collect)
         if spec.required:
-            collect.rows(fact, column.missing, "expected a value (the fact is required)")
+            # NOTE: only empty cells: a cell that holds a bad value is already reported
+            # as such, though the column marks it missing so no kind ever reads it
+            collect.rows(fact, _absent(array), "expected a value (the fact is required)")
         facts[fact] = column
     if collect.problems:
         raise InputError(sorted(collect.problems, key=lambda p: (p.line or 0, p.path)))
-    return UnitTable(unit_ids, names, text("name_en"), unit_types, peer_groups, facts, source)
+    # Row labels are a fixed offset from the position (header line or 1-based count).
+    rows = np.arange(size, dtype=np.int64) + row_of(0)
+    return UnitTable(unit_ids, names, text("name_en"), unit_types, peer_groups, facts, source, rows)

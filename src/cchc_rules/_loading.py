@@ -14,6 +14,7 @@ criterion ids in the path instead of list indexes.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -175,7 +176,7 @@ def _message(error: Mapping[str, Any], known: list[str]) -> str:
     if kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         described = _PATTERNS.get(pattern, f"text matching {pattern!r}")
-        return f"expected {described} (got {error['input']!r})"
+        return f"expected {described} (got {_shown(error['input'])})"
     if message.startswith("Input should be "):
         expected = message.removeprefix("Input should be ")
         for pydantic_words, ours in _EXPECTED_WORDS:
@@ -184,8 +185,24 @@ def _message(error: Mapping[str, Any], known: list[str]) -> str:
                 break
         message = "expected " + expected
         if kind == "date_type" and isinstance(error["input"], str):
-            return f"{message} (got {error['input']!r}); write dates without quotes"
-    return f"{message} (got {error['input']!r})"
+            return f"{message} (got {_shown(error['input'])}); write dates without quotes"
+    return f"{message} (got {_shown(error['input'])})"
+
+
+def _shown(value: object) -> str:
+    """A value as the user wrote it in TOML: ``0.5`` not ``Decimal('0.5')``, ``true`` not
+    ``True``; text keeps its quotes so ``'1'`` is visibly not ``1``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return repr(value)
 
 
 # NOTE: pydantic's words name Python types; a ruleset author writes TOML, so the
@@ -369,7 +386,7 @@ def _cross_check(
                     (*path, "applies_to", position),
                     f"unknown unit type {unit_type!r}"
                     f"{did_you_mean(unit_type, list(model.unit_types))}"
-                    f" (declared: {', '.join(model.unit_types)})",
+                    f" (declared in [unit_types]: {', '.join(model.unit_types)})",
                 )
         if criterion.applies_when is not None:
             _check_condition(checker, model, criterion.applies_when, (*path, "applies_when"))
@@ -474,7 +491,8 @@ def _check_condition(
     if not ok:
         checker.add(
             (*path, "value"),
-            f"expected a {spec.type} value to compare with fact {condition.fact!r} (got {value!r})",
+            f"expected {'an' if spec.type == 'integer' else 'a'} {spec.type} value to compare "
+            f"with fact {condition.fact!r} (got {_shown(value)})",
         )
     if spec.type in ("boolean", "text") and condition.op not in ("==", "!="):
         checker.add(

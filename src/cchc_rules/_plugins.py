@@ -8,12 +8,13 @@ directly.
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import importlib.util
 import inspect
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -97,7 +98,11 @@ def _directory_plugins(directory: Path) -> Iterable[tuple[PluginInfo, ModuleType
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        module_name = f"cchc_plugin_{path.stem}"
+        # NOTE: a namespace no distribution uses: with a name like ``cchc_plugin_<stem>``
+        # a file ``example.py`` would replace the installed ``cchc_plugin_example``
+        # package in sys.modules. The module must be in sys.modules while it runs
+        # (dataclasses and pydantic look their module up there).
+        module_name = f"_cchc_plugins_dir_{path.stem}"
         info = PluginInfo(name=path.stem, distribution=None, version=None, source=str(path))
         spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
@@ -185,28 +190,69 @@ def load_plugins(
         found.extend(_directory_plugins(plugins_dir))
     found.extend(extra)
 
+    registered: list[tuple[PluginInfo, Any]] = []
     for info, plugin in found:
+        if any(plugin is other for _, other in registered):
+            # NOTE: the same module offered twice (two entry points naming it, or an
+            # installed plugin passed again in ``extra``) registers once: its kinds are
+            # the very same classes, so there is nothing to clash.
+            continue
         _check_api_version(info, plugin)
         try:
             manager.register(plugin, name=f"{info.source}:{info.name}")
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError([Problem(info.label, None, "", f"cannot register: {exc}")]) from exc
-    try:
-        manager.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError([Problem(str(exc.plugin), None, "", str(exc))]) from exc
+        if not manager.get_hookcallers(plugin):
+            # pluggy ignores functions without the marker, so a forgotten @hookimpl
+            # would otherwise load a plugin that silently provides nothing.
+            raise PluginError(
+                [
+                    Problem(
+                        info.label,
+                        None,
+                        "",
+                        "expected at least one hook implementation marked with "
+                        "@cchc_rules.hookspecs.hookimpl (found none)",
+                    )
+                ]
+            )
+        registered.append((info, plugin))
+    _check_hook_names(manager, registered)
 
     kinds: dict[str, KindEntry] = {}
     problems: list[Problem] = []
-    for info, plugin in found:
-        others = [p for _, p in found if p is not plugin]
+    for info, plugin in registered:
+        others = [p for _, p in registered if p is not plugin]
         caller = manager.subset_hook_caller("cchc_register_kinds", remove_plugins=others)
-        for offered in caller():
+        try:
+            results = caller()
+        except Exception as exc:
+            raise PluginError(
+                [
+                    Problem(
+                        info.label,
+                        None,
+                        "cchc_register_kinds",
+                        f"failed: {type(exc).__name__}: {exc}",
+                    )
+                ]
+            ) from exc
+        for offered in results:
+            if not isinstance(offered, Sequence) or isinstance(offered, str):
+                problems.append(
+                    Problem(
+                        info.label,
+                        None,
+                        "cchc_register_kinds",
+                        f"expected a list of criterion-kind classes (got {offered!r})",
+                    )
+                )
+                continue
             for kind in offered:
                 label = getattr(kind, "__qualname__", repr(kind))
-                for message in kind_problems(kind):
-                    problems.append(Problem(info.label, None, f"kind {label}", message))
-                if kind_problems(kind):
+                messages = kind_problems(kind)
+                problems.extend(Problem(info.label, None, f"kind {label}", m) for m in messages)
+                if messages:
                     continue
                 previous = kinds.get(kind.name)
                 if previous is not None:
@@ -222,4 +268,38 @@ def load_plugins(
                 kinds[kind.name] = KindEntry(kind, info)
     if problems:
         raise PluginError(problems)
-    return KindRegistry(kinds=dict(sorted(kinds.items())), plugins=tuple(i for i, _ in found))
+    return KindRegistry(
+        kinds=dict(sorted(kinds.items())), plugins=tuple(i for i, _ in registered)
+    )
+
+
+def _check_hook_names(
+    manager: pluggy.PluginManager, registered: Sequence[tuple[PluginInfo, Any]]
+) -> None:
+    """Refuse hook implementations matching no hookspec, e.g. a misspelt hook name.
+
+    pluggy's ``check_pending`` finds them but names the plugin by its ``repr`` and
+    stops at the first; this reports every one with the plugin's label and the
+    nearest real hook name.
+    """
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        specs = [name for name in dir(hookspecs) if name.startswith("cchc_")]
+        problems = []
+        for info, plugin in registered:
+            for caller in manager.get_hookcallers(plugin) or []:
+                if caller.has_spec():
+                    continue
+                close = difflib.get_close_matches(caller.name, specs, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    Problem(
+                        info.label,
+                        None,
+                        caller.name,
+                        f"expected the name of a hook in cchc_rules.hookspecs (got an unknown "
+                        f"hook{hint})",
+                    )
+                )
+        raise PluginError(problems) from exc

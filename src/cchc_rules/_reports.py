@@ -10,7 +10,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text as RichText
 
@@ -89,19 +90,56 @@ def write_atomic(path: Path, data: bytes, *, force: bool) -> None:
     """Write ``data`` to ``path`` all at once; refuse to replace a file unless ``force``."""
     if path.exists() and not force:
         raise CchcError([Problem(str(path), None, "", "file exists; pass --force to replace it")])
-    directory = path.parent if str(path.parent) else Path(".")
+    directory = path.parent
     if not directory.is_dir():
         raise CchcError([Problem(str(path), None, "", f"directory {directory} does not exist")])
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        # mkstemp makes the file private (0600); a report gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as exc:
+        raise CchcError([Problem(str(path), None, "", f"cannot write: {exc.strerror}")]) from exc
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        os.chmod(temporary, mode)
+        if force:
+            os.replace(temporary, path)
+        else:
+            _publish_new(temporary, path)
+    except FileExistsError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise CchcError(
+            [Problem(str(path), None, "", "file exists; pass --force to replace it")]
+        ) from exc
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise CchcError([Problem(str(path), None, "", f"cannot write: {exc.strerror}")]) from exc
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _publish_new(temporary: str, path: Path) -> None:
+    """Move ``temporary`` to ``path`` unless ``path`` exists, even if it appeared just now."""
+    try:
+        # link() fails if the name was taken since the caller's check, where replace()
+        # would silently overwrite the file that appeared meanwhile.
+        os.link(temporary, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        # A filesystem without hard links: the earlier existence check has to do.
+        os.replace(temporary, path)
+    else:
+        os.unlink(temporary)
 
 
 def _ranked_table(cards: Scorecards, lang: str) -> pa.Table:
@@ -173,6 +211,24 @@ def _points(value: Decimal, decimals: int) -> str:
     return f"{value:.{decimals}f}"
 
 
+class _SameWidth:
+    """Tables drawn one under the other at one width, so their columns line up."""
+
+    def __init__(self, tables: Sequence[Table]) -> None:
+        self.tables = tables
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
+        natural = max(
+            (Measurement.get(console, options, table).maximum for table in self.tables),
+            default=0,
+        )
+        for table in self.tables:
+            table.width = min(natural, options.max_width)
+            yield table
+
+
 def ranked_tables(cards: Scorecards, lang: str) -> Group:
     """One table per peer group, ranked, with bilingual headers and a legend."""
     model = cards.ruleset.model
@@ -181,15 +237,8 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     decimals = model.ruleset.points_decimals
     grade_names = cards.grade_names(lang)
     order = cards.ranked_order()
-    names = [
-        str(cards.units.names_en[i] or cards.units.names[i]) if lang == "en" else str(name)
-        for i, name in enumerate(cards.units.names)
-    ]
-    # The same width for the id and name columns in every peer group's table, so the
-    # tables line up one under the other (rich still narrows them to fit the terminal).
     id_width = max((len(str(u)) for u in cards.units.unit_ids), default=0)
-    name_width = max((len(n) for n in names), default=0)
-    parts: list[RenderableType] = []
+    tables: list[Table] = []
     for group_id, group in model.ranking.peer_groups.items():
         rows = [i for i in order if cards.units.peer_groups[i] == group_id]
         if not rows:
@@ -201,25 +250,27 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
         )
         table.add_column(header("rank", lang), justify="right", no_wrap=True)
         table.add_column(header("unit_id", lang), no_wrap=True, min_width=id_width)
-        table.add_column(header("unit", lang), min_width=min(name_width, 60))
+        table.add_column(header("unit", lang), ratio=1)
         table.add_column(header("points", lang), justify="right", no_wrap=True)
         table.add_column(header("max", lang), justify="right", no_wrap=True)
         table.add_column(header("index", lang), justify="right", no_wrap=True)
         table.add_column(header("grade", lang), no_wrap=True)
         for i in rows:
             has_max = agg.applicable_max[i] > 0
+            name = cards.units.names[i]
+            if lang == "en":
+                name = cards.units.names_en[i] or name
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
                 RichText(str(cards.units.unit_ids[i])),
-                RichText(names[i]),
+                RichText(str(name)),
                 _points(Decimal(int(agg.total[i])) / scale, decimals),
                 _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
                 _fixed(Decimal(int(agg.index_bp[i])) / 100) if has_max else "—",
                 RichText(str(grade_names[i] or "—")),
             )
-        parts.append(table)
-    parts.append(RichText(_legend(lang, RANKED_LEGEND), style="dim"))
-    return Group(*parts)
+        tables.append(table)
+    return Group(_SameWidth(tables), RichText(_legend(lang, RANKED_LEGEND), style="dim"))
 
 
 # Shown under the tables: "why is the maximum 90 and not 100?" is the first question
@@ -245,7 +296,7 @@ def _legend(lang: str, texts: tuple[str, str]) -> str:
 
 def _summary(explanation: Explanation, lang: str) -> Table:
     """The unit's result in one row, with the same bilingual headers as the ranking."""
-    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for key in ("points", "max", "index", "grade", "rank"):
         table.add_column(header(key, lang), justify="left", no_wrap=True)
     table.add_row(
@@ -280,7 +331,7 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
         ident = RichText(f"{'  ' * line.depth}{line.id}")
         name = RichText(line.name)
         if line.points is None:
-            score = f"— / {_plain(line.max_points)}"
+            score = not_applicable
         else:
             score = f"{_plain(line.points)} / {_plain(line.max_points)}"
         if not line.is_leaf:
@@ -292,7 +343,8 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
                 )
             ident.stylize("bold")
             name.stylize("bold")
-            table.add_row(ident, name, RichText(score, style="bold"), "")
+            subtotal = RichText(score, style="bold" if line.points is not None else "dim")
+            table.add_row(ident, name, subtotal, "")
             continue
         reason = RichText(line.reason)
         if line.legal_ref:
@@ -304,12 +356,7 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
             if line.points is None
             else ("green" if line.points == line.max_points else "yellow")
         )
-        table.add_row(
-            ident,
-            name,
-            RichText(score if line.points is not None else not_applicable, style=style),
-            reason,
-        )
+        table.add_row(ident, name, RichText(score, style=style), reason)
     legend = RichText(_legend(lang, EXPLAIN_LEGEND), style="dim")
     return Group(heading, _summary(explanation, lang), table, legend)
 

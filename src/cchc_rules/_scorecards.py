@@ -141,53 +141,72 @@ class Scorecards:
             out[mask] = np.asarray(names, dtype=object)[self.aggregates.grade[mask]]
         return out
 
-    def reason_codes(self, row: int) -> npt.NDArray[np.object_]:
+    def _reason_dictionary(self, row: int) -> tuple[list[str], npt.NDArray[np.int16]]:
+        """Reason names of one criterion, and each unit's position among them."""
         leaf = self.ruleset.leaves[row]
-        codes = [*(r.code for r in type(leaf.kind).reasons)]
-        lookup = np.asarray(
-            codes + [ENGINE_REASONS[c] for c in sorted(ENGINE_REASONS, reverse=True)], dtype=object
-        )
-        reasons = self.matrix.reasons[row].astype(np.int64)
-        # Engine codes are -1 … -4; map them after the kind's own codes.
-        position = np.where(reasons >= 0, reasons, len(codes) + (-reasons - 1))
-        named: npt.NDArray[np.object_] = lookup[position]
+        names = [r.code for r in type(leaf.kind).reasons]
+        engine_codes = sorted(ENGINE_REASONS, reverse=True)  # -1, -2, …
+        names += [ENGINE_REASONS[code] for code in engine_codes]
+        reasons = self.matrix.reasons[row]
+        # Engine codes are negative; they map after the kind's own codes.
+        kind_count = len(names) - len(engine_codes)
+        positions = np.where(reasons >= 0, reasons, kind_count - reasons - 1)
+        return names, positions.astype(np.int16)
+
+    def reason_codes(self, row: int) -> npt.NDArray[np.object_]:
+        """Each unit's reason code (a name) for the criterion in ``row``."""
+        names, positions = self._reason_dictionary(row)
+        named: npt.NDArray[np.object_] = np.asarray(names, dtype=object)[positions]
         return named
 
-    def to_arrow(self, *, lang: str = "vi", criteria: bool = True) -> pa.Table:
-        """The scorecards as an Arrow table, ranked order not applied (input order).
+    def to_arrow(
+        self,
+        *,
+        lang: str = "vi",
+        criteria: bool = True,
+        order: npt.NDArray[np.intp] | None = None,
+    ) -> pa.Table:
+        """The scorecards as an Arrow table, in input order or in ``order`` (positions).
 
         Columns: unit columns, ``total``, ``applicable_max``, ``index`` (%), ``grade``,
-        ``grade_name``, ``rank``; then ``area:ID`` subtotals; then per scored criterion
-        ``ID`` (points, null when not applicable) and ``ID:reason`` (reason code).
+        ``grade_name``, ``rank``; then ``area:ID`` subtotals and ``area:ID:index`` component
+        indexes (%, truncated like the index); then per scored criterion
+        ``ID`` (points, null when not applicable) and ``ID:reason`` (reason code,
+        dictionary-encoded: a million units share a handful of reason names).
         """
+        at: Any = slice(None) if order is None else order
         scale = self.ruleset.scale
         agg = self.aggregates
-        has_max = agg.applicable_max > 0
+        has_max = agg.applicable_max[at] > 0
+        rank = agg.rank[at]
         columns: dict[str, Any] = {
-            "unit_id": pa.array(self.units.unit_ids, pa.string()),
-            "name": pa.array(self.units.names, pa.string()),
-            "unit_type": pa.array(self.units.unit_types, pa.string()),
-            "peer_group": pa.array(self.units.peer_groups, pa.string()),
-            "total": decimal_array(agg.total, scale),
-            "applicable_max": decimal_array(agg.applicable_max, scale),
-            "index": decimal_array(agg.index_bp, 100, has_max),
-            "grade": pa.array(self.grade_ids(), pa.string()),
-            "grade_name": pa.array(self.grade_names(lang), pa.string()),
-            "rank": pa.array(
-                np.where(agg.rank != NO_RANK, agg.rank, 0), pa.int64(), mask=agg.rank == NO_RANK
-            ),
+            "unit_id": pa.array(self.units.unit_ids[at], pa.string()),
+            "name": pa.array(self.units.names[at], pa.string()),
+            "unit_type": pa.array(self.units.unit_types[at], pa.string()),
+            "peer_group": pa.array(self.units.peer_groups[at], pa.string()),
+            "total": decimal_array(agg.total[at], scale),
+            "applicable_max": decimal_array(agg.applicable_max[at], scale),
+            "index": decimal_array(agg.index_bp[at], 100, has_max),
+            "grade": pa.array(self.grade_ids()[at], pa.string()),
+            "grade_name": pa.array(self.grade_names(lang)[at], pa.string()),
+            "rank": pa.array(np.where(rank != NO_RANK, rank, 0), pa.int64(), mask=rank == NO_RANK),
         }
         for area in self.ruleset.model.areas:
             node = agg.nodes[area.id]
-            columns[f"area:{area.id}"] = decimal_array(node.points, scale)
+            points, maximum = node.points[at], node.maximum[at]
+            columns[f"area:{area.id}"] = decimal_array(points, scale)
+            # The component index: the area's points against what applies of it.
+            applies = maximum > 0
+            component = (points * 10_000) // np.where(applies, maximum, 1)
+            columns[f"area:{area.id}:index"] = decimal_array(component, 100, applies)
         if criteria:
             for row, leaf in enumerate(self.ruleset.leaves):
-                applicable = self.matrix.applicable[row]
                 columns[leaf.criterion.id] = decimal_array(
-                    self.matrix.points[row], scale, applicable
+                    self.matrix.points[row][at], scale, self.matrix.applicable[row][at]
                 )
-                columns[f"{leaf.criterion.id}:reason"] = pa.array(
-                    self.reason_codes(row), pa.string()
+                names, positions = self._reason_dictionary(row)
+                columns[f"{leaf.criterion.id}:reason"] = pa.DictionaryArray.from_arrays(
+                    pa.array(positions[at], pa.int16()), pa.array(names, pa.string())
                 )
         return pa.table(columns)
 

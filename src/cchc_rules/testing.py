@@ -397,9 +397,7 @@ def run_case(kind_class: AnyKind, case: KindCase) -> None:
     """Run one golden case through both paths; raise AssertionError on any difference."""
     kind = bind(kind_class, case.params, case.max_points, case.points_decimals)
     batch = _one_unit_batch(kind, case)
-    refused = [
-        message for mask, _fact, message in kind.input_problems(batch) if bool(mask[0])
-    ]
+    refused = [message for mask, _fact, message in kind.input_problems(batch) if bool(mask[0])]
     if case.input_error is not None:
         if not any(case.input_error in message for message in refused):
             raise AssertionError(
@@ -584,4 +582,3 @@ def batches(
         return Batch(np.array(types, dtype=np.object_), drawn)
 
     return build()
-

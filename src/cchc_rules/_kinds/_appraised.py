@@ -89,8 +89,10 @@ class Appraised(CriterionKind[AppraisedParams]):
         """(points × scale, the column's scale, max × column scale) in exact integers."""
         column = batch[self.params.points]
         values = np.asarray(column.values, dtype=np.int64)
-        return times(values, self.criterion.scale), column.scale, (
-            self.criterion.max_units * column.scale
+        return (
+            times(values, self.criterion.scale),
+            column.scale,
+            (self.criterion.max_units * column.scale),
         )
 
     def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
@@ -118,7 +120,10 @@ class Appraised(CriterionKind[AppraisedParams]):
                 )
             )
         note = batch[self.params.note]
-        blank = note.missing | (np.char.str_len(np.char.strip(note.values.astype(str))) == 0)
+        # NOTE: str.strip per value, not np.char: fixed-width numpy strings drop
+        # trailing NUL characters, so a note of "\x00" would pass for blank.
+        stripped = np.frompyfunc(str.strip, 1, 1)(note.values)
+        blank = note.missing | np.asarray(stripped == "", dtype=np.bool_)
         unexplained = present & ~outside & np.asarray(scaled < top, dtype=np.bool_) & blank
         if unexplained.any():
             problems.append(

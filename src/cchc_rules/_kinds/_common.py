@@ -17,7 +17,7 @@ import numpy.typing as npt
 from pydantic import ConfigDict, Field
 
 from cchc_rules._models import Number
-from cchc_rules.kinds import FactColumn, FactValue, KindParams, round_half_up_div
+from cchc_rules.kinds import FactValue, KindParams, round_half_up_div
 
 __all__ = [
     "IntArray",
@@ -27,11 +27,13 @@ __all__ = [
     "WideArray",
     "div_half_up",
     "fact_fraction",
+    "fact_int",
     "multiple_of_step",
+    "non_increasing_points",
     "number_text",
     "percent_text",
     "round_fraction",
-    "scaled_values",
+    "steps_problems",
     "times",
     "to_points",
 ]
@@ -82,11 +84,6 @@ def to_points(values: WideArray) -> IntArray:
     return np.asarray(values.astype(np.int64), dtype=np.int64)
 
 
-def scaled_values(column: FactColumn) -> tuple[IntArray, int]:
-    """A numeric column as (int64 values, scale): the value is ``values / scale``."""
-    return np.asarray(column.values, dtype=np.int64), column.scale
-
-
 def fact_fraction(value: FactValue) -> Fraction:
     """A numeric fact of the unit path as an exact fraction."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
@@ -131,11 +128,6 @@ def multiple_of_step(path: str, value: Decimal, scale: int) -> list[tuple[str, s
     if value * scale == (value * scale).to_integral_value():
         return []
     return [(path, f"expected a multiple of {Decimal(1) / scale} points (got {value})")]
-
-
-def points_units(value: Decimal, scale: int) -> int:
-    """Exact points (a checked multiple of ``1/scale``) in units of ``1/scale``."""
-    return int(value * scale)
 
 
 def steps_problems(

@@ -58,4 +58,3 @@ def negative_problems(
         if bad.any():
             problems.append((bad, fact, "expected a number ≥ 0 (got a negative number)"))
     return problems
-

@@ -192,8 +192,10 @@ class RatioBands(CriterionKind[RatioBandsParams]):
         ratio = unit_ratio(facts, self.params)
         if ratio is None:
             return values
-        values["percent"] = percent_text(fact_fraction(facts[self.params.numerator]),
-                                         fact_fraction(facts[self.params.denominator]))
+        values["percent"] = percent_text(
+            fact_fraction(facts[self.params.numerator]),
+            fact_fraction(facts[self.params.denominator]),
+        )
         index = self._unit_band(ratio)
         if index < len(bands):
             values["min_percent"] = number_text(bands[index].min_percent)

@@ -75,8 +75,8 @@ def _times(values: npt.NDArray[np.int64], factor: int) -> npt.NDArray[Any]:
     """``values * factor`` exactly: int64 when it fits, else an object array of ints."""
     largest = int(np.abs(values).max()) if values.size else 0
     if largest * factor < _INT64_SAFE:
-        return values * np.int64(factor)
-    return np.asarray(values, dtype=np.object_) * factor
+        return np.asarray(values * np.int64(factor), dtype=np.int64)
+    return np.asarray(np.asarray(values, dtype=np.object_) * factor, dtype=np.object_)
 
 
 def _number_text(value: Decimal | Fraction) -> Decimal:
@@ -161,10 +161,11 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
     def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
         excellent, good = batch[self.params.excellent], batch[self.params.good_or_better]
         problems: list[tuple[npt.NDArray[np.bool_], str, str]] = []
-        for fact, column in ((self.params.excellent, excellent), (self.params.good_or_better, good)):
+        for fact in (self.params.excellent, self.params.good_or_better):
+            column = batch[fact]
             negative = ~column.missing & (np.asarray(column.values) < 0)
             if negative.any():
-                problems.append((negative, fact, "expected a head count ≥ 0 (got a negative number)"))
+                problems.append((negative, fact, "expected a head count ≥ 0 (got a negative one)"))
         # Excellent is a rating within good-or-better, so more of them means the two
         # facts were counted differently; scoring them would hide the mistake.
         both = ~excellent.missing & ~good.missing
