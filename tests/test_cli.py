@@ -478,11 +478,6 @@ def test_every_column_problem_of_a_file_is_reported_at_once(cli: Invoke, tmp_pat
     assert f"{units}: remarks: unknown column" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_facts.read_units stops after column problems and does not check the rows; "
-    "a file with both shows only the column problems (owner: _facts.py)",
-)
 def test_column_and_row_problems_are_reported_together(cli: Invoke, tmp_path: Path) -> None:
     header, rows = demo_rows()
     for mutate, _ in BAD_UNITS.values():

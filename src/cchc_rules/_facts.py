@@ -433,9 +433,12 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
             collect.problems.append(
                 Problem(source, None, fact, "missing column for a required fact")
             )
-    if collect.problems:
+    if duplicated:
+        # With two columns of one name no cell can be attributed: stop at the columns.
         raise InputError(collect.problems)
 
+    # Column problems do not stop here: the rows of the columns that are present are
+    # checked too, so one run shows everything to fix.
     size = table.num_rows
 
     def text(column: str) -> npt.NDArray[np.object_]:
@@ -445,23 +448,25 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         return np.asarray(pc.utf8_trim_whitespace(values).fill_null("").to_pylist(), dtype=object)
 
     unit_ids = text("unit_id")
-    collect.rows("unit_id", unit_ids == "", "expected a unit id")
-    _, first_index, counts = np.unique(unit_ids, return_index=True, return_counts=True)
+    if "unit_id" in columns:
+        collect.rows("unit_id", unit_ids == "", "expected a unit id")
+    _, first_index = np.unique(unit_ids, return_index=True)
     seen_once = np.zeros(size, dtype=bool)
     seen_once[first_index] = True
     duplicate = ~seen_once & (unit_ids != "")
     collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
-    del counts
     names = text("name")
-    collect.rows("name", names == "", "expected the unit's name")
+    if "name" in columns:
+        collect.rows("name", names == "", "expected the unit's name")
     unit_types = text("unit_type")
     declared_types = list(ruleset.unit_types)
-    collect.rows(
-        "unit_type",
-        ~np.isin(unit_types, declared_types),
-        f"expected one of the unit types {', '.join(declared_types)}",
-        unit_types,
-    )
+    if "unit_type" in columns:
+        collect.rows(
+            "unit_type",
+            ~np.isin(unit_types, declared_types),
+            f"expected one of the unit types {', '.join(declared_types)}",
+            unit_types,
+        )
     peer_groups = text("peer_group")
     default_groups = np.asarray(
         [ruleset.unit_types[t].peer_group if t in ruleset.unit_types else "" for t in unit_types],
@@ -497,7 +502,13 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
             collect.rows(fact, _absent(array), "expected a value (the fact is required)")
         facts[fact] = column
     if collect.problems:
-        raise InputError(sorted(collect.problems, key=lambda p: (p.line or 0, p.path)))
+        # Column problems (no row) first, in the order found; then by row and column.
+        raise InputError(
+            sorted(
+                collect.problems,
+                key=lambda p: (p.line is not None, p.line or 0, p.path if p.line else ""),
+            )
+        )
     # Row labels are a fixed offset from the position (header line or 1-based count).
     rows = np.arange(size, dtype=np.int64) + row_of(0)
     return UnitTable(unit_ids, names, text("name_en"), unit_types, peer_groups, facts, source, rows)

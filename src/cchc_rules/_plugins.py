@@ -268,9 +268,7 @@ def load_plugins(
                 kinds[kind.name] = KindEntry(kind, info)
     if problems:
         raise PluginError(problems)
-    return KindRegistry(
-        kinds=dict(sorted(kinds.items())), plugins=tuple(i for i, _ in registered)
-    )
+    return KindRegistry(kinds=dict(sorted(kinds.items())), plugins=tuple(i for i, _ in registered))
 
 
 def _check_hook_names(

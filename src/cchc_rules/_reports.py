@@ -143,7 +143,7 @@ def _publish_new(temporary: str, path: Path) -> None:
 
 
 def _ranked_table(cards: Scorecards, lang: str) -> pa.Table:
-    return cards.to_arrow(lang=lang).take(pa.array(cards.ranked_order()))
+    return cards.to_arrow(lang=lang, order=cards.ranked_order())
 
 
 def scorecards_csv(cards: Scorecards, lang: str) -> bytes:
@@ -300,8 +300,8 @@ def _summary(explanation: Explanation, lang: str) -> Table:
     for key in ("points", "max", "index", "grade", "rank"):
         table.add_column(header(key, lang), justify="left", no_wrap=True)
     table.add_row(
-        _plain(explanation.total),
-        _plain(explanation.applicable_max),
+        _points(explanation.total, explanation.points_decimals),
+        _points(explanation.applicable_max, explanation.points_decimals),
         _fixed(explanation.index),
         RichText(explanation.grade or "—"),
         f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—",

@@ -101,6 +101,8 @@ class Explanation:
     group_size: int
     ruleset: str
     content_hash: str
+    points_decimals: int
+    """Digits after the point of the ruleset's points, for showing totals aligned."""
 
 
 class Scorecards:
@@ -275,7 +277,11 @@ class Scorecards:
         group = self.units.peer_groups[position]
         return Explanation(
             unit_id=unit_id,
-            name=str(self.units.names[position]),
+            name=str(
+                self.units.names_en[position]
+                if lang == "en" and self.units.names_en[position]
+                else self.units.names[position]
+            ),
             unit_type=str(self.units.unit_types[position]),
             peer_group=str(group),
             lines=tuple(lines),
@@ -289,6 +295,7 @@ class Scorecards:
             ),
             ruleset=self.ruleset.ref,
             content_hash=self.ruleset.content_hash,
+            points_decimals=self.ruleset.model.ruleset.points_decimals,
         )
 
     def _leaf_line(
