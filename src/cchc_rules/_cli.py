@@ -223,8 +223,9 @@ def _units_source(ruleset: CompiledRuleset, units: str) -> Path:
 
 def _evaluate(ruleset: CompiledRuleset, units: str) -> Scorecards:
     table = read_units(_units_source(ruleset, units), ruleset.model)
-    if len(table) < PROGRESS_THRESHOLD:
-        # No live display at all: even an invisible one writes a stray blank line.
+    if len(table) < PROGRESS_THRESHOLD or not err.is_terminal:
+        # No live display at all: even an invisible one writes a stray blank line, and
+        # a log file or a pipe has no use for a bar.
         return evaluate_units(ruleset, table)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
