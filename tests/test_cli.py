@@ -71,8 +71,8 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     def invoke(*args: str, width: int = WIDE) -> Result:
         # The consoles are made at import; a fresh pair fixes the width whatever the
         # environment running the tests says.
-        monkeypatch.setattr(_cli, "out", Console(width=width))
-        monkeypatch.setattr(_cli, "err", Console(stderr=True, width=width))
+        monkeypatch.setattr(_cli.state, "out", Console(width=width))
+        monkeypatch.setattr(_cli.state, "err", Console(stderr=True, width=width))
         env = {"CCHC_LANG": None, "CCHC_RULESETS_DIR": None, "COLUMNS": str(width)}
         return runner.invoke(_cli.app, list(args), env=env)
 

@@ -1,0 +1,183 @@
+"""``cchc evaluate`` and ``cchc explain``: scoring units and explaining one unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from cchc_rules._api import demo_units_path, evaluate_units
+from cchc_rules._cli._app import (
+    FILE_FORMATS,
+    PROGRESS_THRESHOLD,
+    ExplainFormat,
+    Lang,
+    LangOpt,
+    OutputFormat,
+    RulesetArg,
+    UnitsArg,
+    app,
+    emit,
+    fail,
+    load,
+    state,
+)
+from cchc_rules._facts import read_units
+from cchc_rules._loading import CompiledRuleset
+from cchc_rules._reports import (
+    explanation_json,
+    explanation_table,
+    format_from_suffix,
+    ranked_tables,
+    scorecards_csv,
+    scorecards_json,
+    scorecards_xlsx,
+)
+from cchc_rules._scorecards import Scorecards
+from cchc_rules.errors import CchcError, Problem
+
+
+def _units_source(ruleset: CompiledRuleset, units: str) -> Path:
+    if units == "demo":
+        path = demo_units_path(ruleset)
+        if not path.exists():
+            raise CchcError(
+                [Problem("demo", None, "", f"no demo units are bundled for {ruleset.ref}")]
+            )
+        return path
+    return Path(units)
+
+
+def _evaluate(ruleset: CompiledRuleset, units: str) -> Scorecards:
+    table = read_units(_units_source(ruleset, units), ruleset.model)
+    if len(table) < PROGRESS_THRESHOLD or not state.err.is_terminal:
+        # No live display at all: even an invisible one writes a stray blank line, and
+        # a log file or a pipe has no use for a bar.
+        return evaluate_units(ruleset, table)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=state.err,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("scoring / chấm điểm", total=len(table))
+
+        def advance(done: int) -> None:
+            progress.update(task, advance=done)
+
+        return evaluate_units(ruleset, table, on_progress=advance)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    ruleset: RulesetArg,
+    units: UnitsArg,
+    format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (terminal), csv, json or xlsx; default: from --output suffix, else table.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+    lang: LangOpt = Lang.vi,
+) -> None:
+    """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
+
+    Examples:
+
+      cchc evaluate ttcp@2018 demo
+
+      cchc evaluate ttcp@2018 units.csv --output results.xlsx
+
+      cchc evaluate rulesets/ttcp/2018.toml units.parquet -f json > results.json
+    """
+    lang_code = lang.value
+    chosen = format.value if format else None
+    if chosen is None and output is not None:
+        chosen = format_from_suffix(output, FILE_FORMATS)
+        if chosen is None:
+            raise typer.BadParameter(
+                f"cannot tell the format from {output.name!r}; name the file .csv, .json or "
+                ".xlsx, or pass --format",
+                param_hint="--output",
+            )
+    chosen = chosen or "table"
+    # Usage errors are found before any work is done, so a mistyped command fails at once.
+    if chosen == "xlsx" and output is None:
+        raise typer.BadParameter("xlsx needs --output FILE.xlsx", param_hint="--format")
+    if chosen == "table" and output is not None:
+        raise typer.BadParameter(
+            "the table format is for the terminal; use csv, json or xlsx with --output",
+            param_hint="--format",
+        )
+    try:
+        compiled = load(ruleset)
+        cards = _evaluate(compiled, units)
+        if chosen == "table":
+            meta = compiled.model.ruleset
+            state.out.print(Text(meta.title.get(lang_code), style="bold"))
+            state.out.print(
+                Text(
+                    f"{compiled.ref} · {meta.legal_basis.decision} "
+                    f"({meta.legal_basis.date:%d/%m/%Y}) · sha256 {compiled.content_hash[:12]}",
+                    style="dim",
+                )
+            )
+            state.out.print(ranked_tables(cards, lang_code))
+            return
+        render = {"csv": scorecards_csv, "json": scorecards_json, "xlsx": scorecards_xlsx}[chosen]
+        emit(render(cards, lang_code), output, force)
+    except CchcError as exc:
+        raise fail(exc) from exc
+
+
+@app.command()
+def explain(
+    ruleset: RulesetArg,
+    units: UnitsArg,
+    unit_id: Annotated[
+        str,
+        typer.Argument(
+            help="The unit to explain (its unit_id).", metavar="UNIT_ID", show_default=False
+        ),
+    ],
+    format: Annotated[
+        ExplainFormat,
+        typer.Option("--format", "-f", help="table (terminal) or json."),
+    ] = ExplainFormat.table,
+    lang: LangOpt = Lang.vi,
+) -> None:
+    """Why one unit got its score: every criterion's points, reason, and what would raise it.
+
+    Giải thích điểm của một đơn vị theo từng tiêu chí.
+
+    Examples:
+
+      cchc explain ttcp@2018 demo TTCP-VPTT
+
+      cchc explain ttcp@2018 units.csv TTCP-VPC --lang en
+
+      cchc explain ttcp@2018 demo TTCP-VPC --format json > TTCP-VPC.json
+    """
+    try:
+        compiled = load(ruleset)
+        cards = _evaluate(compiled, units)
+        explanation = cards.explain(unit_id, lang=lang.value)
+    except CchcError as exc:
+        raise fail(exc) from exc
+    if format is ExplainFormat.json:
+        emit(explanation_json(explanation), None, False)
+    else:
+        state.out.print(explanation_table(explanation, lang.value))
