@@ -1,22 +1,29 @@
-"""Generate a units table of any size for a ruleset's facts schema.
+"""Generate a units table of any size (10 thousand to 10 million) for a ruleset's facts.
 
-    python benchmarks/generate_units.py ttcp@2018 100000 out/units-100k.parquet
+    python benchmarks/generate_units.py ttcp@2018 1000000 out/1m.parquet --csv out/1m.csv
+    python benchmarks/generate_units.py ttcp@2018 1000000 out/units-1m/ --files 8
 
-Values follow each fact's declared type and range with a realistic skew: most units
-near compliant (booleans true 90 % of the time, counts near their upper range), a tail
-of poor ones, and about 1 % of optional values missing. Deterministic for a seed.
-Counts that a ratio criterion divides are drawn so the numerator never exceeds the
-denominator it is paired with.
+Values follow each fact's declared type and range with a realistic skew: a unit's
+"quality" (Beta(8, 1.5): most units near compliant, a tail of poor ones) drives all its
+facts, so poor units are poor across criteria; about 1 % of the optional facts are
+missing. Counts a ratio criterion divides are drawn so the numerator never exceeds its
+denominator, and denominators are often 0 (nothing arose this year).
+
+Units are generated and written in chunks (one Parquet row group each), so memory stays
+bounded by the chunk whatever the count. The output is deterministic for a seed and a
+chunk size: chunk ``k`` draws from its own generator seeded by ``(seed, k)``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -26,6 +33,8 @@ from cchc_rules._loading import CompiledRuleset
 from cchc_rules._scorecards import decimal_array
 
 MISSING_SHARE = 0.01
+DEFAULT_SEED = 20181206
+DEFAULT_CHUNK_ROWS = 100_000
 
 
 def _pairs(ruleset: CompiledRuleset) -> dict[str, str]:
@@ -40,41 +49,53 @@ def _pairs(ruleset: CompiledRuleset) -> dict[str, str]:
     return pairs
 
 
-def generate(ruleset: CompiledRuleset, count: int, seed: int = 20181206) -> pa.Table:
-    rng = np.random.default_rng(seed)
+def _type_shares(types: int) -> list[float]:
+    first = 0.7 if types > 1 else 1.0
+    rest = (1 - first) / (types - 1) if types > 1 else 0.0
+    return [first] + [rest] * (types - 1)
+
+
+def generate_chunk(
+    ruleset: CompiledRuleset, start: int, count: int, rng: np.random.Generator
+) -> pa.Table:
+    """Units ``start … start + count - 1`` (ids ``U00000000`` on)."""
     model = ruleset.model
     unit_types = list(model.unit_types)
     types = rng.choice(unit_types, size=count, p=_type_shares(len(unit_types)))
+    numbers = np.arange(start, start + count)
     columns: dict[str, pa.Array] = {
-        "unit_id": pa.array([f"U{i:08d}" for i in range(count)]),
-        "name": pa.array([f"Đơn vị {i}" for i in range(count)]),
+        "unit_id": pa.array(np.char.add("U", np.char.zfill(numbers.astype(str), 8))),
+        "name": pa.array(np.char.add("Đơn vị ", numbers.astype(str))),
         "unit_type": pa.array(types),
     }
-    # A unit's "quality" drives all its facts, so poor units are poor across criteria.
     quality = rng.beta(8, 1.5, size=count)
     pairs = _pairs(ruleset)
-    integers: dict[str, np.ndarray] = {}
+    integers: dict[str, npt.NDArray[np.int64]] = {}
     for name, spec in model.facts.items():
-        if spec.type != "integer" or name in pairs:
+        if spec.type != "integer" or name in pairs or name in pairs.values():
             continue
         low = int(spec.min) if spec.min is not None else 0
         high = int(spec.max) if spec.max is not None else low + 60
         if low < 0 <= high:
-            # signed facts such as "days late": mostly on time, a few late
-            values = np.where(rng.random(count) < quality, 0, rng.integers(1, 40, count))
+            # signed facts such as "days late": mostly on time, a tail late
+            late = rng.integers(1, 40, count)
+            integers[name] = np.where(rng.random(count) < quality, 0, late).astype(np.int64)
+        elif low == 0:
+            # event counts (violations, incidents): mostly none, more for poor units
+            integers[name] = rng.poisson(3 * (1 - quality)).astype(np.int64)
         else:
-            values = rng.integers(low, min(high, low + 60) + 1, count)
-        integers[name] = values
+            integers[name] = rng.integers(low, min(high, low + 60) + 1, count)
     for numerator, denominator in pairs.items():
         if denominator not in integers:
-            integers[denominator] = rng.integers(0, 40, count)
-        done = np.floor(integers[denominator] * np.clip(quality + rng.normal(0, 0.05, count), 0, 1))
-        integers[numerator] = done.astype(np.int64)
+            # ~10 % of units had nothing due this year: a zero denominator
+            due = rng.integers(0, 40, count)
+            integers[denominator] = np.where(rng.random(count) < 0.1, 0, due).astype(np.int64)
+        share = np.clip(quality + rng.normal(0, 0.05, count), 0, 1)
+        integers[numerator] = np.floor(integers[denominator] * share).astype(np.int64)
     for name, spec in model.facts.items():
         missing = (rng.random(count) < MISSING_SHARE) if not spec.required else None
         if spec.type == "boolean":
-            values = rng.random(count) < 0.5 + 0.5 * quality
-            array = pa.array(values, mask=missing)
+            array = pa.array(rng.random(count) < 0.5 + 0.5 * quality, mask=missing)
         elif spec.type == "integer":
             array = pa.array(integers[name], pa.int64(), mask=missing)
         elif spec.type == "decimal":
@@ -101,27 +122,86 @@ def generate(ruleset: CompiledRuleset, count: int, seed: int = 20181206) -> pa.T
     return pa.table(columns)
 
 
-def _type_shares(types: int) -> list[float]:
-    first = 0.7 if types > 1 else 1.0
-    rest = (1 - first) / (types - 1) if types > 1 else 0.0
-    return [first] + [rest] * (types - 1)
+def chunks(
+    ruleset: CompiledRuleset,
+    count: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[pa.Table]:
+    """The units in chunks of ``chunk_rows``, deterministic for ``seed``."""
+    for number, start in enumerate(range(0, count, chunk_rows)):
+        rng = np.random.default_rng([seed, number])
+        yield generate_chunk(ruleset, start, min(chunk_rows, count - start), rng)
+
+
+def generate(ruleset: CompiledRuleset, count: int, seed: int = DEFAULT_SEED) -> pa.Table:
+    """The whole table in memory (small counts: tests)."""
+    tables = list(chunks(ruleset, count, seed=seed))
+    return (
+        pa.concat_tables(tables)
+        if tables
+        else generate_chunk(ruleset, 0, 0, np.random.default_rng(seed))
+    )
+
+
+def write_units(
+    ruleset: CompiledRuleset,
+    count: int,
+    parquet: Path | None,
+    *,
+    csv: Path | None = None,
+    files: int = 1,
+    seed: int = DEFAULT_SEED,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> None:
+    """Write ``count`` units to Parquet (one file, or ``files`` files in a directory) and CSV."""
+    writers: list[pq.ParquetWriter] = []
+    csv_writer: pacsv.CSVWriter | None = None
+    total_chunks = max(1, -(-count // chunk_rows))
+    per_file = -(-total_chunks // files)
+    try:
+        for number, table in enumerate(chunks(ruleset, count, seed=seed, chunk_rows=chunk_rows)):
+            if parquet is not None:
+                part = number // per_file
+                if part == len(writers):
+                    target = parquet / f"part-{part:04d}.parquet" if files > 1 else parquet
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    writers.append(pq.ParquetWriter(target, table.schema))
+                writers[part].write_table(table)
+            if csv is not None:
+                if csv_writer is None:
+                    csv.parent.mkdir(parents=True, exist_ok=True)
+                    csv_writer = pacsv.CSVWriter(csv, table.schema)
+                csv_writer.write_table(table)
+    finally:
+        for writer in writers:
+            writer.close()
+        if csv_writer is not None:
+            csv_writer.close()
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("ruleset")
+    parser.add_argument("ruleset", help="family@version or a TOML path")
     parser.add_argument("count", type=int)
-    parser.add_argument("output", type=Path, help=".parquet or .csv")
-    parser.add_argument("--seed", type=int, default=20181206)
+    parser.add_argument("output", type=Path, help="a .parquet file, or a directory with --files")
+    parser.add_argument("--csv", type=Path, help="also write the units to this CSV file")
+    parser.add_argument("--files", type=int, default=1, help="split the Parquet into N files")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
     args = parser.parse_args(argv)
     ruleset = cchc_rules.load_ruleset(args.ruleset)
-    table = generate(ruleset, args.count, args.seed)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if args.output.suffix == ".csv":
-        pacsv.write_csv(table, args.output)
-    else:
-        pq.write_table(table, args.output)
-    print(f"wrote {args.count} units to {args.output}")
+    write_units(
+        ruleset,
+        args.count,
+        args.output,
+        csv=args.csv,
+        files=args.files,
+        seed=args.seed,
+        chunk_rows=args.chunk_rows,
+    )
+    print(f"wrote {args.count} units to {args.output}" + (f" and {args.csv}" if args.csv else ""))
     return 0
 
 

@@ -326,7 +326,7 @@ def test_index_is_truncated_never_rounded_up_to_a_threshold() -> None:
 def test_rank_ties(ties: str, expected: list[int]) -> None:
     total = np.asarray([90, 80, 40, 10, 5], dtype=np.int64)
     maximum = np.asarray([100, 100, 50, 100, 10], dtype=np.int64)
-    groups = np.asarray(["g", "g", "g", "g", "h"], dtype=object)
+    groups = np.asarray([0, 0, 0, 0, 1], dtype=np.int16)
     assert rank_within_groups(total, maximum, groups, ties).tolist() == expected
 
 

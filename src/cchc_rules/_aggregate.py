@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,16 @@ from cchc_rules._facts import UnitTable
 from cchc_rules._loading import CompiledRuleset
 from cchc_rules._models import Band
 
-__all__ = ["Aggregates", "NodeTotals", "aggregate", "grade_units", "rank_within_groups"]
+__all__ = [
+    "NO_GRADE",
+    "NO_RANK",
+    "Aggregates",
+    "NodeTotals",
+    "aggregate",
+    "grade_units",
+    "peer_group_codes",
+    "rank_within_groups",
+]
 
 NO_GRADE = -1
 NO_RANK = 0
@@ -82,68 +92,89 @@ def grade_units(
 def rank_within_groups(
     total: npt.NDArray[np.int64],
     applicable_max: npt.NDArray[np.int64],
-    groups: npt.NDArray[np.object_],
+    groups: npt.NDArray[np.integer[Any]],
     ties: str,
 ) -> npt.NDArray[np.int64]:
-    """Rank by index, high to low, within each peer group.
+    """Rank by index, high to low, within each peer group (``groups``: integer codes).
 
     ``shared``: equal index, equal rank, next rank skips (1, 2, 2, 4).
     ``dense``: equal index, equal rank, no skip (1, 2, 2, 3).
+
+    The ranks depend only on the multiset of indexes in each group, never on the order
+    of the units, so the whole-table, streaming and distributed runs agree.
     """
     if applicable_max.size and int(applicable_max.max()) >= MAX_EXACT_UNITS:
         raise ValueError("maxima too large to rank exactly by float64 index")
     rank = np.full(len(total), NO_RANK, dtype=np.int64)
-    ranked = np.flatnonzero(applicable_max > 0)
-    if len(ranked) == 0:
-        return rank
-    key = total[ranked] / applicable_max[ranked]
-    _, group_codes = np.unique(groups[ranked].astype(str), return_inverse=True)
-    order = np.lexsort((-key, group_codes))
-    sorted_key = key[order]
-    sorted_group = group_codes[order]
-    new_group = np.ones(len(order), dtype=bool)
-    new_group[1:] = sorted_group[1:] != sorted_group[:-1]
-    new_value = new_group.copy()
-    new_value[1:] |= sorted_key[1:] != sorted_key[:-1]
-    positions = np.arange(len(order))
-    group_start = np.maximum.accumulate(np.where(new_group, positions, 0))
-    if ties == "dense":
-        distinct = np.cumsum(new_value)
-        ranks_sorted = distinct - distinct[group_start] + 1
-    else:
-        value_start = np.maximum.accumulate(np.where(new_value, positions, 0))
-        ranks_sorted = value_start - group_start + 1
-    rank[ranked[order]] = ranks_sorted
+    ranked = applicable_max > 0
+    # One group at a time (there are a handful): the temporaries of a sort then scale
+    # with the largest group, not the whole table (10 million units stay well under 1 GiB).
+    for code in np.unique(groups[ranked]):
+        members = np.flatnonzero(ranked & (groups == code))
+        key = total[members] / applicable_max[members]
+        order = np.argsort(-key, kind="stable")
+        sorted_key = key[order]
+        new_value = np.ones(len(order), dtype=bool)
+        new_value[1:] = sorted_key[1:] != sorted_key[:-1]
+        del key, sorted_key
+        if ties == "dense":
+            ranks_sorted = np.cumsum(new_value, dtype=np.int64)
+        else:
+            positions = np.arange(1, len(order) + 1, dtype=np.int64)
+            ranks_sorted = np.maximum.accumulate(np.where(new_value, positions, 0))
+        rank[members[order]] = ranks_sorted
     return rank
 
 
-def aggregate(ruleset: CompiledRuleset, units: UnitTable, matrix: PointsMatrix) -> Aggregates:
-    """Totals per area, group criterion and unit; index, grade and rank."""
-    count = len(units)
-    maxima = np.asarray([leaf.kind.criterion.max_units for leaf in ruleset.leaves], dtype=np.int64)
-    earned = np.where(matrix.applicable, matrix.points, 0)
-    possible = np.where(matrix.applicable, maxima[:, None], 0)
+def peer_group_codes(
+    ruleset: CompiledRuleset, peer_groups: npt.NDArray[np.object_]
+) -> npt.NDArray[np.int16]:
+    """Each unit's peer group as its position among the ruleset's declared groups."""
+    codes = np.full(len(peer_groups), -1, dtype=np.int16)
+    for position, group in enumerate(ruleset.model.ranking.peer_groups):
+        codes[peer_groups == group] = position
+    return codes
 
+
+def aggregate(
+    ruleset: CompiledRuleset, units: UnitTable, matrix: PointsMatrix, *, ranked: bool = True
+) -> Aggregates:
+    """Totals per area, group criterion and unit; index, grade and rank.
+
+    ``ranked=False`` leaves every rank at ``NO_RANK``: a caller that sees the units in
+    parts (streaming, several processes, Dask) ranks them once all parts are in.
+    """
+    count = len(units)
+    maxima = [leaf.kind.criterion.max_units for leaf in ruleset.leaves]
     members: dict[str, list[int]] = {}
     for row, leaf in enumerate(ruleset.leaves):
         for node in (leaf.area.id, *leaf.parents):
             members.setdefault(node, []).append(row)
-    nodes = {
-        node: NodeTotals(
-            earned[rows].sum(axis=0, dtype=np.int64), possible[rows].sum(axis=0, dtype=np.int64)
-        )
-        for node, rows in members.items()
-    }
-    if ruleset.leaves:
-        total = earned.sum(axis=0, dtype=np.int64)
-        applicable_max = possible.sum(axis=0, dtype=np.int64)
-    else:
-        total = np.zeros(count, dtype=np.int64)
-        applicable_max = np.zeros(count, dtype=np.int64)
+    # Row by row into accumulators: no leaves × units temporary is ever built. The
+    # engine leaves 0 points wherever a criterion does not apply, so points add as is.
+    nodes: dict[str, NodeTotals] = {}
+    for node, rows in members.items():
+        points = np.zeros(count, dtype=np.int64)
+        maximum = np.zeros(count, dtype=np.int64)
+        for row in rows:
+            points += matrix.points[row]
+            maximum += matrix.applicable[row] * np.int64(maxima[row])
+        nodes[node] = NodeTotals(points, maximum)
+    # Areas partition the leaves, so the unit's totals are the sums of its areas.
+    total = np.zeros(count, dtype=np.int64)
+    applicable_max = np.zeros(count, dtype=np.int64)
+    for area in ruleset.model.areas:
+        if area.id in nodes:
+            total += nodes[area.id].points
+            applicable_max += nodes[area.id].maximum
     safe_max = np.where(applicable_max > 0, applicable_max, 1)
     index_bp = (total * 10_000) // safe_max
     model = ruleset.model
     bands_for = {name: model.grading.bands_for(name) for name in model.unit_types}
     grade = grade_units(total, applicable_max, units.unit_types, bands_for)
-    rank = rank_within_groups(total, applicable_max, units.peer_groups, model.ranking.ties)
+    if ranked:
+        codes = peer_group_codes(ruleset, units.peer_groups)
+        rank = rank_within_groups(total, applicable_max, codes, model.ranking.ties)
+    else:
+        rank = np.full(count, NO_RANK, dtype=np.int64)
     return Aggregates(total, applicable_max, index_bp, grade, rank, nodes)

@@ -32,6 +32,7 @@ __all__ = [
     "NOT_APPLICABLE_CONDITION",
     "NOT_APPLICABLE_UNIT_TYPE",
     "PointsMatrix",
+    "check_inputs",
     "score_units",
 ]
 
@@ -61,7 +62,10 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 @dataclass(frozen=True)
 class PointsMatrix:
-    """Scores of every leaf (rows, in ruleset order) for every unit (columns)."""
+    """Scores of every leaf (rows, in ruleset order) for every unit (columns).
+
+    Points are 0 wherever ``applicable`` is false, so sums need no mask.
+    """
 
     points: npt.NDArray[np.int64]
     reasons: npt.NDArray[np.int16]
@@ -146,9 +150,37 @@ def check_inputs(ruleset: CompiledRuleset, units: UnitTable) -> None:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
 
 
+def _window(batch: Batch, start: int, stop: int) -> Batch:
+    """Units ``start:stop`` of ``batch`` as views: a contiguous batch needs no copy."""
+    return Batch(
+        batch.unit_types[start:stop],
+        {
+            name: FactColumn(col.type, col.values[start:stop], col.missing[start:stop], col.scale)
+            for name, col in batch.columns.items()
+        },
+    )
+
+
+class _TypeMasks:
+    """``unit_type == t`` per unit type, computed once per batch and shared by criteria."""
+
+    def __init__(self, unit_types: npt.NDArray[np.object_]) -> None:
+        self.unit_types = unit_types
+        self.masks: dict[str, npt.NDArray[np.bool_]] = {}
+
+    def any_of(self, types: list[str]) -> npt.NDArray[np.bool_]:
+        result = np.zeros(len(self.unit_types), dtype=bool)
+        for unit_type in types:
+            if unit_type not in self.masks:
+                self.masks[unit_type] = np.asarray(self.unit_types == unit_type, dtype=bool)
+            result |= self.masks[unit_type]
+        return result
+
+
 def _score_leaf(
     leaf: Leaf,
     batch: Batch,
+    types: _TypeMasks,
     points: npt.NDArray[np.int64],
     reasons: npt.NDArray[np.int16],
     applicable: npt.NDArray[np.bool_],
@@ -157,7 +189,7 @@ def _score_leaf(
     size = batch.size
     applicable[:] = True
     if criterion.applies_to is not None:
-        by_type = np.isin(batch.unit_types, criterion.applies_to)
+        by_type = types.any_of(list(criterion.applies_to))
         reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
         applicable &= by_type
     required = [f for f in leaf.kind.facts() if f not in leaf.kind.optional_facts()]
@@ -219,12 +251,13 @@ def score_units(
     full = units.batch()
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
-        window = np.arange(start, stop)
-        batch = full if (start, stop) == (0, count) else full.take(window)
+        batch = _window(full, start, stop)
+        types = _TypeMasks(batch.unit_types)
         for row, leaf in enumerate(ruleset.leaves):
             _score_leaf(
                 leaf,
                 batch,
+                types,
                 points[row, start:stop],
                 reasons[row, start:stop],
                 applicable[row, start:stop],

@@ -196,6 +196,28 @@ class _Collector:
             )
 
 
+def _bools(array: pa.Array) -> npt.NDArray[np.bool_]:
+    """A boolean Arrow array without nulls as numpy (unpacked from Arrow's bits in C)."""
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _objects(array: pa.Array) -> npt.NDArray[np.object_]:
+    """Arrow strings as a numpy array of ``str`` (``None`` where null)."""
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _repeated(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """Every occurrence of a value after its first."""
+    # Arrow's hash kernel answers "all distinct?" far faster than sorting Python strings;
+    # only a table that does repeat a value pays for finding where.
+    if len(pc.unique(pa.array(values, pa.string()))) == len(values):
+        return np.zeros(len(values), dtype=bool)
+    _, first_index = np.unique(values, return_index=True)
+    repeated = np.ones(len(values), dtype=bool)
+    repeated[first_index] = False
+    return repeated
+
+
 def _shown(value: object) -> str:
     # text keeps its quotes (so '2.5' reads as what was typed); numbers are shown plainly,
     # never as Decimal('1001') or np.float64(2.5)
@@ -213,8 +235,8 @@ def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
 
 
 def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collector) -> FactColumn:
-    values = np.asarray(strings.to_pylist(), dtype=object)
-    stripped = np.asarray(pc.utf8_trim_whitespace(strings).fill_null("").to_pylist(), dtype=object)
+    values = _objects(strings)
+    stripped = _objects(pc.utf8_trim_whitespace(strings).fill_null(""))
     missing = stripped == ""
     size = len(values)
     kind = spec.type
@@ -222,15 +244,13 @@ def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collect
         return FactColumn("text", np.where(missing, "", values).astype(object), missing)
     trimmed = pc.utf8_trim_whitespace(strings).fill_null("")
     if kind == "boolean":
-        lowered = np.asarray(pc.utf8_lower(trimmed).to_pylist(), dtype=object)
+        lowered = _objects(pc.utf8_lower(trimmed))
         known = np.isin(lowered, list(BOOLEAN_WORDS)) | missing
         collect.rows(name, ~known, f"expected a boolean ({', '.join(BOOLEAN_WORDS)})", values)
         truthy = np.isin(lowered, [w for w, v in BOOLEAN_WORDS.items() if v])
         return FactColumn("boolean", truthy, missing)
     if kind == "date":
-        ok = np.asarray(
-            pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$").to_pylist(), dtype=bool
-        )
+        ok = _bools(pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$"))
         days = np.zeros(size, dtype=np.int64)
         bad = ~ok & ~missing
         for index in np.flatnonzero(ok):
@@ -244,10 +264,10 @@ def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collect
         return FactColumn("date", days, missing)
     decimals = spec.decimals or 0
     pattern = r"^[+-]?\d+$" if kind == "integer" else rf"^[+-]?\d+(\.\d{{1,{decimals}}})?$"
-    ok = np.asarray(pc.match_substring_regex(trimmed, pattern).to_pylist(), dtype=bool)
+    ok = _bools(pc.match_substring_regex(trimmed, pattern))
     # Very long digit strings would overflow the fixed-point column; the range check
     # below reports them properly once they are parsed.
-    ok &= np.asarray(pc.utf8_length(trimmed).to_pylist(), dtype=np.int64) <= 15
+    ok &= pc.utf8_length(trimmed).to_numpy(zero_copy_only=False) <= 15
     expected = (
         "expected a whole number"
         if kind == "integer"
@@ -263,11 +283,7 @@ def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collecto
     """A Parquet / in-memory column: its Arrow type must fit the fact type exactly."""
     kind = spec.type
     atype = array.type
-    missing = (
-        np.asarray(array.is_null().to_pylist(), dtype=bool)
-        if array.null_count
-        else np.zeros(len(array), dtype=bool)
-    )
+    missing = _bools(array.is_null()) if array.null_count else np.zeros(len(array), dtype=bool)
     if pa.types.is_string(atype) or pa.types.is_large_string(atype):
         return _text_column(name, spec, array.cast(pa.string()), collect)
     problem = f"expected a column of {kind} values (got Arrow type {atype})"
@@ -322,8 +338,8 @@ def _absent(array: pa.Array) -> npt.NDArray[np.bool_]:
     """Cells with no value: null, or blank text."""
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         blank = pc.utf8_trim_whitespace(array.cast(pa.string())).fill_null("")
-        return np.asarray(pc.equal(blank, "").to_pylist(), dtype=bool)
-    return np.asarray(array.is_null().to_pylist(), dtype=bool)
+        return _bools(pc.equal(blank, ""))
+    return _bools(array.is_null())
 
 
 def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collector) -> None:
@@ -354,10 +370,12 @@ def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collec
 
 
 def read_units(
-    data: Path | str | object, ruleset: Ruleset, *, name: str | None = None
+    data: Path | str | object, ruleset: Ruleset, *, name: str | None = None, first_row: int = 1
 ) -> UnitTable:
     """Read units and facts from a file or a table and check them against ``ruleset``.
 
+    ``first_row`` is the row a table's first unit is called in messages: a part of a
+    larger file read in pieces says where in that file its units are.
     Raises :class:`InputError` listing every problem with its file, row and column.
     """
     if isinstance(data, str | Path):
@@ -403,7 +421,7 @@ def read_units(
     else:
         table = _to_arrow(data)
         source = name or "<table>"
-        first = 1
+        first = first_row
     return _validate(table, ruleset, source, lambda index: index + first)
 
 
@@ -445,15 +463,12 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         if column not in columns:
             return np.full(size, "", dtype=object)
         values = table.column(column).combine_chunks().cast(pa.string())
-        return np.asarray(pc.utf8_trim_whitespace(values).fill_null("").to_pylist(), dtype=object)
+        return _objects(pc.utf8_trim_whitespace(values).fill_null(""))
 
     unit_ids = text("unit_id")
     if "unit_id" in columns:
         collect.rows("unit_id", unit_ids == "", "expected a unit id")
-    _, first_index = np.unique(unit_ids, return_index=True)
-    seen_once = np.zeros(size, dtype=bool)
-    seen_once[first_index] = True
-    duplicate = ~seen_once & (unit_ids != "")
+    duplicate = _repeated(unit_ids) & (unit_ids != "")
     collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
     names = text("name")
     if "name" in columns:
@@ -468,10 +483,9 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
             unit_types,
         )
     peer_groups = text("peer_group")
-    default_groups = np.asarray(
-        [ruleset.unit_types[t].peer_group if t in ruleset.unit_types else "" for t in unit_types],
-        dtype=object,
-    )
+    default_groups = np.full(size, "", dtype=object)
+    for unit_type, declared in ruleset.unit_types.items():
+        default_groups[unit_types == unit_type] = declared.peer_group
     peer_groups = np.where(peer_groups == "", default_groups, peer_groups).astype(object)
     declared_groups = list(ruleset.ranking.peer_groups)
     collect.rows(

@@ -10,14 +10,19 @@ Three passes, each collecting every problem it finds:
 
 Every problem reads ``file:line: key.path: what was expected (got what)``, with
 criterion ids in the path instead of list indexes.
+
+An amendment (``extends``, see :mod:`cchc_rules._resolve`) is resolved against its
+parent before these passes, and its problems point at the file and line that caused
+them: the amendment's change, or the inherited text of the parent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import tomllib
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -25,13 +30,33 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cchc_rules._lock import check_published
 from cchc_rules._models import Area, Condition, Criterion, Ruleset
 from cchc_rules._plugins import KindRegistry
+from cchc_rules._registry import registry_file, rulesets_root
+from cchc_rules._resolve import (
+    Amendment,
+    Located,
+    apply_amendment,
+    fill_legal_refs,
+    find_parent,
+    is_amendment,
+)
 from cchc_rules._toml import KeyPath, key_lines, line_of, read_toml
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.kinds import CriterionInfo, CriterionKind
 
-__all__ = ["CompiledRuleset", "Leaf", "compile_ruleset", "load_ruleset_file"]
+__all__ = [
+    "CompiledRuleset",
+    "Leaf",
+    "Locate",
+    "compile_ruleset",
+    "load_ruleset_file",
+    "load_ruleset_text",
+]
+
+Locate = Callable[[KeyPath], tuple[str, int | None]]
+"""Where a key path of the data was written: its file and line."""
 
 
 @dataclass(frozen=True)
@@ -247,8 +272,10 @@ def validation_problems(
     exc: ValidationError,
     model: type[BaseModel],
     prefix: KeyPath = (),
+    locate: Locate | None = None,
 ) -> list[Problem]:
     """Turn a pydantic error into located problems; union branches merged per path."""
+    where = locate or (lambda path: (file, line_of(lines, path)))
     merged: dict[tuple[KeyPath, str], list[str]] = {}
     errors = exc.errors()
     explained = _misspelt_keys(errors, model)
@@ -265,7 +292,7 @@ def validation_problems(
         if message not in messages:
             messages.append(message)
     return [
-        Problem(file, line_of(lines, concrete), text, " or ".join(messages))
+        Problem(*where(concrete), text, " or ".join(messages))
         for (concrete, text), messages in merged.items()
     ]
 
@@ -297,15 +324,18 @@ def _raw_leaves(data: Any) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
 class _Checker:
     """Collects located problems for one file."""
 
-    def __init__(self, file: str, lines: dict[KeyPath, int], data: Any) -> None:
+    def __init__(
+        self, file: str, lines: dict[KeyPath, int], data: Any, locate: Locate | None = None
+    ) -> None:
         self.file = file
         self.lines = lines
         self.data = data
         self.problems: list[Problem] = []
+        self.locate: Locate = locate or (lambda path: (file, line_of(lines, path)))
 
     def add(self, path: KeyPath, message: str) -> None:
         concrete, text = _readable_path(self.data, path)
-        self.problems.append(Problem(self.file, line_of(self.lines, concrete), text, message))
+        self.problems.append(Problem(*self.locate(concrete), text, message))
 
 
 def _check_kind_params(checker: _Checker, registry: KindRegistry) -> dict[KeyPath, BaseModel]:
@@ -328,7 +358,13 @@ def _check_kind_params(checker: _Checker, registry: KindRegistry) -> dict[KeyPat
         except ValidationError as exc:
             checker.problems.extend(
                 validation_problems(
-                    checker.file, checker.lines, checker.data, exc, params_model, (*path, "params")
+                    checker.file,
+                    checker.lines,
+                    checker.data,
+                    exc,
+                    params_model,
+                    (*path, "params"),
+                    locate=checker.locate,
                 )
             )
     return validated
@@ -357,8 +393,12 @@ def _cross_check(
 
     def check_node(node: Area | Criterion, path: KeyPath) -> None:
         if node.id in seen:
-            first = line_of(checker.lines, (*seen[node.id], "id"))
-            where = f", first used on line {first}" if first is not None else ""
+            first_file, first = checker.locate((*seen[node.id], "id"))
+            where = ""
+            if first is not None:
+                where = f", first used on line {first}"
+                if first_file != checker.locate((*path, "id"))[0]:
+                    where = f", first used in {first_file}:{first}"
             checker.add((*path, "id"), f"duplicate id {node.id!r} (ids must be unique{where})")
         seen.setdefault(node.id, path)
         points_ok((*path, "max_points"), node.max_points)
@@ -525,15 +565,26 @@ def _check_bands(checker: _Checker, path: KeyPath, bands: Sequence[Any]) -> None
 
 
 def compile_ruleset(
-    data: dict[str, Any], source: str, *, file: str, registry: KindRegistry
+    data: dict[str, Any],
+    source: str,
+    *,
+    file: str,
+    registry: KindRegistry,
+    locate: Locate | None = None,
 ) -> CompiledRuleset:
-    """Validate parsed ruleset data and bind its leaves; raise every problem at once."""
-    checker = _Checker(file, key_lines(source), data)
+    """Validate parsed ruleset data and bind its leaves; raise every problem at once.
+
+    ``locate`` says where each key path was written, for data not read from ``source``
+    alone (a resolved amendment); ``source`` is then not consulted.
+    """
+    checker = _Checker(file, {} if locate else key_lines(source), data, locate)
     model: Ruleset | None = None
     try:
         model = Ruleset.model_validate(data)
     except ValidationError as exc:
-        checker.problems.extend(validation_problems(file, checker.lines, data, exc, Ruleset))
+        checker.problems.extend(
+            validation_problems(file, checker.lines, data, exc, Ruleset, locate=checker.locate)
+        )
     params = _check_kind_params(checker, registry)
     if checker.problems or model is None:
         raise RulesetError(sorted(checker.problems, key=_problem_order))
@@ -543,14 +594,112 @@ def compile_ruleset(
     return CompiledRuleset(model, tuple(leaves), file, model.content_hash())
 
 
-def _problem_order(problem: Problem) -> tuple[int, str, str]:
-    return (problem.line or 0, problem.path, problem.message)
+def _problem_order(problem: Problem) -> tuple[str, int, str, str]:
+    return (problem.file, problem.line or 0, problem.path, problem.message)
 
 
 def load_ruleset_file(
-    path: Path, *, registry: KindRegistry, display: str | None = None
+    path: Path,
+    *,
+    registry: KindRegistry,
+    display: str | None = None,
+    rulesets_dir: Path | None = None,
+    verify_lock: bool = True,
 ) -> CompiledRuleset:
-    """Read, validate and bind a ruleset TOML file."""
-    file = display or str(path)
-    data, source = read_toml(path, file)
-    return compile_ruleset(data, source, file=file, registry=registry)
+    """Read, resolve (``extends``), validate and bind a ruleset TOML file.
+
+    ``rulesets_dir`` (default: the bundled rulesets) is where ``extends = "family@version"``
+    is looked up, what ``extends`` paths may not leave, and whose ``lock.toml`` holds the
+    hashes of published versions (checked unless ``verify_lock`` is false, which only
+    ``cchc rulesets lock`` needs, to record them).
+    """
+    resolver = _Resolver(rulesets_root(rulesets_dir), registry, verify_lock)
+    return resolver.load(path, display or str(path), ())[1]
+
+
+def load_ruleset_text(
+    text: str,
+    path: Path,
+    *,
+    registry: KindRegistry,
+    display: str | None = None,
+    rulesets_dir: Path | None = None,
+) -> CompiledRuleset:
+    """Like :func:`load_ruleset_file` for a file not written yet: ``text`` as if at ``path``."""
+    resolver = _Resolver(rulesets_root(rulesets_dir), registry, True)
+    return resolver.load(path, display or str(path), (), text)[1]
+
+
+class _Resolver:
+    """Loads a file and, first, the chain of versions it extends."""
+
+    def __init__(self, root: Path, registry: KindRegistry, verify_lock: bool) -> None:
+        self.root = root
+        self.registry = registry
+        self.verify_lock = verify_lock
+
+    def load(
+        self, path: Path, file: str, chain: tuple[Path, ...], text: str | None = None
+    ) -> tuple[Located, CompiledRuleset]:
+        """The resolved data (with origins) and the validated ruleset of one file.
+
+        ``chain`` holds the files that extend this one, to catch cycles.
+        """
+        root, registry = self.root, self.registry
+        if text is None:
+            data, source = read_toml(path, file)
+        else:
+            data, source = tomllib.loads(text, parse_float=Decimal), text
+        lines = key_lines(source)
+        located = Located(data, file, lines)
+        if is_amendment(data):
+            try:
+                amendment = Amendment.model_validate(data)
+            except ValidationError as exc:
+                raise RulesetError(
+                    sorted(
+                        validation_problems(file, lines, data, exc, Amendment), key=_problem_order
+                    )
+                ) from exc
+            extends_line = line_of(lines, ("ruleset", "extends"))
+            parent_path, parent_file = find_parent(
+                amendment.ruleset.extends, path, file, extends_line, root, chain
+            )
+            parent, parent_compiled = self.load(parent_path, parent_file, (*chain, path.resolve()))
+            parent_family = parent_compiled.model.ruleset.family
+            if parent_family != amendment.ruleset.family:
+                raise RulesetError(
+                    [
+                        Problem(
+                            file,
+                            extends_line,
+                            "ruleset.extends",
+                            f"expected a version of family {amendment.ruleset.family!r} "
+                            f"(got {parent_compiled.ref}, of family {parent_family!r})",
+                        )
+                    ]
+                )
+            located = apply_amendment(parent, parent_compiled.ref, data, amendment, file, lines)
+        fill_legal_refs(located)
+        compiled = compile_ruleset(
+            located.data, source, file=file, registry=registry, locate=located.locate
+        )
+        entry = registry_file(path, root)
+        meta = compiled.model.ruleset
+        if entry is not None and entry.family == meta.family:
+            if meta.version != entry.version:
+                # family@version finds files by path: the path must not lie about the content
+                raise RulesetError(
+                    [
+                        Problem(
+                            *located.locate(("ruleset", "version")),
+                            "ruleset.version",
+                            f"expected {entry.ref}, as the file's place in the rulesets "
+                            f"directory says (got {compiled.ref})",
+                        )
+                    ]
+                )
+            if self.verify_lock:
+                status_line = located.locate(("ruleset", "status"))[1]
+                check_published(entry, meta.status, compiled.content_hash, root, file, status_line)
+        return located, compiled

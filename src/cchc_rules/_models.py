@@ -24,11 +24,15 @@ __all__ = [
     "Grading",
     "LegalBasis",
     "LegalReference",
+    "LegalText",
+    "LegalVersion",
+    "LineageEntry",
     "PeerGroup",
     "Ranking",
     "Ruleset",
     "RulesetMeta",
     "Text",
+    "Transition",
     "UnitType",
 ]
 
@@ -45,6 +49,7 @@ Number = Annotated[Decimal, BeforeValidator(_exact_number)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 CriterionId = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$")]
 FactType = Literal["integer", "decimal", "boolean", "date", "text"]
+RulesetRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*@[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class _Model(BaseModel):
@@ -68,6 +73,8 @@ class LegalBasis(_Model):
     date: dt.date
     issuer: Text | None = None
     title: Text | None = None
+    requested_by: str | None = None
+    """The act that asked for this version, e.g. the inspection notice behind an amendment."""
 
 
 class LegalReference(_Model):
@@ -76,9 +83,20 @@ class LegalReference(_Model):
     document: Annotated[str, Field(min_length=1)]
     article: str | None = None
     title: Text | None = None
+    ref: Identifier | None = None
+    """A key of ``[legal_refs]``: ``document`` and ``title`` are then those of the version
+    in force for the ruleset's first period (filled in when the ruleset is resolved)."""
 
     def __str__(self) -> str:
         return f"{self.document}, {self.article}" if self.article else self.document
+
+
+class Transition(_Model):
+    """Periods in which this version and another one are both in force, units choosing."""
+
+    periods: Annotated[list[int], Field(min_length=1)]
+    default: bool = False
+    """Whether this version applies to units that do not choose."""
 
 
 class RulesetMeta(_Model):
@@ -91,6 +109,9 @@ class RulesetMeta(_Model):
     total_points: Number
     points_decimals: Annotated[int, Field(ge=0, le=4)] = 2
     note: Text | None = None
+    extends: RulesetRef | None = None
+    """The version this one amends (``family@version``), recorded in the resolved ruleset."""
+    transition: Transition | None = None
 
 
 class FactSpec(_Model):
@@ -194,6 +215,34 @@ class Criterion(_Model):
         return self.kind is not None
 
 
+class LegalVersion(_Model):
+    """One version of a legal text, e.g. Decree 59/2019/NĐ-CP replacing 158/2007/NĐ-CP."""
+
+    document: Annotated[str, Field(min_length=1)]
+    in_force_from: dt.date
+    title: Text | None = None
+
+
+class LegalText(_Model):
+    """A legal standard whose text changes over time (``[legal_refs.NAME]``)."""
+
+    title: Text
+    versions: Annotated[list[LegalVersion], Field(min_length=1)]
+
+
+class LineageEntry(_Model):
+    """How criterion ids changed in one version: renamed, split, merged, replaced, retired.
+
+    Ids in ``old`` and not in ``new`` are retired for good: never reused.
+    """
+
+    version: str
+    change: Literal["renamed", "split", "merged", "replaced", "retired"]
+    old: Annotated[list[CriterionId], Field(min_length=1)]
+    new: list[CriterionId] = []
+    why: Text | None = None
+
+
 class Area(_Model):
     id: CriterionId
     name: Text
@@ -210,6 +259,9 @@ class Ruleset(_Model):
     grading: Grading
     ranking: Ranking
     areas: Annotated[list[Area], Field(min_length=1)]
+    legal_refs: dict[Identifier, LegalText] | None = None
+    lineage: list[LineageEntry] | None = None
+    """Id changes across the versions this one descends from, oldest first."""
 
     @property
     def ref(self) -> str:
@@ -234,8 +286,16 @@ class Ruleset(_Model):
         return found
 
     def content_hash(self) -> str:
-        """sha256 of the canonical JSON form: the same content gives the same hash anywhere."""
+        """sha256 of the canonical JSON form: the same content gives the same hash anywhere.
+
+        NOTE: keys whose value is None are left out (every optional field defaults to
+        None, so nothing is lost): a new optional field added to the models then leaves
+        the hash of every published ruleset unchanged (docs/decisions/0006).
+        """
         canonical = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            self.model_dump(mode="json", exclude_none=True),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -8,9 +8,18 @@ from pathlib import Path
 
 from cchc_rules.errors import Problem, RulesetError
 
-__all__ = ["RulesetFile", "bundled_rulesets_dir", "find_ruleset", "list_ruleset_files"]
+__all__ = [
+    "REF_PATTERN",
+    "RulesetFile",
+    "bundled_rulesets_dir",
+    "find_ruleset",
+    "list_ruleset_files",
+    "registry_file",
+    "rulesets_root",
+]
 
-_REF = re.compile(r"^(?P<family>[a-z][a-z0-9_]*)@(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*)$")
+REF_PATTERN = r"^(?P<family>[a-z][a-z0-9_]*)@(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*)$"
+_REF = re.compile(REF_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -29,8 +38,23 @@ def bundled_rulesets_dir() -> Path:
     return Path(__file__).resolve().parent / "rulesets"
 
 
+def rulesets_root(directory: Path | None = None) -> Path:
+    """The rulesets directory in use: ``directory`` if given, else the bundled one."""
+    return directory or bundled_rulesets_dir()
+
+
+def registry_file(path: Path, directory: Path | None = None) -> RulesetFile | None:
+    """The registry entry ``path`` is (``ROOT/family/version.toml``), or None for a loose file."""
+    root = rulesets_root(directory).resolve()
+    resolved = path.resolve()
+    if resolved.parent.parent != root or resolved.suffix != ".toml":
+        return None
+    entry = RulesetFile(resolved.parent.name, resolved.stem, path)
+    return entry if _REF.match(entry.ref) else None
+
+
 def list_ruleset_files(directory: Path | None = None) -> list[RulesetFile]:
-    root = directory or bundled_rulesets_dir()
+    root = rulesets_root(directory)
     if not root.is_dir():
         return []
     found = [

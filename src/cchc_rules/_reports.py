@@ -23,12 +23,20 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text as RichText
 
+from cchc_rules._compare import Comparison, Sort
+from cchc_rules._diff import FieldChange, RulesetDiff
 from cchc_rules._scorecards import Explanation, Scorecards
 from cchc_rules.errors import CchcError, Problem
 
 __all__ = [
     "FORMATS",
     "LABELS",
+    "comparison_csv",
+    "comparison_json",
+    "comparison_tables",
+    "comparison_xlsx",
+    "diff_json",
+    "diff_tables",
     "explanation_json",
     "explanation_table",
     "label",
@@ -58,6 +66,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "peer_group": ("Nhóm", "Group"),
     "not_applicable": ("không áp dụng", "not applicable"),
     "total": ("Tổng", "Total"),
+    "before": ("Trước", "Before"),
+    "after": ("Sau", "After"),
+    "movement": ("Thay đổi hạng", "Movement"),
+    "index_change": ("Δ Chỉ số", "Δ Index"),
+    "field": ("Trường", "Field"),
+    "change": ("Thay đổi", "Change"),
+    "area": ("Lĩnh vực", "Area"),
+    "why": ("Lý do", "Why"),
 }
 
 
@@ -398,3 +414,250 @@ def explanation_json(explanation: Explanation) -> bytes:
 def format_from_suffix(path: Path, choices: Sequence[str] = FORMATS) -> str | None:
     suffix = path.suffix.lower().lstrip(".")
     return suffix if suffix in choices else None
+
+
+# -- ruleset diff ------------------------------------------------------------------------------
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _changes_text(changes: Sequence[FieldChange]) -> RichText:
+    text = RichText()
+    for position, change in enumerate(changes):
+        if position:
+            text.append("\n")
+        text.append(f"{change.field}: ", style="bold")
+        text.append(_value_text(change.before), style="red")
+        text.append(" → ")
+        text.append(_value_text(change.after), style="green")
+    return text
+
+
+def diff_tables(diff: RulesetDiff, lang: str) -> Group:
+    """The diff of two versions for the terminal: what changed, area totals, lineage."""
+    parts: list[RenderableType] = [
+        RichText(f"{diff.before} → {diff.after}", style="bold"),
+        RichText(f"sha256 {diff.before_hash[:12]} → {diff.after_hash[:12]}", style="dim"),
+    ]
+    if diff.empty and not diff.meta:
+        parts.append(RichText("no differences / không có khác biệt"))
+        return Group(*parts)
+    if diff.meta:
+        parts.append(_titled("Bộ chỉ số", "Ruleset", lang, _changes_text(diff.meta)))
+    criteria = Table(header_style="bold", show_lines=True, title_justify="left")
+    criteria.title = RichText(_both("Tiêu chí", "Criteria", lang), style="bold")
+    criteria.add_column(header("change", lang), no_wrap=True)
+    criteria.add_column(header("unit_id", lang), no_wrap=True)
+    criteria.add_column(header("criterion", lang), ratio=1)
+    criteria.add_column(header("field", lang), ratio=2)
+    for node in diff.added:
+        criteria.add_row(
+            RichText("+ added", style="green"),
+            node.id,
+            RichText(node.name.get(lang)),
+            RichText(f"max_points {node.max_points}; in {node.parent or '(top level)'}"),
+        )
+    for node in diff.removed:
+        criteria.add_row(
+            RichText("− removed", style="red"),
+            node.id,
+            RichText(node.name.get(lang)),
+            RichText(f"max_points {node.max_points}; was in {node.parent or '(top level)'}"),
+        )
+    for changed in diff.changed:
+        ident = changed.id if changed.id == changed.old_id else f"{changed.old_id} → {changed.id}"
+        criteria.add_row(
+            RichText("~ changed", style="yellow"),
+            ident,
+            RichText(changed.name.get(lang)),
+            _changes_text(changed.changes),
+        )
+    if criteria.row_count:
+        parts.append(criteria)
+    areas = Table(header_style="bold", title_justify="left")
+    areas.title = RichText(_both("Điểm tối đa theo lĩnh vực", "Area totals", lang), style="bold")
+    areas.add_column(header("area", lang))
+    areas.add_column(header("before", lang), justify="right", no_wrap=True)
+    areas.add_column(header("after", lang), justify="right", no_wrap=True)
+    for area in diff.areas:
+        style = "" if area.before == area.after else "yellow"
+        areas.add_row(
+            RichText(f"{area.id} {area.name.get(lang)}"),
+            _plain(area.before),
+            RichText(_plain(area.after), style=style),
+        )
+    parts.append(areas)
+    if diff.lineage:
+        lineage = Table(header_style="bold", title_justify="left")
+        lineage.title = RichText(_both("Kế thừa mã tiêu chí", "Lineage", lang), style="bold")
+        lineage.add_column(header("change", lang), no_wrap=True)
+        lineage.add_column(header("unit_id", lang), no_wrap=True)
+        lineage.add_column(header("why", lang), ratio=1)
+        for entry in diff.lineage:
+            lineage.add_row(
+                f"{entry.change} ({entry.version})",
+                f"{', '.join(entry.old)} → {', '.join(entry.new) or '—'}",
+                RichText(entry.why.get(lang) if entry.why else ""),
+            )
+        parts.append(lineage)
+    if diff.facts:
+        facts = RichText()
+        for position, change in enumerate(diff.facts):
+            sign = "+" if change.before is None else "−" if change.after is None else "~"
+            facts.append(("\n" if position else "") + f"{sign} {change.field}")
+        parts.append(_titled("Dữ liệu đầu vào (facts)", "Facts", lang, facts))
+    if diff.settings:
+        parts.append(
+            _titled(
+                "Xếp loại, xếp hạng, văn bản",
+                "Grading, ranking, legal texts",
+                lang,
+                _changes_text(diff.settings),
+            )
+        )
+    return Group(*parts)
+
+
+def _both(vi: str, en: str, lang: str) -> str:
+    return f"{vi} / {en}" if lang == "vi" else f"{en} / {vi}"
+
+
+def _titled(vi: str, en: str, lang: str, body: RichText) -> Table:
+    table = Table(header_style="bold", show_header=False, title_justify="left")
+    table.title = RichText(_both(vi, en, lang), style="bold")
+    table.add_column(ratio=1)
+    table.add_row(body)
+    return table
+
+
+def diff_json(diff: RulesetDiff) -> bytes:
+    return (json.dumps(diff.to_json(), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+# -- what-if comparison ----------------------------------------------------------------------
+
+
+def _comparison_header(comparison: Comparison) -> dict[str, Any]:
+    return {
+        side: {"ruleset": cards.ruleset.ref, "content_hash": cards.ruleset.content_hash}
+        for side, cards in (("before", comparison.before), ("after", comparison.after))
+    }
+
+
+def comparison_csv(comparison: Comparison, lang: str, sort: Sort = "rank") -> bytes:
+    sink = io.BytesIO()
+    pacsv.write_csv(comparison.to_arrow(lang=lang, sort=sort), sink)
+    return sink.getvalue()
+
+
+def comparison_json(comparison: Comparison, lang: str, sort: Sort = "rank") -> bytes:
+    rows = comparison.to_arrow(lang=lang, sort=sort).to_pylist()
+    document = {
+        **_comparison_header(comparison),
+        "units": [{k: _json_value(v) for k, v in row.items()} for row in rows],
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def comparison_xlsx(comparison: Comparison, lang: str, sort: Sort = "rank") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    table = comparison.to_arrow(lang=lang, sort=sort)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "So sánh" if lang == "vi" else "Comparison"
+    for side, cards in (("before", comparison.before), ("after", comparison.after)):
+        sheet.append(
+            [f"{label(side, lang)}: {cards.ruleset.ref}", f"sha256 {cards.ruleset.content_hash}"]
+        )
+    sheet.append(table.column_names)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    decimal_columns = {i for i, field in enumerate(table.schema) if pa.types.is_decimal(field.type)}
+    for row in table.to_pylist():
+        # Spreadsheet cells are binary floats; the exact values are in CSV/JSON.
+        sheet.append(
+            [
+                float(v) if i in decimal_columns and v is not None else v
+                for i, v in enumerate(row.values())
+            ]
+        )
+    sheet.freeze_panes = "C4"
+    sink = io.BytesIO()
+    workbook.save(sink)
+    return sink.getvalue()
+
+
+def _movement_text(value: int | None) -> RichText:
+    if value is None:
+        return RichText("—", style="dim")
+    if value > 0:
+        return RichText(f"▲ {value}", style="green")
+    if value < 0:
+        return RichText(f"▼ {-value}", style="red")
+    return RichText("=", style="dim")
+
+
+def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") -> Group:
+    """Per unit: index, grade and rank before and after, and the movement; one table per
+    peer group (of the ``after`` version) unless sorted by movement or unit."""
+    table = comparison.to_arrow(lang=lang, sort=sort)
+    rows = table.to_pylist()
+    names_en = dict(
+        zip(comparison.after.units.unit_ids, comparison.after.units.names_en, strict=True)
+    )
+    groups = comparison.after.ruleset.model.ranking.peer_groups
+    sections: list[tuple[str, list[dict[str, Any]]]]
+    if sort == "rank":
+        sections = [
+            (f"{group.name.get(lang)}", [r for r in rows if r["peer_group"] == group_id])
+            for group_id, group in groups.items()
+        ]
+    else:
+        sections = [("", rows)]
+    before, after = comparison.before.ruleset.ref, comparison.after.ruleset.ref
+    tables: list[Table] = []
+    for title, section in sections:
+        if not section:
+            continue
+        out = Table(
+            header_style="bold",
+            title=RichText(f"{title} ({len(section)})", style="bold") if title else None,
+            title_justify="left",
+        )
+        out.add_column(f"{header('rank', lang)}\n{before} → {after}", justify="right", no_wrap=True)
+        out.add_column(header("movement", lang), justify="right", no_wrap=True)
+        out.add_column(header("unit_id", lang), no_wrap=True)
+        out.add_column(header("unit", lang), ratio=1)
+        out.add_column(
+            f"{header('index', lang)}\n{before} → {after}", justify="right", no_wrap=True
+        )
+        out.add_column(header("index_change", lang), justify="right", no_wrap=True)
+        out.add_column(f"{header('grade', lang)}\n{before} → {after}", no_wrap=True)
+        for row in section:
+            name = row["name"]
+            if lang == "en":
+                name = names_en.get(row["unit_id"]) or name
+            change = row["index_change"]
+            out.add_row(
+                f"{row['rank_before'] or '—'} → {row['rank_after'] or '—'}",
+                _movement_text(row["movement"]),
+                RichText(str(row["unit_id"])),
+                RichText(str(name)),
+                f"{_fixed(row['index_before'])} → {_fixed(row['index_after'])}",
+                "—" if change is None else f"{change:+.2f}",
+                RichText(f"{row['grade_before'] or '—'} → {row['grade_after'] or '—'}"),
+            )
+        tables.append(out)
+    legend = (
+        "Thay đổi hạng: số bậc tăng (▲) hoặc giảm (▼) trong nhóm; Δ Chỉ số: điểm phần trăm.",
+        "Movement: places gained (▲) or lost (▼) within the group; Δ Index: percentage points.",
+    )
+    return Group(_SameWidth(tables), RichText(_legend(lang, legend), style="dim"))

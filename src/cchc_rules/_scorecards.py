@@ -57,7 +57,7 @@ def decimal_array(
     pairs[:, 1] = np.where(low < 0, -1, 0)  # two's-complement sign extension to 128 bits
     buffers = [
         None if valid is None else pa.array(valid).buffers()[1],
-        pa.py_buffer(pairs.tobytes()),
+        pa.py_buffer(pairs),  # the array's own memory: Arrow keeps it alive, no copy
     ]
     null_count = -1 if valid is not None else 0
     return pa.Array.from_buffers(pa.decimal128(18, digits), len(low), buffers, null_count)

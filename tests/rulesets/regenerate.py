@@ -3,8 +3,12 @@
     .venv/bin/python tests/rulesets/regenerate.py
 
 * ``valid/NAME.toml``   → ``valid/NAME.resolved.json``: the loaded ruleset
-  (``model_dump(mode="json")``) and its content hash;
-* ``invalid/NAME.toml`` → ``invalid/NAME.error.txt``: the exact error text a user sees.
+  (``model_dump(mode="json", exclude_none=True)``, the form the content hash is taken
+  of) and its content hash;
+* ``invalid/NAME.toml`` → ``invalid/NAME.error.txt``: the exact error text a user sees;
+* ``amendments/valid/NAME.toml`` and ``amendments/invalid/NAME.toml``: the same for
+  amendments, resolved with ``amendments/`` as the rulesets directory (their parents
+  are ``amendments/<family>/<version>.toml``).
 
 Files are named relative to this directory (``invalid/NAME.toml``) so the text does
 not depend on where the repository is checked out. Review every changed output
@@ -25,6 +29,7 @@ from cchc_rules._plugins import KindEntry, PluginInfo
 HERE = Path(__file__).resolve().parent
 VALID = HERE / "valid"
 INVALID = HERE / "invalid"
+AMENDMENTS = HERE / "amendments"
 
 
 def builtin_registry() -> KindRegistry:
@@ -42,12 +47,18 @@ def display_name(path: Path) -> str:
     return path.relative_to(HERE).as_posix()
 
 
+def _rulesets_dir(path: Path) -> Path | None:
+    return AMENDMENTS if path.is_relative_to(AMENDMENTS) else None
+
+
 def resolved_text(path: Path, registry: KindRegistry) -> str:
     """The golden text of a valid ruleset; raises RulesetError if it does not load."""
-    compiled = load_ruleset_file(path, registry=registry, display=display_name(path))
+    compiled = load_ruleset_file(
+        path, registry=registry, display=display_name(path), rulesets_dir=_rulesets_dir(path)
+    )
     document = {
         "content_hash": compiled.content_hash,
-        "ruleset": compiled.model.model_dump(mode="json"),
+        "ruleset": compiled.model.model_dump(mode="json", exclude_none=True),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -55,7 +66,9 @@ def resolved_text(path: Path, registry: KindRegistry) -> str:
 def error_text(path: Path, registry: KindRegistry) -> str:
     """The golden text of an invalid ruleset; raises AssertionError if it loads."""
     try:
-        load_ruleset_file(path, registry=registry, display=display_name(path))
+        load_ruleset_file(
+            path, registry=registry, display=display_name(path), rulesets_dir=_rulesets_dir(path)
+        )
     except RulesetError as exc:
         return f"{exc}\n"
     raise AssertionError(f"{display_name(path)} loads without error; move it to valid/")
@@ -65,12 +78,17 @@ def main() -> int:
     registry = builtin_registry()
     outputs: dict[Path, str] = {}
     failures: list[str] = []
-    for path in sorted(VALID.glob("*.toml")):
+    valid = [*sorted(VALID.glob("*.toml")), *sorted((AMENDMENTS / "valid").glob("*.toml"))]
+    invalid = [
+        *sorted(INVALID.glob("*.toml")),
+        *sorted((AMENDMENTS / "invalid").glob("*.toml")),
+    ]
+    for path in valid:
         try:
             outputs[path.with_suffix(".resolved.json")] = resolved_text(path, registry)
         except RulesetError as exc:
             failures.append(f"{display_name(path)} should be valid:\n{exc}")
-    for path in sorted(INVALID.glob("*.toml")):
+    for path in invalid:
         try:
             outputs[path.with_suffix(".error.txt")] = error_text(path, registry)
         except AssertionError as exc:
@@ -83,6 +101,8 @@ def main() -> int:
     stale = {
         *VALID.glob("*.resolved.json"),
         *INVALID.glob("*.error.txt"),
+        *(AMENDMENTS / "valid").glob("*.resolved.json"),
+        *(AMENDMENTS / "invalid").glob("*.error.txt"),
     } - set(outputs)
     for path in sorted(stale):
         path.unlink()

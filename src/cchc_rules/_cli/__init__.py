@@ -9,12 +9,12 @@ from __future__ import annotations
 import sys
 
 # Importing the command modules registers their commands on the application.
-from cchc_rules._cli import _evaluate, _plugins, _rulesets
+from cchc_rules._cli import _compare, _evaluate, _plugins, _rulesets
 from cchc_rules._cli._app import EXIT_INVALID, app, state
 from cchc_rules.errors import CchcError
 
 __all__ = ["app", "main"]
-_COMMAND_MODULES = (_evaluate, _plugins, _rulesets)
+_COMMAND_MODULES = (_compare, _evaluate, _plugins, _rulesets)
 
 
 def main() -> None:

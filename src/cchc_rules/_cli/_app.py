@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 
 from cchc_rules import __version__
-from cchc_rules._loading import CompiledRuleset, load_ruleset_file
+from cchc_rules._api import resolve_reference
+from cchc_rules._loading import CompiledRuleset
 from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules._registry import find_ruleset
 from cchc_rules._reports import write_atomic
 from cchc_rules.errors import CchcError
 
@@ -81,6 +81,7 @@ class State:
     def __init__(self) -> None:
         self.plugins_dir: Path | None = None
         self.rulesets_dir: Path | None = None
+        self.period: int | None = None
         self.out = Console()
         self.err = Console(stderr=True)
         self._registry: KindRegistry | None = None
@@ -108,6 +109,16 @@ UnitsArg = Annotated[
         help="Units and facts: a .csv, .parquet, .xlsx or .json file, or 'demo' for the "
         "demo units bundled with the ruleset.",
         metavar="UNITS",
+        show_default=False,
+    ),
+]
+PeriodOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--period",
+        "-p",
+        help="Evaluation year: with a bare family (ttcp) picks the version in force for it; "
+        "an explicit family@version always wins.",
         show_default=False,
     ),
 ]
@@ -153,6 +164,7 @@ def _main_options(
             file_okay=False,
         ),
     ] = None,
+    period: PeriodOpt = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -163,6 +175,7 @@ def _main_options(
 ) -> None:
     state.plugins_dir = plugins_dir
     state.rulesets_dir = rulesets_dir
+    state.period = period
     state._registry = None
     if version:
         _print_version()
@@ -180,12 +193,18 @@ def fail(exc: CchcError) -> typer.Exit:
     return typer.Exit(EXIT_INVALID)
 
 
-def load(ruleset: str) -> CompiledRuleset:
-    path = find_ruleset(ruleset, state.rulesets_dir)
-    display = str(path)
-    if path.resolve().is_relative_to(Path.cwd()):
-        display = str(path.resolve().relative_to(Path.cwd()))
-    return load_ruleset_file(path, registry=state.registry(), display=display)
+def load(ruleset: str, period: int | None = None) -> CompiledRuleset:
+    """The ruleset named on the command line; a bare family picks the version in force
+    for ``period`` (or the global ``--period``), and the choice is logged on stderr."""
+    compiled, note = resolve_reference(
+        ruleset,
+        period if period is not None else state.period,
+        rulesets_dir=state.rulesets_dir,
+        registry=state.registry(),
+    )
+    if note:
+        state.err.print(f"ruleset: {note}", highlight=False, markup=False, soft_wrap=True)
+    return compiled
 
 
 def emit(data: bytes, output: Path | None, force: bool) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -37,7 +41,15 @@ from cchc_rules._reports import (
     scorecards_xlsx,
 )
 from cchc_rules._scorecards import Scorecards
+from cchc_rules._stream import dataset_files, evaluate_dataset, write_parquet
 from cchc_rules.errors import CchcError, Problem
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class Engine(enum.StrEnum):
+    local = "local"
+    dask = "dask"
 
 
 def _units_source(ruleset: CompiledRuleset, units: str) -> Path:
@@ -51,12 +63,14 @@ def _units_source(ruleset: CompiledRuleset, units: str) -> Path:
     return Path(units)
 
 
-def _evaluate(ruleset: CompiledRuleset, units: str) -> Scorecards:
-    table = read_units(_units_source(ruleset, units), ruleset.model)
-    if len(table) < PROGRESS_THRESHOLD or not state.err.is_terminal:
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for ``total`` units, advanced by the callable yielded."""
+    if total < PROGRESS_THRESHOLD or not state.err.is_terminal:
         # No live display at all: even an invisible one writes a stray blank line, and
         # a log file or a pipe has no use for a bar.
-        return evaluate_units(ruleset, table)
+        yield None
+        return
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -66,12 +80,83 @@ def _evaluate(ruleset: CompiledRuleset, units: str) -> Scorecards:
         transient=True,
     )
     with progress:
-        task = progress.add_task("scoring / chấm điểm", total=len(table))
+        task = progress.add_task("scoring / chấm điểm", total=total)
 
         def advance(done: int) -> None:
             progress.update(task, advance=done)
 
+        yield advance
+
+
+def _evaluate(ruleset: CompiledRuleset, units: str) -> Scorecards:
+    table = read_units(_units_source(ruleset, units), ruleset.model)
+    with _progress(len(table)) as advance:
         return evaluate_units(ruleset, table, on_progress=advance)
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _evaluate_to_parquet(
+    ruleset: CompiledRuleset,
+    units: str,
+    output: Path,
+    *,
+    force: bool,
+    lang: str,
+    workers: int,
+    engine: Engine,
+    scheduler: str | None,
+) -> None:
+    source = _units_source(ruleset, units)
+    if not _is_parquet(source):
+        if workers > 1 or engine is Engine.dask:
+            raise typer.BadParameter(
+                "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
+                "directory of them)",
+                param_hint="UNITS",
+            )
+        cards = _evaluate(ruleset, units)
+        write_parquet([cards.to_arrow(lang=lang)], output, force=force)
+        return
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(source))
+    with _progress(total) as advance:
+        if engine is Engine.local:
+            evaluate_dataset(
+                ruleset,
+                source,
+                output,
+                workers=workers,
+                force=force,
+                lang=lang,
+                on_progress=advance,
+            )
+            return
+        try:
+            from cchc_rules._dask import evaluate_dataset_on_dask
+        except ImportError as exc:
+            raise CchcError(
+                [
+                    Problem(
+                        "--engine dask",
+                        None,
+                        "",
+                        f"Dask is not installed ({exc.name}); install the extra: "
+                        "pip install 'cchc-rules[dask]'",
+                    )
+                ]
+            ) from exc
+        evaluate_dataset_on_dask(
+            ruleset,
+            source,
+            output,
+            scheduler=scheduler,
+            workers=workers if workers > 1 else None,
+            force=force,
+            lang=lang,
+            on_progress=advance,
+        )
 
 
 @app.command("evaluate")
@@ -92,8 +177,35 @@ def evaluate_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
     lang: LangOpt = Lang.vi,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Score in this many processes (Parquet in and out); results are identical.",
+        ),
+    ] = 1,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local (this machine) or dask (a Dask cluster; needs cchc-rules[dask]).",
+        ),
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
+        ),
+    ] = None,
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
+
+    With --output FILE.parquet and Parquet units (a file or a directory of files) the
+    units stream through in pieces, so a dataset larger than memory scores in bounded
+    memory; the results are in input order, ranks global within each peer group.
 
     Examples:
 
@@ -102,8 +214,37 @@ def evaluate_command(
       cchc evaluate ttcp@2018 units.csv --output results.xlsx
 
       cchc evaluate rulesets/ttcp/2018.toml units.parquet -f json > results.json
+
+      cchc evaluate ttcp@2018 units/ --output results.parquet --workers 4
+
+      cchc evaluate ttcp@2018 units/ -o results.parquet --engine dask --scheduler tcp://h:8786
     """
     lang_code = lang.value
+    if scheduler is not None and engine is not Engine.dask:
+        raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
+    parquet = output is not None and format is None and output.suffix.lower() in PARQUET_SUFFIXES
+    if (workers > 1 or engine is Engine.dask) and not parquet:
+        raise typer.BadParameter(
+            "--workers and --engine dask write Parquet: pass --output FILE.parquet",
+            param_hint="--output",
+        )
+    if parquet:
+        assert output is not None
+        try:
+            _evaluate_to_parquet(
+                load(ruleset),
+                units,
+                output,
+                force=force,
+                lang=lang_code,
+                workers=workers,
+                engine=engine,
+                scheduler=scheduler,
+            )
+        except CchcError as exc:
+            raise fail(exc) from exc
+        state.err.print(f"wrote {output}", highlight=False)
+        return
     chosen = format.value if format else None
     if chosen is None and output is not None:
         chosen = format_from_suffix(output, FILE_FORMATS)

@@ -1,0 +1,216 @@
+"""The benchmark: the engine against its baselines, measured in the same run.
+
+    .venv/bin/python benchmarks/run.py                       # 100k and 1M units, 3 runs
+    .venv/bin/python benchmarks/run.py --sizes 10000000 --runs 1 --loop-max 0
+
+For each size it generates the units once (Parquet, deterministic seed), then:
+
+1. checks that the engine, the hand-written vectorised baseline and the plain-Python
+   loop agree on every unit (every criterion's points, total, maximum, index, grade,
+   rank) — a benchmark of a wrong answer is worthless;
+2. times each contender as its own process, from process start to results written
+   (wall clock), with its peak memory (max RSS of that process), several runs,
+   medians. The contenders print their own phase times (load, score, aggregate,
+   write), also reported as medians.
+
+Contenders: ``engine`` = ``cchc evaluate RULESET UNITS -o RESULTS.parquet`` (the CLI,
+streaming); ``engine-inmemory`` = the library on the whole table (phases);
+``vectorised`` and ``loop`` = the baselines. Ratios are against the engine CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+PHASES = ("load", "score", "aggregate", "write")
+
+
+@dataclass
+class Timing:
+    walls: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    phases: dict[str, list[float]] = field(default_factory=dict)
+
+
+def run_once(command: list[str], timing: Timing) -> None:
+    """Run ``command`` as a child; record wall time, its own peak RSS, its phase times."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        # wait4 gives this child's own resource usage (ru_maxrss: KiB on Linux).
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            raise SystemExit(f"{' '.join(command)} failed:\n{err.read().decode()}")
+        lines = [line for line in out.read().decode().splitlines() if line.startswith("{")]
+    timing.walls.append(wall)
+    timing.rss_mb.append(usage.ru_maxrss / 1024)
+    if lines:
+        for phase, seconds in json.loads(lines[-1]).items():
+            timing.phases.setdefault(phase, []).append(seconds)
+
+
+def as_units(column: pa.ChunkedArray, scale: int) -> pa.ChunkedArray:
+    """Engine decimals as integers of 1/scale (exact), for comparison with the baselines."""
+    if pa.types.is_decimal(column.type):
+        scaled = pc.multiply_checked(column, pa.scalar(Decimal(scale), pa.decimal128(18, 0)))
+        return pc.cast(scaled, pa.int64())
+    return column
+
+
+def agree(engine: Path, baseline: Path, name: str) -> None:
+    ours, theirs = pq.read_table(engine), pq.read_table(baseline)
+    if ours.num_rows != theirs.num_rows:
+        raise SystemExit(f"{name}: {theirs.num_rows} units, the engine {ours.num_rows}")
+    if theirs.schema == ours.schema:
+        if not theirs.equals(ours):
+            raise SystemExit(f"{name} differs from the engine's streaming results")
+        return
+    for column in theirs.column_names:
+        kind = ours.schema.field(column).type
+        scale = 10**kind.scale if pa.types.is_decimal(kind) else 1
+        mine = as_units(ours.column(column), scale)
+        other = theirs.column(column)
+        same_nulls = pc.equal(mine.is_null(), other.is_null())
+        same_values = pc.fill_null(pc.equal(mine, other.cast(mine.type)), True)
+        bad = np.flatnonzero(~pc.and_(same_nulls, same_values).to_numpy())
+        if len(bad):
+            unit = ours.column("unit_id")[int(bad[0])]
+            raise SystemExit(f"{name} disagrees on {column} for {len(bad)} units, e.g. {unit}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ruleset", default="ttcp@2018")
+    parser.add_argument("--toml", default=str(ROOT / "rulesets/ttcp/2018.toml"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--loop-max", type=int, default=1_000_000, help="largest size for loop")
+    parser.add_argument("--loop-runs", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "out" / "bench")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    python = str(BIN / "python")
+    report: list[str] = []
+    for size in args.sizes:
+        units = args.workdir / f"units-{args.ruleset.replace('@', '-')}-{size}.parquet"
+        if not units.exists():
+            subprocess.run(
+                [python, str(HERE / "generate_units.py"), args.ruleset, str(size), str(units)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        out = {
+            name: args.workdir / f"{name}-{size}.parquet"
+            for name in ("engine", "engine-inmemory", "vectorised", "loop")
+        }
+        commands = {
+            "engine": [
+                str(BIN / "cchc"),
+                "evaluate",
+                args.ruleset,
+                str(units),
+                "-o",
+                str(out["engine"]),
+                "--force",
+            ],
+            "engine-inmemory": [
+                python,
+                str(HERE / "engine_phases.py"),
+                args.ruleset,
+                str(units),
+                str(out["engine-inmemory"]),
+            ],
+            "vectorised": [
+                python,
+                str(HERE / "baseline_vectorised.py"),
+                args.toml,
+                str(units),
+                str(out["vectorised"]),
+            ],
+            "loop": [
+                python,
+                str(HERE / "baseline_loop.py"),
+                args.toml,
+                str(units),
+                str(out["loop"]),
+            ],
+        }
+        timings = {name: Timing() for name in commands}
+        with_loop = size <= args.loop_max
+        # First runs double as the correctness check.
+        for name in commands:
+            if name == "loop" and not with_loop:
+                continue
+            run_once(commands[name], timings[name])
+        for name in ("vectorised", "loop", "engine-inmemory"):
+            if name == "loop" and not with_loop:
+                continue
+            agree(out["engine"], out[name], name)
+        for _ in range(args.runs - 1):
+            for name in ("engine", "engine-inmemory", "vectorised"):
+                run_once(commands[name], timings[name])
+        for _ in range(args.loop_runs - 1 if with_loop else 0):
+            run_once(commands["loop"], timings["loop"])
+        report.append(table(size, timings, args.ruleset, leaves(args.toml)))
+        print(report[-1], flush=True)
+    return 0
+
+
+def leaves(toml: str) -> int:
+    sys.path.insert(0, str(HERE))
+    import tomllib
+
+    from baseline_vectorised import leaves as walk
+
+    return len(walk(tomllib.loads(Path(toml).read_text(encoding="utf-8"))))
+
+
+def table(size: int, timings: dict[str, Timing], ruleset: str, criteria: int) -> str:
+    engine = statistics.median(timings["engine"].walls)
+    lines = [
+        f"\n### {size:,} units × {criteria} criteria ({ruleset}), medians of "
+        f"{len(timings['engine'].walls)} runs (loop: {len(timings['loop'].walls)})\n",
+        "| contender | total s | load | score | aggregate | write | units/s | "
+        "unit×criterion/s | peak RSS MB | total ÷ engine |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, timing in timings.items():
+        if not timing.walls:
+            continue
+        wall = statistics.median(timing.walls)
+        phases = [
+            f"{statistics.median(timing.phases[p]):.2f}" if p in timing.phases else "—"
+            for p in PHASES
+        ]
+        lines.append(
+            f"| {name} | {wall:.2f} | {' | '.join(phases)} | {size / wall:,.0f} | "
+            f"{size * criteria / wall:,.0f} | {statistics.median(timing.rss_mb):,.0f} | "
+            f"{wall / engine:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,398 @@
+"""Evaluating a Parquet dataset in parts: streaming, on several processes, or elsewhere.
+
+A dataset (one Parquet file or a directory of them) is cut into *pieces* of whole row
+groups. Each piece is read, validated, scored and aggregated on its own, a bounded
+number of units at a time, and its per-unit results go to a *sink* (a spill file, or
+a Dask worker's memory). The coordinator keeps only what ranking needs: per unit the
+total, the applicable maximum and the peer group (18 bytes), plus the unit ids to
+check they are unique across pieces. Once every piece is in, it ranks all units at
+once — ranks are global and exact within each peer group whatever the cut — and
+writes the results in input order, rank filled in, to one Parquet file.
+
+Everything a unit's row holds except its rank depends on that unit alone, so the
+parts concatenate to exactly the table a whole-table run gives.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cchc_rules._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
+from cchc_rules._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
+from cchc_rules._facts import read_units
+from cchc_rules._loading import CompiledRuleset
+from cchc_rules._scorecards import Scorecards
+from cchc_rules.errors import CchcError, InputError, Problem
+
+__all__ = [
+    "DEFAULT_PIECE_ROWS",
+    "PartKeys",
+    "Piece",
+    "dataset_files",
+    "evaluate_dataset",
+    "finish",
+    "plan_pieces",
+    "score_piece",
+    "with_rank",
+    "write_parquet",
+]
+
+DEFAULT_PIECE_ROWS = 131_072
+"""Units read and scored at once per process: about 300 MB of working memory."""
+
+Sink = Callable[[pa.Table], None]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Whole row groups of one Parquet file; the unit of work handed to a process."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    first_row: int
+    """Row of the piece's first unit in its file, counted from 1 (as errors show it)."""
+    rows: int
+
+
+@dataclass(frozen=True)
+class PartKeys:
+    """What the coordinator keeps of a scored piece."""
+
+    piece: Piece
+    problems: tuple[Problem, ...]
+    unit_ids: pa.Array
+    total: npt.NDArray[np.int64]
+    applicable_max: npt.NDArray[np.int64]
+    groups: npt.NDArray[np.int16]
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """The Parquet files of a dataset: the file itself, or a directory's, sorted by name."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
+        if not files:
+            raise InputError([Problem(str(path), None, "", "no .parquet files in this directory")])
+        return files
+    if not path.exists():
+        raise InputError([Problem(str(path), None, "", "file does not exist")])
+    return [path]
+
+
+def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]:
+    """Cut a dataset into pieces of whole row groups, about ``piece_rows`` units each.
+
+    A row group larger than ``piece_rows`` is a piece of its own; it is still read
+    ``piece_rows`` units at a time.
+    """
+    pieces: list[Piece] = []
+    for file in dataset_files(path):
+        try:
+            metadata = pq.ParquetFile(file).metadata
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError([Problem(str(file), None, "", f"cannot read: {exc}")]) from exc
+        first, rows, groups = 1, 0, []
+        for group in range(metadata.num_row_groups):
+            groups.append(group)
+            rows += metadata.row_group(group).num_rows
+            if rows >= piece_rows:
+                pieces.append(Piece(str(file), tuple(groups), first, rows))
+                first, rows, groups = first + rows, 0, []
+        if groups or first == 1:
+            # The tail, or an empty file: scored too, so its columns are still checked.
+            pieces.append(Piece(str(file), tuple(groups), first, rows))
+    return pieces
+
+
+def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
+    handle = pq.ParquetFile(piece.path)
+    empty = True
+    for batch in handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups)):
+        empty = False
+        yield pa.Table.from_batches([batch])
+    if empty:
+        # A file without units is still checked (its columns) and gives the result schema.
+        yield handle.schema_arrow.empty_table()
+
+
+def score_piece(
+    ruleset: CompiledRuleset,
+    piece: Piece,
+    sink: Sink,
+    *,
+    lang: str = "vi",
+    batch_rows: int = DEFAULT_PIECE_ROWS,
+) -> PartKeys:
+    """Validate, score and aggregate one piece; its results (rank left null) go to ``sink``.
+
+    Input problems do not raise here: they are returned, so the coordinator reports
+    the problems of every piece at once. After the first problem nothing more is
+    scored, only checked.
+    """
+    problems: list[Problem] = []
+    ids: list[pa.Array] = []
+    totals: list[npt.NDArray[np.int64]] = []
+    maxima: list[npt.NDArray[np.int64]] = []
+    groups: list[npt.NDArray[np.int16]] = []
+    first_row = piece.first_row
+    for table in _batches(piece, batch_rows):
+        try:
+            units = read_units(table, ruleset.model, name=piece.path, first_row=first_row)
+            if problems:
+                check_inputs(ruleset, units)
+                continue
+            matrix = score_units(ruleset, units, batch_size=DEFAULT_BATCH_SIZE)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        finally:
+            first_row += table.num_rows
+        aggregates = aggregate(ruleset, units, matrix, ranked=False)
+        sink(Scorecards(ruleset, units, matrix, aggregates).to_arrow(lang=lang))
+        ids.append(pa.array(units.unit_ids, pa.string()))
+        totals.append(aggregates.total)
+        maxima.append(aggregates.applicable_max)
+        groups.append(peer_group_codes(ruleset, units.peer_groups))
+    return PartKeys(
+        piece,
+        tuple(problems),
+        pa.concat_arrays(ids) if ids else pa.array([], pa.string()),
+        np.concatenate(totals) if totals else np.zeros(0, dtype=np.int64),
+        np.concatenate(maxima) if maxima else np.zeros(0, dtype=np.int64),
+        np.concatenate(groups) if groups else np.zeros(0, dtype=np.int16),
+    )
+
+
+def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
+    """Unit ids seen in an earlier piece (repeats inside a piece are reported by it)."""
+    everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
+    if len(pc.unique(everything)) == len(everything):
+        return []
+    counts = pc.value_counts(everything)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for part in parts:
+        positions = np.flatnonzero(pc.is_in(part.unit_ids, value_set=repeated).to_numpy(False))
+        here = [str(part.unit_ids[int(i)]) for i in positions]
+        for index, unit_id in zip(positions, here, strict=True):
+            if unit_id in seen:
+                row = part.piece.first_row + int(index)
+                message = f"duplicate unit id (got {unit_id!r})"
+                problems.append(Problem(part.piece.path, row, "unit_id", message))
+        seen.update(here)
+    return problems
+
+
+def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDArray[np.int64]]:
+    """Check the pieces together and rank every unit; the ranks, piece by piece.
+
+    Raises :class:`InputError` with the problems of every piece, in dataset order.
+    """
+    problems: list[Problem] = []
+    for part in parts:
+        problems.extend(part.problems)
+    if not problems:
+        problems = _duplicates_across(parts)
+    if problems:
+        # A column problem (no row) is found again by every piece of its file.
+        unique = list(dict.fromkeys(problems))
+        raise InputError(unique)
+    rank = rank_within_groups(
+        np.concatenate([p.total for p in parts]),
+        np.concatenate([p.applicable_max for p in parts]),
+        np.concatenate([p.groups for p in parts]),
+        ruleset.model.ranking.ties,
+    )
+    bounds = np.cumsum([len(p.total) for p in parts])[:-1]
+    return np.split(rank, bounds)
+
+
+def with_rank(table: pa.Table, rank: npt.NDArray[np.int64]) -> pa.Table:
+    """A piece's results with its ranks filled in (null where nothing applies)."""
+    column = table.schema.get_field_index("rank")
+    ranks = pa.array(rank, pa.int64(), mask=rank == NO_RANK)
+    return table.set_column(column, "rank", ranks)
+
+
+def write_parquet(tables: Iterable[pa.Table], output: Path, *, force: bool) -> int:
+    """Write tables one after another to one Parquet file, atomically; the rows written.
+
+    The file appears under its name only once complete (a temporary file beside it,
+    then a rename); an existing file is replaced only with ``force``, and even then
+    a failed run leaves it as it was.
+    """
+    if output.exists() and not force:
+        raise CchcError([Problem(str(output), None, "", "file exists; pass --force to replace it")])
+    if not output.parent.is_dir():
+        raise CchcError(
+            [Problem(str(output), None, "", f"directory {output.parent} does not exist")]
+        )
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    rows = 0
+    try:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for table in tables:
+                if writer is None:
+                    writer = pq.ParquetWriter(temporary, table.schema)
+                writer.write_table(table)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        if force:
+            os.replace(temporary, output)
+        else:
+            # link() refuses a name taken meanwhile, where a rename would overwrite it.
+            os.link(temporary, output)
+            os.unlink(temporary)
+    except FileExistsError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise CchcError(
+            [Problem(str(output), None, "", "file exists; pass --force to replace it")]
+        ) from exc
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+# -- one machine: this process, or a pool of processes -----------------------------------
+
+_worker_ruleset: CompiledRuleset | None = None
+
+
+def _init_worker(ruleset: CompiledRuleset) -> None:
+    global _worker_ruleset
+    _worker_ruleset = ruleset
+
+
+def _spill_piece(piece: Piece, spill: str, lang: str, batch_rows: int) -> PartKeys:
+    """Score a piece in a worker process, its results to the spill file ``spill``."""
+    assert _worker_ruleset is not None, "the pool initializer sets the ruleset"
+    return _spill(_worker_ruleset, piece, spill, lang, batch_rows)
+
+
+def _spill(
+    ruleset: CompiledRuleset, piece: Piece, spill: str, lang: str, batch_rows: int
+) -> PartKeys:
+    # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
+    # and skipping Parquet's encoding makes the second pass several times cheaper.
+    writer: list[pa.ipc.RecordBatchFileWriter] = []
+
+    def sink(table: pa.Table) -> None:
+        if not writer:
+            options = pa.ipc.IpcWriteOptions(compression="lz4")
+            writer.append(pa.ipc.new_file(spill, table.schema, options=options))
+        writer[0].write_table(table)
+
+    try:
+        return score_piece(ruleset, piece, sink, lang=lang, batch_rows=batch_rows)
+    finally:
+        if writer:
+            writer[0].close()
+
+
+def _read_spill(spill: Path) -> Iterator[pa.Table]:
+    if not spill.exists():
+        return
+    with pa.memory_map(str(spill)) as source:
+        reader = pa.ipc.open_file(source)
+        if reader.num_record_batches == 0:
+            # No units: the schema alone still makes the output a readable, empty table.
+            yield reader.schema.empty_table()
+        for number in range(reader.num_record_batches):
+            yield pa.Table.from_batches([reader.get_batch(number)])
+
+
+def evaluate_dataset(
+    ruleset: CompiledRuleset,
+    dataset: Path,
+    output: Path,
+    *,
+    workers: int = 1,
+    force: bool = False,
+    lang: str = "vi",
+    piece_rows: int = DEFAULT_PIECE_ROWS,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Score a Parquet dataset piece by piece into the Parquet file ``output``.
+
+    With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
+    bounded by ``piece_rows`` per process plus 18 bytes per unit for ranking; the
+    results are identical to :func:`cchc_rules.evaluate` on the whole table, in input
+    order. Returns the number of units.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    pieces = plan_pieces(dataset, piece_rows)
+    with tempfile.TemporaryDirectory(prefix=".cchc-spill-", dir=output.parent) as spill_dir:
+        spills = [str(Path(spill_dir) / f"part-{n:06d}.arrow") for n in range(len(pieces))]
+        parts: list[PartKeys] = []
+        if workers == 1:
+            for piece, spill in zip(pieces, spills, strict=True):
+                parts.append(_spill(ruleset, piece, spill, lang, piece_rows))
+                if on_progress is not None:
+                    on_progress(piece.rows)
+        else:
+            parts = _pool_map(ruleset, pieces, spills, workers, lang, piece_rows, on_progress)
+        ranks = finish(ruleset, parts)
+        tables = (
+            with_rank(table, rank[start : start + table.num_rows])
+            for spill, rank in zip(spills, ranks, strict=True)
+            for start, table in _offsets(_read_spill(Path(spill)))
+        )
+        return write_parquet(tables, output, force=force)
+
+
+def _offsets(tables: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
+    start = 0
+    for table in tables:
+        yield start, table
+        start += table.num_rows
+
+
+def _pool_map(
+    ruleset: CompiledRuleset,
+    pieces: Sequence[Piece],
+    spills: Sequence[str],
+    workers: int,
+    lang: str,
+    piece_rows: int,
+    on_progress: Callable[[int], None] | None,
+) -> list[PartKeys]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # NOTE: fork where the platform has it: the workers inherit the compiled ruleset,
+    # including kinds from a --plugins-dir module that a fresh interpreter could not
+    # import by name. Elsewhere the ruleset is pickled (entry-point plugins only).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
+    ) as pool:
+        futures = [
+            pool.submit(_spill_piece, piece, spill, lang, piece_rows)
+            for piece, spill in zip(pieces, spills, strict=True)
+        ]
+        parts = []
+        for piece, future in zip(pieces, futures, strict=True):
+            parts.append(future.result())
+            if on_progress is not None:
+                on_progress(piece.rows)
+    return parts

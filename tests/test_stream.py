@@ -1,0 +1,197 @@
+"""Streaming, multi-process and Dask evaluation give exactly the whole-table results."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import cchc_rules
+from cchc_rules._cli import app
+from cchc_rules._loading import CompiledRuleset
+from cchc_rules._stream import evaluate_dataset, plan_pieces
+from cchc_rules.errors import InputError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import generate_units  # the benchmarks directory holds scripts, not a package
+
+
+@cache
+def ttcp() -> CompiledRuleset:
+    return cchc_rules.load_ruleset("ttcp@2018")
+
+
+@cache
+def units(count: int, seed: int) -> pa.Table:
+    return generate_units.generate(ttcp(), count, seed)
+
+
+def expected(table: pa.Table, *, batch_size: int = 65_536) -> pa.Table:
+    return cchc_rules.evaluate(ttcp(), table, batch_size=batch_size).to_arrow()
+
+
+def write_dataset(table: pa.Table, directory: Path, cuts: list[int], group_rows: int) -> Path:
+    """``table`` split at ``cuts`` into files, each written in row groups of ``group_rows``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    bounds = [0, *sorted(cuts), table.num_rows]
+    for number, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        part = table.slice(start, stop - start)
+        pq.write_table(part, directory / f"part-{number:03d}.parquet", row_group_size=group_rows)
+    return directory
+
+
+def read(path: Path, like: pa.Table) -> pa.Table:
+    result = pq.read_table(path)
+    assert result.schema == like.schema
+    return result
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.data(),
+    count=st.integers(1, 150),
+    seed=st.integers(0, 3),
+    group_rows=st.integers(1, 90),
+    piece_rows=st.integers(1, 200),
+    batch_size=st.integers(1, 100),
+)
+def test_streaming_equals_whole_table_over_any_cut(
+    tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
+    count: int,
+    seed: int,
+    group_rows: int,
+    piece_rows: int,
+    batch_size: int,
+) -> None:
+    table = units(count, seed)
+    cuts = data.draw(st.lists(st.integers(0, count), max_size=3))
+    directory = write_dataset(table, tmp_path_factory.mktemp("units"), cuts, group_rows)
+    output = tmp_path_factory.mktemp("out") / "results.parquet"
+    whole = expected(table, batch_size=batch_size)
+    assert expected(table) == whole  # the batch size never changes a result
+    evaluate_dataset(ttcp(), directory, output, piece_rows=piece_rows)
+    assert read(output, whole).equals(whole)
+
+
+def test_an_empty_dataset_gives_an_empty_result(tmp_path: Path) -> None:
+    table = units(5, 0).slice(0, 0)
+    pq.write_table(table, tmp_path / "empty.parquet")
+    evaluate_dataset(ttcp(), tmp_path / "empty.parquet", tmp_path / "out.parquet")
+    assert read(tmp_path / "out.parquet", expected(table)).equals(expected(table))
+
+
+def test_ranks_are_global_within_peer_groups_across_pieces(tmp_path: Path) -> None:
+    table = units(500, 1)
+    directory = write_dataset(table, tmp_path / "units", [100, 101, 350], 40)
+    evaluate_dataset(ttcp(), directory, tmp_path / "out.parquet", piece_rows=30)
+    result = pq.read_table(tmp_path / "out.parquet").to_pydict()
+    assert len(plan_pieces(directory, 30)) > 10
+    for group in ("hanh_chinh", "su_nghiep"):
+        ranks = [r for r, g in zip(result["rank"], result["peer_group"], strict=True) if g == group]
+        assert min(ranks) == 1 and max(ranks) <= len(ranks)
+
+
+def test_several_processes_give_identical_results(tmp_path: Path) -> None:
+    table = units(700, 2)
+    directory = write_dataset(table, tmp_path / "units", [13, 400], 64)
+    output = tmp_path / "out.parquet"
+    evaluate_dataset(ttcp(), directory, output, workers=2, piece_rows=100)
+    assert read(output, expected(table)).equals(expected(table))
+
+
+def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from cchc_rules._dask import evaluate_dataset_on_dask
+
+    table = units(600, 3)
+    # Uneven partitions: a one-unit file, a small one, a large one in uneven row groups.
+    directory = write_dataset(table, tmp_path / "units", [1, 18], 77)
+    output = tmp_path / "out.parquet"
+    with (
+        distributed.LocalCluster(
+            n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        evaluate_dataset_on_dask(ttcp(), directory, output, client=client, piece_rows=50)
+    assert read(output, expected(table)).equals(expected(table))
+
+
+def test_problems_of_every_piece_are_located_in_their_file(tmp_path: Path) -> None:
+    table = units(60, 0)
+    ids = table.column("unit_id").to_pylist()
+    ids[45] = ids[3]  # a duplicate across files
+    days = table.column("plan_targets").to_pylist()
+    days[50] = -1  # below the fact's minimum, in the second file
+    table = table.set_column(0, "unit_id", pa.array(ids)).set_column(
+        table.schema.get_field_index("plan_targets"), "plan_targets", pa.array(days, pa.int64())
+    )
+    directory = write_dataset(table, tmp_path / "units", [30], 7)
+    with pytest.raises(InputError) as caught:
+        evaluate_dataset(ttcp(), directory, tmp_path / "out.parquet", piece_rows=10)
+    text = str(caught.value)
+    assert "part-001.parquet:21: plan_targets: expected a value ≥ 0 (got -1)" in text
+    assert not (tmp_path / "out.parquet").exists()
+    # Fix the value: the duplicate id is then reported where its second copy is.
+    days[50] = 3
+    table = table.set_column(
+        table.schema.get_field_index("plan_targets"), "plan_targets", pa.array(days, pa.int64())
+    )
+    write_dataset(table, directory, [30], 7)
+    with pytest.raises(InputError) as caught:
+        evaluate_dataset(ttcp(), directory, tmp_path / "out.parquet", piece_rows=10)
+    assert str(caught.value).endswith(
+        f"part-001.parquet:16: unit_id: duplicate unit id (got {ids[3]!r})"
+    )
+
+
+def test_cli_streams_parquet_with_workers(tmp_path: Path) -> None:
+    table = units(300, 0)
+    source = tmp_path / "units.parquet"
+    pq.write_table(table, source, row_group_size=64)
+    output = tmp_path / "out.parquet"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["evaluate", "ttcp@2018", str(source), "-o", str(output), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert read(output, expected(table)).equals(expected(table))
+    again = runner.invoke(app, ["evaluate", "ttcp@2018", str(source), "-o", str(output)])
+    assert again.exit_code == 1 and "file exists" in again.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--workers", "2"], "--output FILE.parquet"),
+        (["--engine", "dask"], "--output FILE.parquet"),
+        (["--scheduler", "tcp://x:8786", "-o", "x.parquet"], "--scheduler needs --engine dask"),
+    ],
+)
+def test_cli_scale_out_options_need_parquet(extra: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["evaluate", "ttcp@2018", "demo", *extra])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split()).replace("│", "").replace("  ", " ")
+
+
+def test_parquet_output_of_a_csv_input_matches(tmp_path: Path) -> None:
+    output = tmp_path / "demo.parquet"
+    result = CliRunner().invoke(app, ["evaluate", "ttcp@2018", "demo", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    cards = cchc_rules.evaluate(ttcp(), cchc_rules.demo_units_path(ttcp()))
+    assert pq.read_table(output).equals(cards.to_arrow())
+    assert np.all(pq.read_table(output).column("rank").to_numpy() >= 1)
