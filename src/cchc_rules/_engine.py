@@ -9,21 +9,18 @@ result does not depend on batch size or unit order.
 
 from __future__ import annotations
 
-import datetime as dt
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 
+from cchc_rules._expr import UNIT_TYPE, ExpressionOverflowError, evaluate_all, unit_type_column
 from cchc_rules._facts import MAX_ROWS_PER_PROBLEM, UnitTable
 from cchc_rules._loading import CompiledRuleset, Leaf
-from cchc_rules._models import Condition
 from cchc_rules.errors import EngineError, InputError, Problem
-from cchc_rules.kinds import EPOCH, Batch, BatchScore, FactColumn
+from cchc_rules.kinds import Batch, BatchScore, FactColumn
 
 __all__ = [
     "ENGINE_REASONS",
@@ -50,15 +47,6 @@ ENGINE_REASONS = {
 
 DEFAULT_BATCH_SIZE = 65_536
 
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-}
-
 
 @dataclass(frozen=True)
 class PointsMatrix:
@@ -70,35 +58,6 @@ class PointsMatrix:
     points: npt.NDArray[np.int64]
     reasons: npt.NDArray[np.int16]
     applicable: npt.NDArray[np.bool_]
-
-
-def _condition_holds(condition: Condition, column: FactColumn) -> npt.NDArray[np.bool_]:
-    value = condition.value
-    target: Any
-    if column.type == "date" and isinstance(value, dt.date):
-        target = (value - EPOCH).days
-    elif column.type in ("integer", "decimal") and isinstance(value, int | Decimal):
-        # Exact: the bound is compared in the column's own fixed-point units.
-        scaled = Decimal(value) * column.scale
-        if scaled != scaled.to_integral_value():
-            return _fine_bound(condition.op, column.values, scaled)
-        target = int(scaled)
-    else:
-        target = value
-    return np.asarray(_COMPARE[condition.op](column.values, target), dtype=bool)
-
-
-def _fine_bound(op: str, values: npt.NDArray[np.int64], bound: Decimal) -> npt.NDArray[np.bool_]:
-    # The bound is finer than the fact's precision: values are integers and the bound is
-    # not, so == never holds and the orderings compare against its floor.
-    floor = int(bound.to_integral_value(rounding=ROUND_FLOOR))
-    if op == "==":
-        return np.zeros(len(values), dtype=bool)
-    if op == "!=":
-        return np.ones(len(values), dtype=bool)
-    if op in (">", ">="):
-        return np.asarray(values > floor, dtype=bool)
-    return np.asarray(values <= floor, dtype=bool)
 
 
 def _check_score(leaf: Leaf, score: BatchScore, size: int) -> None:
@@ -120,9 +79,34 @@ def _check_score(leaf: Leaf, score: BatchScore, size: int) -> None:
         raise EngineError(f"{where}: returned a reason code it does not declare")
 
 
-def check_inputs(ruleset: CompiledRuleset, units: UnitTable) -> None:
+def with_computed_facts(ruleset: CompiledRuleset, batch: Batch, units: UnitTable) -> Batch:
+    """``batch`` (all of ``units``) with the ruleset's computed facts added, in order.
+
+    Raises :class:`InputError` naming the units whose computed value does not fit the
+    exact fixed point.
+    """
+    if not ruleset.computed:
+        return batch
+    try:
+        computed = evaluate_all(ruleset.computed, batch.columns, batch.size)
+    except ExpressionOverflowError as exc:
+        raise InputError(
+            [
+                Problem(
+                    units.source,
+                    int(units.rows[index]),
+                    f"unit {units.unit_ids[index]}",
+                    f"a computed fact overflows: {exc}",
+                )
+                for index in exc.rows[:MAX_ROWS_PER_PROBLEM]
+            ]
+        ) from exc
+    return Batch(batch.unit_types, {**batch.columns, **computed})
+
+
+def check_inputs(ruleset: CompiledRuleset, units: UnitTable, batch: Batch | None = None) -> None:
     """Ask every kind which facts it refuses; raise them all as located input errors."""
-    batch = units.batch()
+    batch = batch if batch is not None else with_computed_facts(ruleset, units.batch(), units)
     problems: list[Problem] = []
     for leaf in ruleset.leaves:
         kind_batch = Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
@@ -188,18 +172,20 @@ def _score_leaf(
     criterion = leaf.criterion
     size = batch.size
     applicable[:] = True
-    if criterion.applies_to is not None:
-        by_type = types.any_of(list(criterion.applies_to))
+    if leaf.applies_to is not None:
+        by_type = types.any_of(sorted(leaf.applies_to))
         reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
         applicable &= by_type
     required = [f for f in leaf.kind.facts() if f not in leaf.kind.optional_facts()]
     missing = np.zeros(size, dtype=bool)
     for fact in required:
         missing |= batch[fact].missing
-    if criterion.applies_when is not None:
-        column = batch[criterion.applies_when.fact]
-        missing |= column.missing
-        holds = _condition_holds(criterion.applies_when, column) | column.missing
+    if leaf.condition is not None:
+        # A condition that cannot be decided (a missing input) follows when_missing.
+        columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
+        answer = leaf.condition.evaluate(columns, size)
+        missing |= answer.missing
+        holds = answer.values.astype(bool) | answer.missing
         reasons[applicable & ~holds] = NOT_APPLICABLE_CONDITION
         applicable &= holds
     missing &= applicable
@@ -242,13 +228,13 @@ def score_units(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    check_inputs(ruleset, units)
     count = len(units)
     leaves = len(ruleset.leaves)
     points = np.zeros((leaves, count), dtype=np.int64)
     reasons = np.zeros((leaves, count), dtype=np.int16)
     applicable = np.zeros((leaves, count), dtype=bool)
-    full = units.batch()
+    full = with_computed_facts(ruleset, units.batch(), units)
+    check_inputs(ruleset, units, full)
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
         batch = _window(full, start, stop)

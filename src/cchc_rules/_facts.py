@@ -447,7 +447,17 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         if column not in columns:
             collect.problems.append(Problem(source, None, column, "missing required column"))
     for fact, spec in ruleset.facts.items():
-        if spec.required and fact not in columns:
+        if spec.computed and fact in columns:
+            # A column for a computed fact would silently compete with its expression.
+            collect.problems.append(
+                Problem(
+                    source,
+                    None,
+                    fact,
+                    f"is a computed fact ({fact} = {spec.expr}); remove the column",
+                )
+            )
+        elif spec.required and not spec.computed and fact not in columns:
             collect.problems.append(
                 Problem(source, None, fact, "missing column for a required fact")
             )
@@ -497,6 +507,8 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
 
     facts: dict[str, FactColumn] = {}
     for fact, spec in ruleset.facts.items():
+        if spec.computed:
+            continue  # the engine computes it from the input facts
         if fact not in columns:
             facts[fact] = FactColumn(
                 spec.type,

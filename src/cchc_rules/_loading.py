@@ -23,13 +23,22 @@ import difflib
 import tomllib
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cchc_rules._expr import (
+    BOOLEAN,
+    UNIT_TYPE,
+    Expression,
+    ExpressionError,
+    ExprType,
+    compile_expression,
+    declared_type,
+)
 from cchc_rules._lock import check_published
 from cchc_rules._models import Area, Condition, Criterion, Ruleset
 from cchc_rules._plugins import KindRegistry
@@ -68,6 +77,10 @@ class Leaf:
     kind: CriterionKind[Any]
     parents: tuple[str, ...]
     """Ids of the enclosing criteria (outermost first), below the area."""
+    applies_to: frozenset[str] | None = None
+    """Unit types the leaf applies to: its own ``applies_to`` and every enclosing one's."""
+    condition: Expression | None = None
+    """Its own ``applies_when`` and every enclosing one's, joined by ``and``."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,8 @@ class CompiledRuleset:
     leaves: tuple[Leaf, ...]
     source: str
     content_hash: str
+    computed: Mapping[str, Expression] = field(default_factory=dict)
+    """Computed facts in declaration order (each may read the ones before it)."""
 
     @property
     def ref(self) -> str:
@@ -374,7 +389,10 @@ def _check_kind_params(checker: _Checker, registry: KindRegistry) -> dict[KeyPat
 
 
 def _cross_check(
-    checker: _Checker, model: Ruleset, params: dict[KeyPath, BaseModel], registry: KindRegistry
+    checker: _Checker,
+    model: Ruleset,
+    params: dict[KeyPath, BaseModel],
+    registry: KindRegistry,
 ) -> list[Leaf]:
     scale = model.scale
     meta = model.ruleset
@@ -390,6 +408,8 @@ def _cross_check(
     points_ok(("ruleset", "total_points"), meta.total_points)
     seen: dict[str, KeyPath] = {}
     leaves: list[Leaf] = []
+    leaf_paths: list[KeyPath] = []
+    conditions = _Conditions(model)
 
     def check_node(node: Area | Criterion, path: KeyPath) -> None:
         if node.id in seen:
@@ -429,7 +449,13 @@ def _cross_check(
                     f" (declared in [unit_types]: {', '.join(model.unit_types)})",
                 )
         if criterion.applies_when is not None:
-            _check_condition(checker, model, criterion.applies_when, (*path, "applies_when"))
+            where = (*path, "applies_when")
+            before = len(checker.problems)
+            if isinstance(criterion.applies_when, Condition):
+                # The table form has its own, more precise messages (key by key).
+                _check_condition(checker, model, criterion.applies_when, where)
+            if len(checker.problems) == before:
+                conditions.compile(checker, where, _condition_source(criterion.applies_when))
         if criterion.criteria:
             check_children(area, criterion, path, (*parents, criterion.id))
             return
@@ -460,6 +486,7 @@ def _cross_check(
                     f"in [facts.{fact}])",
                 )
         leaves.append(Leaf(area, criterion, kind, parents))
+        leaf_paths.append(path)
 
     area_total = Decimal(0)
     for index, area in enumerate(model.areas):
@@ -490,7 +517,12 @@ def _cross_check(
                 f"{did_you_mean(unit_type_name, list(model.unit_types))}",
             )
         _check_bands(checker, ("grading", "by_unit_type", unit_type_name), bands)
-    return leaves
+    if checker.problems:
+        return leaves
+    return [
+        _inherit_applicability(model, leaf, path, conditions)
+        for leaf, path in zip(leaves, leaf_paths, strict=True)
+    ]
 
 
 def _param_naming(params: Any, fact: str) -> KeyPath:
@@ -538,6 +570,83 @@ def _check_condition(
         checker.add(
             (*path, "op"), f"expected == or != for a {spec.type} fact (got {condition.op!r})"
         )
+
+
+def _condition_source(condition: str | Condition) -> str:
+    return condition if isinstance(condition, str) else condition.expression()
+
+
+def _fact_types(model: Ruleset) -> dict[str, ExprType]:
+    return {name: declared_type(spec) for name, spec in model.facts.items()}
+
+
+class _Conditions:
+    """Compiles ``applies_when`` conditions: booleans over every fact and ``unit_type``."""
+
+    def __init__(self, model: Ruleset) -> None:
+        self.names: dict[str, ExprType] = {**_fact_types(model), UNIT_TYPE: ExprType("text")}
+        self.choices = {UNIT_TYPE: list(model.unit_types)}
+
+    def compile(self, checker: _Checker, path: KeyPath, source: str) -> None:
+        try:
+            compile_expression(source, self.names, expected=BOOLEAN, choices=self.choices)
+        except ExpressionError as exc:
+            for problem in exc.problems:
+                checker.add(path, str(problem))
+
+
+def _inherit_applicability(
+    model: Ruleset, leaf: Leaf, path: KeyPath, conditions: _Conditions
+) -> Leaf:
+    """The leaf with its enclosing criteria's ``applies_to`` and ``applies_when`` folded in.
+
+    A group's applicability is its sub-criteria's: a group that does not apply to a
+    unit type cannot have a sub-criterion that does.
+    """
+    applies_to: frozenset[str] | None = None
+    sources: list[str] = []
+    node: Any = model.areas[int(path[1])]
+    for depth in range(2, len(path), 2):
+        node = node.criteria[int(path[depth + 1])]
+        if node.applies_to is not None:
+            own = frozenset(node.applies_to)
+            applies_to = own if applies_to is None else applies_to & own
+        if node.applies_when is not None:
+            sources.append(_condition_source(node.applies_when))
+    condition = None
+    if len(sources) == 1:
+        condition = compile_expression(
+            sources[0], conditions.names, expected=BOOLEAN, choices=conditions.choices
+        )
+    elif sources:
+        # Each part compiled on its own already; joined by "and" they compile as well.
+        condition = compile_expression(
+            " and ".join(f"({source})" for source in sources),
+            conditions.names,
+            expected=BOOLEAN,
+            choices=conditions.choices,
+        )
+    return replace(leaf, applies_to=applies_to, condition=condition)
+
+
+def _compile_computed(checker: _Checker, model: Ruleset) -> dict[str, Expression]:
+    """Computed facts in declaration order; each reads input facts and earlier ones."""
+    names = {n: t for n, t in _fact_types(model).items() if not model.facts[n].computed}
+    computed: dict[str, Expression] = {}
+    for name, spec in model.facts.items():
+        if spec.expr is None:
+            continue
+        try:
+            computed[name] = compile_expression(spec.expr, names, expected=declared_type(spec))
+        except ExpressionError as exc:
+            for problem in exc.problems:
+                later = [n for n in model.facts if model.facts[n].computed and n not in names]
+                hint = ""
+                if any(f"'{n}'" in problem.message for n in later):
+                    hint = " (a computed fact may read only facts declared before it)"
+                checker.add(("facts", name, "expr"), f"{problem}{hint}")
+        names[name] = declared_type(spec)
+    return computed
 
 
 def _check_bands(checker: _Checker, path: KeyPath, bands: Sequence[Any]) -> None:
@@ -588,10 +697,11 @@ def compile_ruleset(
     params = _check_kind_params(checker, registry)
     if checker.problems or model is None:
         raise RulesetError(sorted(checker.problems, key=_problem_order))
+    computed = _compile_computed(checker, model)
     leaves = _cross_check(checker, model, params, registry)
     if checker.problems:
         raise RulesetError(sorted(checker.problems, key=_problem_order))
-    return CompiledRuleset(model, tuple(leaves), file, model.content_hash())
+    return CompiledRuleset(model, tuple(leaves), file, model.content_hash(), computed)
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str, str]:

@@ -115,7 +115,11 @@ class RulesetMeta(_Model):
 
 
 class FactSpec(_Model):
-    """A declared input fact: its type, unit, allowed range, and meaning."""
+    """A declared fact: its type, unit, allowed range, and meaning.
+
+    With ``expr`` it is a *computed* fact: not read from the units table but computed
+    from other facts by an expression of the ruleset's language (``docs/expressions.md``).
+    """
 
     type: FactType
     description: Text
@@ -124,6 +128,7 @@ class FactSpec(_Model):
     min: Number | None = None
     max: Number | None = None
     required: bool = True
+    expr: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _decimals_match_type(self) -> FactSpec:
@@ -138,7 +143,14 @@ class FactSpec(_Model):
             raise ValueError(f"'min'/'max' apply to numeric facts only (type is {self.type!r})")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
+        if self.expr is not None and (self.min is not None or self.max is not None):
+            # A range is a check on input; a computed value is what its expression says.
+            raise ValueError("'min'/'max' apply to input facts, not to a computed fact ('expr')")
         return self
+
+    @property
+    def computed(self) -> bool:
+        return self.expr is not None
 
     @property
     def scale(self) -> int:
@@ -178,11 +190,28 @@ class Ranking(_Model):
 
 
 class Condition(_Model):
-    """A per-unit condition on one fact: ``{ fact = "x", op = ">", value = 0 }``."""
+    """A condition on one fact in table form: ``{ fact = "x", op = ">", value = 0 }``.
+
+    NOTE: kept beside expression conditions (``applies_when = "x > 0"``) because
+    published rulesets use it and a published version never changes; it means exactly
+    the expression :meth:`expression` returns.
+    """
 
     fact: str
     op: Literal["==", "!=", ">", ">=", "<", "<="]
     value: bool | int | Decimal | str | dt.date
+
+    def expression(self) -> str:
+        value = self.value
+        if isinstance(value, bool):
+            literal = "true" if value else "false"
+        elif isinstance(value, str):
+            literal = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        elif isinstance(value, dt.date):
+            literal = f"date('{value.isoformat()}')"
+        else:
+            literal = format(value, "f")
+        return f"{self.fact} {self.op} {literal}"
 
 
 class Criterion(_Model):
@@ -194,7 +223,7 @@ class Criterion(_Model):
     kind: str | None = None
     params: dict[str, Any] = {}
     applies_to: list[str] | None = None
-    applies_when: Condition | None = None
+    applies_when: Annotated[str, Field(min_length=1)] | Condition | None = None
     when_missing: Literal["zero", "not_applicable"] = "zero"
     legal_ref: LegalReference | None = None
     note: Text | None = None

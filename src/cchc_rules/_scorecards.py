@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from cchc_rules._aggregate import NO_GRADE, NO_RANK, Aggregates
 from cchc_rules._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
+from cchc_rules._expr import UNIT_TYPE
 from cchc_rules._facts import UnitTable
 from cchc_rules._loading import CompiledRuleset, Leaf
 from cchc_rules._models import Text
@@ -231,6 +232,10 @@ class Scorecards:
         scale = self.ruleset.scale
         agg = self.aggregates
         facts = {name: column.value(position) for name, column in self.units.facts.items()}
+        # Computed facts for this one unit, by the per-unit evaluator of the same
+        # expressions the engine evaluated over columns.
+        for name, expression in self.ruleset.computed.items():
+            facts[name] = expression.evaluate_unit(facts)
         leaf_rows = {leaf.criterion.id: row for row, leaf in enumerate(self.ruleset.leaves)}
         lines: list[CriterionLine] = []
 
@@ -306,15 +311,16 @@ class Scorecards:
         code = int(self.matrix.reasons[row, position])
         applicable = bool(self.matrix.applicable[row, position])
         points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None
-        read = leaf.kind.facts()
+        read = list(leaf.kind.facts())
+        if leaf.condition is not None:
+            read += sorted(leaf.condition.names - {UNIT_TYPE} - set(read))
         missing = [f for f in read if facts.get(f) is None]
         values: dict[str, Any] = {
             "unit_type": self.ruleset.model.unit_types[self.units.unit_types[position]].name.get(
                 lang
             ),
-            "condition": _condition_text(criterion.applies_when),
-            "facts": ", ".join(missing)
-            or (criterion.applies_when.fact if criterion.applies_when else ""),
+            "condition": leaf.condition.source if leaf.condition is not None else "",
+            "facts": ", ".join(missing),
             "points": _plain(points if points is not None else Decimal(0)),
             "max_points": _plain(criterion.max_points),
         }
@@ -350,9 +356,3 @@ def _plain(value: Decimal) -> str:
     """A Decimal without exponent or trailing zeros: 2.50 → 2.5, 3.00 → 3."""
     text = format(value.normalize(), "f")
     return text
-
-
-def _condition_text(condition: Any) -> str:
-    if condition is None:
-        return ""
-    return f"{condition.fact} {condition.op} {condition.value}"
