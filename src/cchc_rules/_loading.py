@@ -54,6 +54,7 @@ from cchc_rules._resolve import (
 from cchc_rules._toml import KeyPath, key_lines, line_of, read_toml
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.kinds import CriterionInfo, CriterionKind
+from cchc_rules.providers import Column, DeriveContext, FactProvider
 
 __all__ = [
     "CompiledRuleset",
@@ -93,6 +94,11 @@ class CompiledRuleset:
     content_hash: str
     computed: Mapping[str, Expression] = field(default_factory=dict)
     """Computed facts in declaration order (each may read the ones before it)."""
+    providers: Mapping[str, FactProvider[Any]] = field(default_factory=dict)
+    """Each ``[providers.NAME]`` table's provider, bound to its parameters."""
+    record_paths: Mapping[str, Path] = field(default_factory=dict)
+    """Default files of the record sets that declare a ``path``, resolved against the
+    ruleset file that declared them."""
 
     @property
     def ref(self) -> str:
@@ -383,6 +389,148 @@ def _check_kind_params(checker: _Checker, registry: KindRegistry) -> dict[KeyPat
                 )
             )
     return validated
+
+
+def _check_provider_params(
+    checker: _Checker, registry: KindRegistry
+) -> dict[str, FactProvider[Any]]:
+    """Each ``[providers.NAME]`` with a known provider and valid parameters, bound.
+
+    The context is the ruleset's first period when it is readable (the schema pass
+    reports it otherwise, and nothing is bound then).
+    """
+    tables = checker.data.get("providers") if isinstance(checker.data, dict) else None
+    if not isinstance(tables, dict):
+        return {}
+    meta = checker.data.get("ruleset")
+    periods = meta.get("periods") if isinstance(meta, dict) else None
+    year = None
+    if (
+        isinstance(periods, list)
+        and periods
+        and all(isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 9999 for p in periods)
+    ):
+        year = min(periods)
+    bound: dict[str, FactProvider[Any]] = {}
+    for table_name, table in tables.items():
+        if not isinstance(table, dict) or not isinstance(table.get("provider"), str):
+            continue
+        provider_name = table["provider"]
+        path: KeyPath = ("providers", table_name)
+        if provider_name not in registry.providers:
+            installed = registry.provider_names()
+            checker.add(
+                (*path, "provider"),
+                f"unknown fact provider {provider_name!r}{did_you_mean(provider_name, installed)} "
+                f"(installed providers: {', '.join(installed) or 'none'})",
+            )
+            continue
+        provider_class = registry.providers[provider_name].provider
+        try:
+            params = provider_class.Params.model_validate(table.get("params", {}))
+        except ValidationError as exc:
+            checker.problems.extend(
+                validation_problems(
+                    checker.file,
+                    checker.lines,
+                    checker.data,
+                    exc,
+                    provider_class.Params,
+                    (*path, "params"),
+                    locate=checker.locate,
+                )
+            )
+            continue
+        if year is None:
+            continue
+        provider = provider_class(params, DeriveContext.for_year(year))
+        for param_path, message in provider.check():
+            parts = [int(p) if p.isdigit() else p for p in param_path.split(".") if p]
+            checker.add((*path, "params", *parts), message)
+        bound[table_name] = provider
+    return bound
+
+
+def _check_providers(
+    checker: _Checker, model: Ruleset, providers: Mapping[str, FactProvider[Any]]
+) -> None:
+    """Roles bound to declared record sets, one column type per record set, and derived
+    facts naming a provider's output of their own type."""
+    record_sets = model.record_sets or {}
+    columns: dict[str, dict[str, tuple[Column, str]]] = {}
+    for table_name, spec in (model.providers or {}).items():
+        provider = providers.get(table_name)
+        if provider is None:
+            continue
+        roles = type(provider).record_sets
+        path: KeyPath = ("providers", table_name, "records")
+        for role in roles:
+            if role not in spec.records:
+                checker.add(
+                    path,
+                    f"missing record set for role {role!r} of provider {spec.provider!r} "
+                    f"(it reads {', '.join(roles)})",
+                )
+        for role, record_set in spec.records.items():
+            if role not in roles:
+                checker.add(
+                    (*path, role),
+                    f"unknown role {role!r}{did_you_mean(role, list(roles))} of provider "
+                    f"{spec.provider!r} (it reads {', '.join(roles)})",
+                )
+                continue
+            if record_set not in record_sets:
+                checker.add(
+                    (*path, role),
+                    f"unknown record set {record_set!r}"
+                    f"{did_you_mean(record_set, list(record_sets))} (expected a record set "
+                    f"declared under [record_sets])",
+                )
+                continue
+            seen = columns.setdefault(record_set, {})
+            for column_name, column in roles[role].columns.items():
+                first = seen.get(column_name)
+                if first is None:
+                    seen[column_name] = (column, f"{table_name}.{role}")
+                elif (first[0].type, first[0].decimals) != (column.type, column.decimals):
+                    checker.add(
+                        (*path, role),
+                        f"record set {record_set!r} is read as {first[1]} too, where column "
+                        f"{column_name!r} is {first[0].type} (here it is {column.type}); "
+                        "bind each role to a record set of its own",
+                    )
+    for fact_name, fact in model.facts.items():
+        if fact.derived is None:
+            continue
+        where: KeyPath = ("facts", fact_name, "derived")
+        table = (model.providers or {}).get(fact.derived.provider)
+        if table is None:
+            known = list(model.providers or {})
+            checker.add(
+                (*where, "provider"),
+                f"unknown provider table {fact.derived.provider!r}"
+                f"{did_you_mean(fact.derived.provider, known)} (expected a name declared "
+                f"under [providers]: {', '.join(known) or 'none'})",
+            )
+            continue
+        provider = providers.get(fact.derived.provider)
+        if provider is None:
+            continue
+        outputs = provider.outputs()
+        output = outputs.get(fact.derived.output)
+        if output is None:
+            checker.add(
+                (*where, "output"),
+                f"unknown output {fact.derived.output!r}"
+                f"{did_you_mean(fact.derived.output, list(outputs))} of provider "
+                f"{table.provider!r} (it derives {', '.join(outputs)})",
+            )
+        elif output.type != fact.type:
+            checker.add(
+                ("facts", fact_name, "type"),
+                f"expected {output.type}, the type of output {fact.derived.output!r} of "
+                f"provider {table.provider!r} (got {fact.type})",
+            )
 
 
 # -- cross-checks ------------------------------------------------------------------------
@@ -695,13 +843,17 @@ def compile_ruleset(
             validation_problems(file, checker.lines, data, exc, Ruleset, locate=checker.locate)
         )
     params = _check_kind_params(checker, registry)
+    providers = _check_provider_params(checker, registry)
     if checker.problems or model is None:
         raise RulesetError(sorted(checker.problems, key=_problem_order))
     computed = _compile_computed(checker, model)
     leaves = _cross_check(checker, model, params, registry)
+    _check_providers(checker, model, providers)
     if checker.problems:
         raise RulesetError(sorted(checker.problems, key=_problem_order))
-    return CompiledRuleset(model, tuple(leaves), file, model.content_hash(), computed)
+    return CompiledRuleset(
+        model, tuple(leaves), file, model.content_hash(), computed, providers=providers
+    )
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str, str]:
@@ -762,6 +914,7 @@ class _Resolver:
             data, source = tomllib.loads(text, parse_float=Decimal), text
         lines = key_lines(source)
         located = Located(data, file, lines)
+        inherited: Mapping[str, Path] = {}
         if is_amendment(data):
             try:
                 amendment = Amendment.model_validate(data)
@@ -790,10 +943,12 @@ class _Resolver:
                     ]
                 )
             located = apply_amendment(parent, parent_compiled.ref, data, amendment, file, lines)
+            inherited = parent_compiled.record_paths
         fill_legal_refs(located)
         compiled = compile_ruleset(
             located.data, source, file=file, registry=registry, locate=located.locate
         )
+        compiled = replace(compiled, record_paths=_record_paths(compiled, data, path, inherited))
         entry = registry_file(path, root)
         meta = compiled.model.ruleset
         if entry is not None and entry.family == meta.family:
@@ -813,3 +968,23 @@ class _Resolver:
                 status_line = located.locate(("ruleset", "status"))[1]
                 check_published(entry, meta.status, compiled.content_hash, root, file, status_line)
         return located, compiled
+
+
+def _record_paths(
+    compiled: CompiledRuleset, raw: Mapping[str, Any], path: Path, inherited: Mapping[str, Path]
+) -> dict[str, Path]:
+    """Default record-set files: a path is relative to the file that declares the set.
+
+    NOTE: resolved here, not stored in the model: the content hash must not depend on
+    where the rulesets directory happens to be.
+    """
+    own = raw.get("record_sets")
+    own = own if isinstance(own, dict) else {}
+    found: dict[str, Path] = {}
+    for name, spec in (compiled.model.record_sets or {}).items():
+        if name in own:
+            if spec.path is not None:
+                found[name] = (path.parent / spec.path).resolve()
+        elif name in inherited:
+            found[name] = inherited[name]
+    return found

@@ -20,6 +20,7 @@ __all__ = [
     "Band",
     "Condition",
     "Criterion",
+    "DerivedFrom",
     "FactSpec",
     "Grading",
     "LegalBasis",
@@ -28,7 +29,9 @@ __all__ = [
     "LegalVersion",
     "LineageEntry",
     "PeerGroup",
+    "ProviderSpec",
     "Ranking",
+    "RecordSetSpec",
     "Ruleset",
     "RulesetMeta",
     "Text",
@@ -114,11 +117,21 @@ class RulesetMeta(_Model):
     transition: Transition | None = None
 
 
+class DerivedFrom(_Model):
+    """Where a derived fact comes from: an output of a ``[providers.NAME]`` table."""
+
+    provider: Identifier
+    """The name of the ``[providers.NAME]`` table (not the provider's class name)."""
+    output: Identifier
+
+
 class FactSpec(_Model):
     """A declared fact: its type, unit, allowed range, and meaning.
 
     With ``expr`` it is a *computed* fact: not read from the units table but computed
     from other facts by an expression of the ruleset's language (``docs/expressions.md``).
+    With ``derived`` it is a *derived* fact: computed from record sets by a fact
+    provider before scoring (``docs/ruleset-format.md#record-sets-and-fact-providers``).
     """
 
     type: FactType
@@ -129,9 +142,12 @@ class FactSpec(_Model):
     max: Number | None = None
     required: bool = True
     expr: Annotated[str, Field(min_length=1)] | None = None
+    derived: DerivedFrom | None = None
 
     @model_validator(mode="after")
     def _decimals_match_type(self) -> FactSpec:
+        if self.expr is not None and self.derived is not None:
+            raise ValueError("a fact is computed ('expr') or derived ('derived'), not both")
         if self.type == "decimal" and self.decimals is None:
             raise ValueError("a decimal fact needs 'decimals' (digits after the point)")
         if self.type != "decimal" and self.decimals is not None:
@@ -151,6 +167,10 @@ class FactSpec(_Model):
     @property
     def computed(self) -> bool:
         return self.expr is not None
+
+    @property
+    def is_derived(self) -> bool:
+        return self.derived is not None
 
     @property
     def scale(self) -> int:
@@ -272,6 +292,26 @@ class LineageEntry(_Model):
     why: Text | None = None
 
 
+class RecordSetSpec(_Model):
+    """A record set the ruleset's providers read (``[record_sets.NAME]``)."""
+
+    description: Text
+    path: Annotated[str, Field(min_length=1)] | None = None
+    """Default file, relative to the ruleset file that declares it; ``--records NAME=PATH``
+    overrides it."""
+
+
+class ProviderSpec(_Model):
+    """A fact provider bound to record sets and parameters (``[providers.NAME]``)."""
+
+    provider: Identifier
+    """The provider's registered name, e.g. ``rotation_compliance``."""
+    records: dict[Identifier, Identifier]
+    """The provider's record-set roles → names of ``[record_sets]``."""
+    params: dict[str, Any] = {}
+    description: Text | None = None
+
+
 class Area(_Model):
     id: CriterionId
     name: Text
@@ -291,6 +331,8 @@ class Ruleset(_Model):
     legal_refs: dict[Identifier, LegalText] | None = None
     lineage: list[LineageEntry] | None = None
     """Id changes across the versions this one descends from, oldest first."""
+    record_sets: dict[Identifier, RecordSetSpec] | None = None
+    providers: dict[Identifier, ProviderSpec] | None = None
 
     @property
     def ref(self) -> str:

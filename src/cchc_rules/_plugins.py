@@ -15,7 +15,7 @@ import inspect
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,11 +26,20 @@ from pydantic import BaseModel
 from cchc_rules import hookspecs
 from cchc_rules.errors import PluginError, Problem
 from cchc_rules.kinds import CriterionKind, Reason
+from cchc_rules.providers import FactProvider, RecordSchema
 
-__all__ = ["KindEntry", "KindRegistry", "PluginInfo", "load_plugins"]
+__all__ = [
+    "KindEntry",
+    "KindRegistry",
+    "PluginInfo",
+    "ProviderEntry",
+    "load_plugins",
+    "provider_problems",
+]
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 AnyKind = type[CriterionKind[Any]]
+AnyProvider = type[FactProvider[Any]]
 
 
 @dataclass(frozen=True)
@@ -56,11 +65,18 @@ class KindEntry:
 
 
 @dataclass(frozen=True)
+class ProviderEntry:
+    provider: AnyProvider
+    plugin: PluginInfo
+
+
+@dataclass(frozen=True)
 class KindRegistry:
-    """Every registered kind by name, and the plugins they came from."""
+    """Every registered kind and fact provider by name, and the plugins they came from."""
 
     kinds: Mapping[str, KindEntry]
     plugins: tuple[PluginInfo, ...]
+    providers: Mapping[str, ProviderEntry] = field(default_factory=dict)
 
     def __contains__(self, name: object) -> bool:
         return name in self.kinds
@@ -70,6 +86,9 @@ class KindRegistry:
 
     def names(self) -> list[str]:
         return sorted(self.kinds)
+
+    def provider_names(self) -> list[str]:
+        return sorted(self.providers)
 
 
 def _entry_point_plugins() -> Iterable[tuple[PluginInfo, Any]]:
@@ -119,33 +138,48 @@ def _directory_plugins(directory: Path) -> Iterable[tuple[PluginInfo, ModuleType
         yield info, module
 
 
-def _check_api_version(info: PluginInfo, plugin: Any) -> None:
+def _api_problem(info: PluginInfo, message: str) -> PluginError:
+    return PluginError([Problem(info.label, None, "CCHC_PLUGIN_API", message)])
+
+
+def _is_version(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_api_version(info: PluginInfo, plugin: Any) -> int:
+    """The API version the plugin declares, after checking the host supports it.
+
+    ``CCHC_PLUGIN_API = N`` means "written for N, works on every host ≥ N"; an optional
+    ``CCHC_PLUGIN_API_MAX = M`` caps that at M (a plugin that knows it breaks later).
+    """
     declared = getattr(plugin, "CCHC_PLUGIN_API", None)
+    newest = getattr(plugin, "CCHC_PLUGIN_API_MAX", None)
     host = hookspecs.PLUGIN_API_VERSION
     if declared is None:
-        raise PluginError(
-            [
-                Problem(
-                    info.label,
-                    None,
-                    "CCHC_PLUGIN_API",
-                    f"expected the plugin to declare the API version it targets "
-                    f"(CCHC_PLUGIN_API = {host}); it declares none",
-                )
-            ]
+        raise _api_problem(
+            info,
+            f"expected the plugin to declare the API version it targets "
+            f"(CCHC_PLUGIN_API = {host}); it declares none",
         )
-    if isinstance(declared, bool) or not isinstance(declared, int) or not 1 <= declared <= host:
-        raise PluginError(
-            [
-                Problem(
-                    info.label,
-                    None,
-                    "CCHC_PLUGIN_API",
-                    f"targets plugin API {declared!r}, this cchc-rules provides 1 to {host}; "
-                    f"install a cchc-rules release that supports it",
-                )
-            ]
+    if not _is_version(declared) or declared > host:
+        raise _api_problem(
+            info,
+            f"targets plugin API {declared!r}, this cchc-rules provides 1 to {host}; "
+            f"install a cchc-rules release that supports it",
         )
+    if newest is not None and (not _is_version(newest) or newest < declared):
+        raise _api_problem(
+            info,
+            f"expected CCHC_PLUGIN_API_MAX to be a version ≥ CCHC_PLUGIN_API "
+            f"({declared}) (got {newest!r})",
+        )
+    if newest is not None and host > newest:
+        raise _api_problem(
+            info,
+            f"supports plugin API {declared} to {newest}, this cchc-rules provides {host}; "
+            f"install a release of the plugin that supports API {host}",
+        )
+    return int(declared)
 
 
 def kind_problems(kind: object) -> list[str]:
@@ -175,6 +209,39 @@ def kind_problems(kind: object) -> list[str]:
     return problems
 
 
+def provider_problems(provider: object) -> list[str]:
+    """What is wrong with a class offered as a fact provider (empty when nothing)."""
+    if not (inspect.isclass(provider) and issubclass(provider, FactProvider)):
+        return [f"expected a subclass of cchc_rules.providers.FactProvider (got {provider!r})"]
+    problems = []
+    name = getattr(provider, "name", None)
+    if not isinstance(name, str) or not _KIND_NAME.match(name):
+        problems.append(f"expected 'name' to be a lowercase identifier (got {name!r})")
+    params = getattr(provider, "Params", None)
+    if not (inspect.isclass(params) and issubclass(params, BaseModel)):
+        problems.append(f"expected 'Params' to be a pydantic model class (got {params!r})")
+    roles = getattr(provider, "record_sets", None)
+    if not isinstance(roles, Mapping) or not roles:
+        problems.append("expected 'record_sets' to map role names to RecordSchema")
+    else:
+        for role, schema in roles.items():
+            if not isinstance(schema, RecordSchema):
+                problems.append(f"record set {role!r}: expected a RecordSchema (got {schema!r})")
+                continue
+            named = [schema.unit_column] if schema.unit_column else []
+            named += [*schema.key, *(c for pair in schema.ordered for c in pair)]
+            unknown = sorted({c for c in named if c not in schema.columns})
+            if unknown:
+                problems.append(
+                    f"record set {role!r}: unit column, key and ordered pairs must name its "
+                    f"columns (unknown: {', '.join(unknown)})"
+                )
+    for method in ("outputs", "derive"):
+        if getattr(provider, method) is getattr(FactProvider, method):
+            problems.append(f"expected an implementation of {method}")
+    return problems
+
+
 def load_plugins(
     plugins_dir: Path | None = None, *, extra: Iterable[tuple[PluginInfo, Any]] = ()
 ) -> KindRegistry:
@@ -197,12 +264,13 @@ def load_plugins(
             # installed plugin passed again in ``extra``) registers once: its kinds are
             # the very same classes, so there is nothing to clash.
             continue
-        _check_api_version(info, plugin)
+        api = _check_api_version(info, plugin)
         try:
             manager.register(plugin, name=f"{info.source}:{info.name}")
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError([Problem(info.label, None, "", f"cannot register: {exc}")]) from exc
-        if not manager.get_hookcallers(plugin):
+        callers = manager.get_hookcallers(plugin)
+        if not callers:
             # pluggy ignores functions without the marker, so a forgotten @hookimpl
             # would otherwise load a plugin that silently provides nothing.
             raise PluginError(
@@ -216,26 +284,88 @@ def load_plugins(
                     )
                 ]
             )
+        for caller in callers:
+            added = hookspecs.HOOK_VERSIONS.get(caller.name, 0)
+            if added > api:
+                # The plugin says it was written for a contract without this hook: one
+                # of the two is wrong, and guessing which would hide the mistake.
+                raise _api_problem(
+                    info,
+                    f"implements {caller.name}, added in plugin API {added}, but declares "
+                    f"CCHC_PLUGIN_API = {api}; declare {added} (this cchc-rules provides "
+                    f"{hookspecs.PLUGIN_API_VERSION})",
+                )
         registered.append((info, plugin))
     _check_hook_names(manager, registered)
 
-    kinds: dict[str, KindEntry] = {}
     problems: list[Problem] = []
+    kinds: dict[str, KindEntry] = {}
+    for info, kind in _offered(manager, registered, "cchc_register_kinds", problems):
+        label = getattr(kind, "__qualname__", repr(kind))
+        messages = kind_problems(kind)
+        problems.extend(Problem(info.label, None, f"kind {label}", m) for m in messages)
+        if messages:
+            continue
+        previous = kinds.get(kind.name)
+        if previous is not None:
+            problems.append(
+                Problem(
+                    info.label,
+                    None,
+                    f"kind {kind.name}",
+                    f"already registered by {previous.plugin.label}",
+                )
+            )
+            continue
+        kinds[kind.name] = KindEntry(kind, info)
+    providers: dict[str, ProviderEntry] = {}
+    for info, provider in _offered(manager, registered, "cchc_register_fact_providers", problems):
+        label = getattr(provider, "__qualname__", repr(provider))
+        messages = provider_problems(provider)
+        problems.extend(Problem(info.label, None, f"provider {label}", m) for m in messages)
+        if messages:
+            continue
+        earlier = providers.get(provider.name)
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    info.label,
+                    None,
+                    f"provider {provider.name}",
+                    f"already registered by {earlier.plugin.label}",
+                )
+            )
+            continue
+        providers[provider.name] = ProviderEntry(provider, info)
+    if problems:
+        raise PluginError(problems)
+    return KindRegistry(
+        kinds=dict(sorted(kinds.items())),
+        plugins=tuple(i for i, _ in registered),
+        providers=dict(sorted(providers.items())),
+    )
+
+
+def _offered(
+    manager: pluggy.PluginManager,
+    registered: Sequence[tuple[PluginInfo, Any]],
+    hook: str,
+    problems: list[Problem],
+) -> list[tuple[PluginInfo, Any]]:
+    """Every class each plugin's ``hook`` returns, with its plugin, in plugin order.
+
+    The hook is called plugin by plugin so a failure names the plugin that failed.
+    """
+    what = "criterion-kind" if hook == "cchc_register_kinds" else "fact-provider"
+    found: list[tuple[PluginInfo, Any]] = []
     for info, plugin in registered:
         others = [p for _, p in registered if p is not plugin]
-        caller = manager.subset_hook_caller("cchc_register_kinds", remove_plugins=others)
+        caller = manager.subset_hook_caller(hook, remove_plugins=others)
         try:
             results = caller()
         except Exception as exc:
             raise PluginError(
-                [
-                    Problem(
-                        info.label,
-                        None,
-                        "cchc_register_kinds",
-                        f"failed: {type(exc).__name__}: {exc}",
-                    )
-                ]
+                [Problem(info.label, None, hook, f"failed: {type(exc).__name__}: {exc}")]
             ) from exc
         for offered in results:
             if not isinstance(offered, Sequence) or isinstance(offered, str):
@@ -243,32 +373,13 @@ def load_plugins(
                     Problem(
                         info.label,
                         None,
-                        "cchc_register_kinds",
-                        f"expected a list of criterion-kind classes (got {offered!r})",
+                        hook,
+                        f"expected a list of {what} classes (got {offered!r})",
                     )
                 )
                 continue
-            for kind in offered:
-                label = getattr(kind, "__qualname__", repr(kind))
-                messages = kind_problems(kind)
-                problems.extend(Problem(info.label, None, f"kind {label}", m) for m in messages)
-                if messages:
-                    continue
-                previous = kinds.get(kind.name)
-                if previous is not None:
-                    problems.append(
-                        Problem(
-                            info.label,
-                            None,
-                            f"kind {kind.name}",
-                            f"already registered by {previous.plugin.label}",
-                        )
-                    )
-                    continue
-                kinds[kind.name] = KindEntry(kind, info)
-    if problems:
-        raise PluginError(problems)
-    return KindRegistry(kinds=dict(sorted(kinds.items())), plugins=tuple(i for i, _ in registered))
+            found.extend((info, item) for item in offered)
+    return found
 
 
 def _check_hook_names(

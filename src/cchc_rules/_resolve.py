@@ -6,7 +6,8 @@ amends and says only what the decision changed::
     [ruleset]
     extends = "ttcp@2018"          # or a path relative to this file, inside the rulesets dir
     ...
-    [facts.new_fact]               # [unit_types], [facts], [legal_refs]: added or replaced by name
+    [facts.new_fact]               # [unit_types], [facts], [legal_refs], [record_sets],
+                                   # [providers]: added or replaced by name
     [grading] / [ranking]          # replaced whole when given
     [[changes]]                    # applied in order
     op = "set"
@@ -140,6 +141,8 @@ class Amendment(_Model):
     unit_types: dict[Identifier, dict[str, Any]] = {}
     facts: dict[Identifier, dict[str, Any]] = {}
     legal_refs: dict[Identifier, dict[str, Any]] = {}
+    record_sets: dict[Identifier, dict[str, Any]] = {}
+    providers: dict[Identifier, dict[str, Any]] = {}
     grading: dict[str, Any] | None = None
     ranking: dict[str, Any] | None = None
     changes: list[Change] = []
@@ -399,7 +402,7 @@ class _Amender:
         meta["extends"] = self.parent_ref
         self.data["ruleset"] = meta
         self.target.mark(meta, self.here("ruleset"))
-        for section in ("unit_types", "facts", "legal_refs"):
+        for section in ("unit_types", "facts", "legal_refs", "record_sets", "providers"):
             tables = raw.get(section)
             if not isinstance(tables, dict):
                 continue

@@ -33,10 +33,13 @@ hooks or optional hook arguments, so a plugin written for version *N* runs on an
 with version ≥ *N*. A plugin declaring a version newer than the host's is refused with
 an error naming its distribution and version. A plugin that does not declare
 ``CCHC_PLUGIN_API`` is refused too: silence about the contract is how plugins break
-unnoticed.
+unnoticed. A plugin may also declare the newest version it supports,
+``CCHC_PLUGIN_API_MAX = M``; a host newer than *M* refuses it the same way. A hook
+newer than the version a plugin declares is refused (the plugin says it was written
+for a contract without that hook).
 
 Hooks are called once, when the plugin manager is built; the engine then calls the
-registered kinds directly, never through a hook per unit or per batch.
+registered kinds and fact providers directly, never through a hook per unit or batch.
 """
 
 from __future__ import annotations
@@ -48,14 +51,19 @@ import pluggy
 
 if TYPE_CHECKING:
     from cchc_rules.kinds import CriterionKind
+    from cchc_rules.providers import FactProvider
 
-__all__ = ["PLUGIN_API_VERSION", "PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = ["HOOK_VERSIONS", "PLUGIN_API_VERSION", "PROJECT_NAME", "hookimpl", "hookspec"]
 
 PROJECT_NAME = "cchc_rules"
 """The pluggy project name, and the entry-point group plugins declare."""
 
-PLUGIN_API_VERSION = 1
-"""Version of the hook contract. History: 1 — ``cchc_register_kinds``."""
+PLUGIN_API_VERSION = 2
+"""Version of the hook contract. History: 1 — ``cchc_register_kinds``;
+2 — ``cchc_register_fact_providers``."""
+
+HOOK_VERSIONS = {"cchc_register_kinds": 1, "cchc_register_fact_providers": 2}
+"""The API version that added each hook."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -72,5 +80,20 @@ def cchc_register_kinds() -> Sequence[type[CriterionKind]]:  # type: ignore[type
     both.
 
     .. versionadded:: 1
+    """
+    raise NotImplementedError  # pragma: no cover - specification only
+
+
+@hookspec
+def cchc_register_fact_providers() -> Sequence[type[FactProvider]]:  # type: ignore[type-arg]  # providers are generic in their Params; any Params is accepted here
+    """Return the fact-provider classes this plugin provides.
+
+    Called once per plugin when the plugin manager is built, beside
+    :func:`cchc_register_kinds`. Every plugin's list is collected; each class must
+    subclass :class:`cchc_rules.providers.FactProvider`, set ``name``, ``Params`` and
+    ``record_sets``, and implement ``outputs`` and ``derive``. Provider names are
+    global: two plugins registering the same name is an error that names both.
+
+    .. versionadded:: 2
     """
     raise NotImplementedError  # pragma: no cover - specification only
