@@ -688,3 +688,16 @@ def test_help_teaches_with_an_example(cli: Invoke, command: tuple[str, ...], exa
     assert result.exit_code == 0, result.output
     assert "Example" in result.stdout or "Start with" in result.stdout
     assert example in result.stdout
+
+
+def test_evaluate_and_explain_pick_the_version_in_force_for_a_period(cli: Invoke) -> None:
+    result = cli("evaluate", "ttcp", "demo", "--period", "2019", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["ruleset"] == "ttcp@2019"
+    assert "the only version in force for 2019" in result.stderr
+    explained = cli("explain", "ttcp", "demo", "TTCP-VPC", "--period", "2018", "-f", "json")
+    assert explained.exit_code == 0, explained.stderr
+    assert json.loads(explained.stdout)["ruleset"] == "ttcp@2018"
+    nothing = cli("evaluate", "ttcp", "demo", "--period", "2030")
+    assert nothing.exit_code == 1
+    assert "no version of ttcp is in force for 2030" in nothing.stderr

@@ -21,6 +21,7 @@ from cchc_rules._cli._app import (
     Lang,
     LangOpt,
     OutputFormat,
+    PeriodOpt,
     RulesetArg,
     UnitsArg,
     app,
@@ -177,6 +178,7 @@ def evaluate_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
     lang: LangOpt = Lang.vi,
+    period: PeriodOpt = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -232,7 +234,7 @@ def evaluate_command(
         assert output is not None
         try:
             _evaluate_to_parquet(
-                load(ruleset),
+                load(ruleset, period),
                 units,
                 output,
                 force=force,
@@ -264,7 +266,7 @@ def evaluate_command(
             param_hint="--format",
         )
     try:
-        compiled = load(ruleset)
+        compiled = load(ruleset, period)
         cards = _evaluate(compiled, units)
         if chosen == "table":
             meta = compiled.model.ruleset
@@ -299,6 +301,7 @@ def explain(
         typer.Option("--format", "-f", help="table (terminal) or json."),
     ] = ExplainFormat.table,
     lang: LangOpt = Lang.vi,
+    period: PeriodOpt = None,
 ) -> None:
     """Why one unit got its score: every criterion's points, reason, and what would raise it.
 
@@ -313,7 +316,7 @@ def explain(
       cchc explain ttcp@2018 demo TTCP-VPC --format json > TTCP-VPC.json
     """
     try:
-        compiled = load(ruleset)
+        compiled = load(ruleset, period)
         cards = _evaluate(compiled, units)
         explanation = cards.explain(unit_id, lang=lang.value)
     except CchcError as exc:
