@@ -208,3 +208,38 @@ def test_table_form_conditions_still_load_unchanged() -> None:
     table_form = cchc_rules.evaluate(compile_data(data), table).to_arrow()
     expression_form = cchc_rules.evaluate(RULESET, table).to_arrow()
     assert table_form.equals(expression_form)
+
+
+def test_full_points_when_decides_per_unit_between_full_points_and_scoring() -> None:
+    # "Nothing arose this year" gives full points only to units that handle the work;
+    # the others are not applicable: the choice is the ruleset's, per unit.
+    data = copy.deepcopy(BASE)
+    criterion = data["areas"][0]["criteria"][0]
+    criterion["applies_when"] = "unit_type == 'thanh_tra'"
+    criterion["full_points_when"] = "tasks_due == 0"
+    criterion["params"]["zero_denominator"] = "not_applicable"
+    table = units(
+        unit_type=["thanh_tra", "thanh_tra", "su_nghiep", "thanh_tra"],
+        tasks_due=[0, 4, 0, 4],
+        tasks_on_time=[0, 4, 0, 1],
+        tasks_rescheduled=[0, 0, 0, 0],
+        conclusions_due=[0, 0, 0, 0],
+    )
+    cards = cchc_rules.evaluate(compile_data(data), table)
+    rows = cards.to_arrow().to_pylist()
+    assert [r["A1"] for r in rows] == [Decimal(2), Decimal(2), None, Decimal(0)]
+    assert [r["A1:reason"] for r in rows] == [
+        "full_points_condition",
+        "top_band",
+        "not_applicable_condition",
+        "below_bands",
+    ]
+    line = next(x for x in cards.explain("U0", lang="en").lines if x.id == "A1")
+    assert line.reason == "Full points: condition tasks_due == 0 holds"
+
+
+def test_full_points_when_is_for_scored_leaves() -> None:
+    data = copy.deepcopy(BASE)
+    data["areas"][0]["criteria"][1]["full_points_when"] = "conclusions_due == 0"
+    with pytest.raises(RulesetError, match="'full_points_when' belongs to scored leaves"):
+        compile_data(data)

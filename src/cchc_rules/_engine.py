@@ -38,11 +38,13 @@ NOT_APPLICABLE_UNIT_TYPE = -1
 NOT_APPLICABLE_CONDITION = -2
 MISSING_ZERO = -3
 MISSING_NOT_APPLICABLE = -4
+FULL_POINTS_CONDITION = -5
 ENGINE_REASONS = {
     NOT_APPLICABLE_UNIT_TYPE: "not_applicable_unit_type",
     NOT_APPLICABLE_CONDITION: "not_applicable_condition",
     MISSING_ZERO: "missing_zero",
     MISSING_NOT_APPLICABLE: "missing_not_applicable",
+    FULL_POINTS_CONDITION: "full_points_condition",
 }
 
 DEFAULT_BATCH_SIZE = 65_536
@@ -180,21 +182,31 @@ def _score_leaf(
     missing = np.zeros(size, dtype=bool)
     for fact in required:
         missing |= batch[fact].missing
+    columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
     if leaf.condition is not None:
         # A condition that cannot be decided (a missing input) follows when_missing.
-        columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
         answer = leaf.condition.evaluate(columns, size)
         missing |= answer.missing
         holds = answer.values.astype(bool) | answer.missing
         reasons[applicable & ~holds] = NOT_APPLICABLE_CONDITION
         applicable &= holds
-    missing &= applicable
+    if leaf.full_points is not None:
+        # NOTE: only a definite "yes" gives full points; an undecidable answer (a missing
+        # input) leaves the unit to be scored as usual.
+        answer = leaf.full_points.evaluate(columns, size)
+        full = applicable & answer.values.astype(bool) & ~answer.missing
+        points[full] = leaf.kind.criterion.max_units
+        reasons[full] = FULL_POINTS_CONDITION
+        applicable_to_score = applicable & ~full
+    else:
+        applicable_to_score = applicable
+    missing &= applicable_to_score
     if criterion.when_missing == "zero":
         reasons[missing] = MISSING_ZERO
     else:
         reasons[missing] = MISSING_NOT_APPLICABLE
         applicable &= ~missing
-    to_score = np.flatnonzero(applicable & ~missing)
+    to_score = np.flatnonzero(applicable_to_score & ~missing)
     if len(to_score) == 0:
         return
     # Only the facts this kind reads travel into its batch: copying every column for

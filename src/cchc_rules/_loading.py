@@ -82,6 +82,8 @@ class Leaf:
     """Unit types the leaf applies to: its own ``applies_to`` and every enclosing one's."""
     condition: Expression | None = None
     """Its own ``applies_when`` and every enclosing one's, joined by ``and``."""
+    full_points: Expression | None = None
+    """Its ``full_points_when``: units where it holds get the maximum without scoring."""
 
 
 @dataclass(frozen=True)
@@ -604,6 +606,8 @@ def _cross_check(
                 _check_condition(checker, model, criterion.applies_when, where)
             if len(checker.problems) == before:
                 conditions.compile(checker, where, _condition_source(criterion.applies_when))
+        if criterion.full_points_when is not None:
+            conditions.compile(checker, (*path, "full_points_when"), criterion.full_points_when)
         if criterion.criteria:
             check_children(area, criterion, path, (*parents, criterion.id))
             return
@@ -774,7 +778,15 @@ def _inherit_applicability(
             expected=BOOLEAN,
             choices=conditions.choices,
         )
-    return replace(leaf, applies_to=applies_to, condition=condition)
+    full_points = None
+    if leaf.criterion.full_points_when is not None:
+        full_points = compile_expression(
+            leaf.criterion.full_points_when,
+            conditions.names,
+            expected=BOOLEAN,
+            choices=conditions.choices,
+        )
+    return replace(leaf, applies_to=applies_to, condition=condition, full_points=full_points)
 
 
 def _compile_computed(checker: _Checker, model: Ruleset) -> dict[str, Expression]:

@@ -244,6 +244,8 @@ class Criterion(_Model):
     params: dict[str, Any] = {}
     applies_to: list[str] | None = None
     applies_when: Annotated[str, Field(min_length=1)] | Condition | None = None
+    full_points_when: Annotated[str, Field(min_length=1)] | None = None
+    """A condition giving full points without scoring (e.g. nothing arose this year)."""
     when_missing: Literal["zero", "not_applicable"] = "zero"
     legal_ref: LegalReference | None = None
     note: Text | None = None
@@ -255,6 +257,8 @@ class Criterion(_Model):
             raise ValueError("a criterion needs either 'kind' (a scored leaf) or sub-criteria")
         if self.kind is not None and self.criteria:
             raise ValueError("a criterion has either 'kind' or sub-criteria, not both")
+        if self.criteria and self.full_points_when is not None:
+            raise ValueError("'full_points_when' belongs to scored leaves, not to a group")
         if self.criteria and self.params:
             raise ValueError("'params' belong to scored leaves, not to a group of sub-criteria")
         return self

@@ -16,7 +16,7 @@ beyond what a check needs, so a 100-million-row document log is checked streamin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ __all__ = [
     "RecordSet",
     "merged_schemas",
     "read_record_set",
+    "read_xlsx_text",
 ]
 
 # The spellings units accept too (docs/decisions/0004); nothing else is guessed.
@@ -48,6 +49,7 @@ BOOLEAN_WORDS = {
 }
 MAX_ROWS_PER_PROBLEM = 10
 _ROW = "__cchc_row"
+_RAW = "__cchc_raw:"
 
 
 @dataclass
@@ -115,7 +117,8 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(path: Path) -> pl.LazyFrame:
+def read_xlsx_text(path: Path) -> pl.LazyFrame:
+    """The first sheet of a (small) workbook, every cell as text, the first row as header."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -131,7 +134,10 @@ def _read_xlsx(path: Path) -> pl.LazyFrame:
     finally:
         workbook.close()
     return pl.DataFrame(
-        {name: pl.Series(name, column, pl.String) for name, column in zip(header, columns, strict=True)}
+        {
+            name: pl.Series(name, column, pl.String)
+            for name, column in zip(header, columns, strict=True)
+        }
     ).lazy()
 
 
@@ -144,11 +150,11 @@ def _scan(path: Path, source: str) -> tuple[pl.LazyFrame, int]:
         if suffix == ".csv":
             # Text throughout: the schema parses it, so "007" stays "007" and a bad
             # number is reported, not guessed.
-            return pl.scan_csv(path, infer_schema=False, missing_utf8_is_empty_string=True), 2
+            return pl.scan_csv(path, infer_schema=False), 2
         if suffix in (".parquet", ".pq"):
             return pl.scan_parquet(path), 1
         if suffix == ".xlsx":
-            return _read_xlsx(path), 2
+            return read_xlsx_text(path), 2
     except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
         raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
     raise InputError(
@@ -163,10 +169,17 @@ def _is_text(dtype: pl.DataType) -> bool:
     return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
 
 
-def _parse(name: str, column: Column) -> tuple[pl.Expr, pl.Expr, str]:
-    """From a text column: the typed value, a mask of unreadable cells, the expectation."""
+def _stripped(name: str) -> pl.Expr:
+    """A text cell without surrounding blanks; an empty cell is no value."""
     raw = pl.col(name).cast(pl.String).str.strip_chars()
-    text = pl.when(raw == "").then(None).otherwise(raw)
+    return pl.when(raw == "").then(None).otherwise(raw)
+
+
+def _parse(name: str, column: Column) -> tuple[pl.Expr, pl.Expr, str]:
+    """From a text column: the typed value (over the source frame), a mask of unreadable
+    cells (over the check frame, which has both), and what was expected."""
+    text = _stripped(name)
+    unreadable = _stripped(_RAW + name).is_not_null() & pl.col(name).is_null()
     if column.type == "text":
         return text, pl.lit(False), ""
     if column.type == "boolean":
@@ -188,7 +201,7 @@ def _parse(name: str, column: Column) -> tuple[pl.Expr, pl.Expr, str]:
         valid = text.str.contains(pattern)
         value = pl.when(valid).then(text).str.to_decimal(scale=digits)
         expected = f"expected a number with at most {digits} digits after the point"
-    return value, text.is_not_null() & value.is_null(), expected
+    return value, unreadable, expected
 
 
 def _typed(name: str, column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, str] | None:
@@ -207,7 +220,8 @@ def _typed(name: str, column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.E
     if not fits:
         return None
     value = pl.col(name).cast(target, strict=False)
-    return value, pl.col(name).is_not_null() & value.is_null(), "expected a value that fits"
+    unreadable = pl.col(_RAW + name).is_not_null() & pl.col(name).is_null()
+    return value, unreadable, f"expected a value that fits a {column.type} column"
 
 
 class _Checks:
@@ -274,45 +288,49 @@ def read_record_set(
                     label,
                     None,
                     column_name,
-                    f"expected a column of {column.type} values "
-                    f"(got {present[column_name]})",
+                    f"expected a column of {column.type} values (got {present[column_name]})",
                 )
             )
             values[column_name] = pl.lit(None, dtype=column.polars_type).alias(column_name)
             continue
         value, unreadable, expected = converted
         values[column_name] = value.alias(column_name)
-        checks.add(column_name, unreadable, expected, pl.col(column_name).cast(pl.String))
+        typed_value = pl.col(column_name)
+        checks.add(column_name, unreadable, expected, pl.col(_RAW + column_name).cast(pl.String))
         if column.required:
             checks.add(
-                column_name, value.is_null() & ~unreadable, "expected a value (the column is required)"
+                column_name,
+                typed_value.is_null() & ~unreadable,
+                "expected a value (the column is required)",
             )
         if column.choices is not None:
             checks.add(
                 column_name,
-                value.is_not_null() & ~value.is_in(list(column.choices)),
+                typed_value.is_not_null() & ~typed_value.is_in(list(column.choices)),
                 f"expected one of {', '.join(column.choices)}",
-                value,
+                typed_value,
             )
-    if problems and all(p.path not in schema.columns for p in problems if "unknown" in p.message):
-        pass
     typed = frame.select(list(values.values()))
-    checked = typed.with_row_index(_ROW)
+    # Checks read the typed value and, for unreadable cells, the text as written.
+    raw = [pl.col(c).alias(_RAW + c) for c in present if c in schema.columns]
+    checked = frame.with_row_index(_ROW).select(pl.col(_ROW), *raw, *values.values())
     for unit_column in schema.unit_columns:
         if unit_column in present:
-            column = pl.col(unit_column)
+            unit = pl.col(unit_column)
             checks.add(
                 unit_column,
-                column.is_not_null() & ~column.is_in(unit_ids.implode()),
+                unit.is_not_null() & ~unit.is_in(unit_ids.implode()),
                 "unknown unit (not in the units table)",
-                column,
+                unit,
             )
     for key in schema.keys:
         if all(k in present for k in key):
             # Every occurrence after the first is the duplicate: the first one stays.
-            repeated = ~pl.struct(key).is_first_distinct() if len(key) > 1 else ~pl.col(
-                key[0]
-            ).is_first_distinct()
+            repeated = (
+                ~pl.struct(key).is_first_distinct()
+                if len(key) > 1
+                else ~pl.col(key[0]).is_first_distinct()
+            )
             checks.add(
                 key[-1],
                 repeated & pl.all_horizontal([pl.col(k).is_not_null() for k in key]),
@@ -343,7 +361,10 @@ def _locate(frame: pl.LazyFrame, checks: _Checks, label: str, first: int) -> lis
         return []
     try:
         counts = frame.select(
-            [bad.fill_null(False).sum().alias(str(i)) for i, (_, bad, _, _) in enumerate(checks.masks)]
+            [
+                bad.fill_null(False).sum().alias(str(i))
+                for i, (_, bad, _, _) in enumerate(checks.masks)
+            ]
         ).collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
         return [Problem(label, None, "", f"cannot read: {exc}")]
@@ -371,8 +392,3 @@ def _locate(frame: pl.LazyFrame, checks: _Checks, label: str, first: int) -> lis
             suffix = f" (got {got!r})" if shown is not None and got is not None else ""
             found.append(Problem(label, line, column, f"{message}{suffix}"))
     return found
-
-
-def unit_id_series(values: Sequence[str] | Mapping[str, Any]) -> pl.Series:
-    """The assessed units' ids as the unit-column check reads them."""
-    return pl.Series("unit_id", list(values), pl.String)

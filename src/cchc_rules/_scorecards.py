@@ -36,6 +36,10 @@ ENGINE_TEXTS: dict[str, Text] = {
         vi="Thiếu số liệu ({facts}): tính 0 điểm",
         en="Data missing ({facts}): scored 0 points",
     ),
+    "full_points_condition": Text(
+        vi="Được tối đa điểm: điều kiện {full_points_condition} thỏa mãn",
+        en="Full points: condition {full_points_condition} holds",
+    ),
     "missing_not_applicable": Text(
         vi="Thiếu số liệu ({facts}): không áp dụng",
         en="Data missing ({facts}): not applicable",
@@ -320,6 +324,7 @@ class Scorecards:
                 lang
             ),
             "condition": leaf.condition.source if leaf.condition is not None else "",
+            "full_points_condition": leaf.full_points.source if leaf.full_points else "",
             "facts": ", ".join(missing),
             "points": _plain(points if points is not None else Decimal(0)),
             "max_points": _plain(criterion.max_points),
