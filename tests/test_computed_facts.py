@@ -243,3 +243,55 @@ def test_full_points_when_is_for_scored_leaves() -> None:
     data["areas"][0]["criteria"][1]["full_points_when"] = "conclusions_due == 0"
     with pytest.raises(RulesetError, match="'full_points_when' belongs to scored leaves"):
         compile_data(data)
+
+
+def test_a_deadline_step_can_count_only_where_a_condition_holds() -> None:
+    data = copy.deepcopy(BASE)
+    data["facts"]["days_late"] = fact("integer")
+    data["facts"]["rescheduled_formally"] = fact("boolean")
+    data["areas"][0]["criteria"][0] = {
+        "id": "A1",
+        "name": TEXT,
+        "max_points": Decimal(2),
+        "kind": "deadline_steps",
+        "params": {
+            "days_late": "days_late",
+            "steps": [
+                {"max_days_late": 10, "points": Decimal("1.5"), "when": "rescheduled_formally"},
+                {"max_days_late": 30, "points": Decimal("0.5")},
+            ],
+        },
+    }
+    ruleset = compile_data(data)
+    assert ruleset.leaf("A1").kind.facts() == ["days_late", "rescheduled_formally"]
+    table = units(
+        unit_type=["thanh_tra"] * 4,
+        tasks_due=[0] * 4,
+        tasks_on_time=[0] * 4,
+        conclusions_due=[0] * 4,
+        days_late=[5, 5, 20, 0],
+        rescheduled_formally=[True, False, True, False],
+    )
+    for batch_size in (1, 4):
+        cards = cchc_rules.evaluate(ruleset, table, batch_size=batch_size)
+        points = [r["A1"] for r in cards.to_arrow().to_pylist()]
+        assert points == [Decimal("1.5"), Decimal("0.5"), Decimal("0.5"), Decimal(2)]
+    line = next(x for x in cards.explain("U1", lang="en").lines if x.id == "A1")
+    assert "up to 30 days late earns 0.5" in line.reason
+
+
+def test_a_step_condition_is_compiled_against_the_facts() -> None:
+    data = copy.deepcopy(BASE)
+    data["facts"]["days_late"] = fact("integer")
+    data["areas"][0]["criteria"][0] = {
+        "id": "A1",
+        "name": TEXT,
+        "max_points": Decimal(2),
+        "kind": "deadline_steps",
+        "params": {
+            "days_late": "days_late",
+            "steps": [{"max_days_late": 10, "points": Decimal(1), "when": "rescheduld"}],
+        },
+    }
+    with pytest.raises(RulesetError, match=r"params\.steps\[0\]\.when: unknown name 'rescheduld'"):
+        compile_data(data)

@@ -178,7 +178,7 @@ def _score_leaf(
         by_type = types.any_of(sorted(leaf.applies_to))
         reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
         applicable &= by_type
-    required = [f for f in leaf.kind.facts() if f not in leaf.kind.optional_facts()]
+    required = leaf.kind.required_facts()
     missing = np.zeros(size, dtype=bool)
     for fact in required:
         missing |= batch[fact].missing

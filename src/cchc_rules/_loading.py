@@ -53,7 +53,7 @@ from cchc_rules._resolve import (
 )
 from cchc_rules._toml import KeyPath, key_lines, line_of, read_toml
 from cchc_rules.errors import Problem, RulesetError
-from cchc_rules.kinds import CriterionInfo, CriterionKind
+from cchc_rules.kinds import CriterionInfo, CriterionKind, condition_fields
 from cchc_rules.providers import Column, DeriveContext, FactProvider
 
 __all__ = [
@@ -616,6 +616,17 @@ def _cross_check(
             return
         kind_class = registry.get(criterion.kind)
         kind = kind_class(bound, CriterionInfo(criterion.id, criterion.max_points, scale))
+        bound_conditions: dict[str, Expression] = {}
+        for param_path, source in condition_fields(bound):
+            where = (
+                *path,
+                "params",
+                *(int(p) if p.isdigit() else p for p in param_path.split(".")),
+            )
+            expression = conditions.compile(checker, where, source)
+            if expression is not None:
+                bound_conditions[param_path] = expression
+        kind.bind_conditions(bound_conditions)
         for param_path, message in kind.check():
             # "bands.1.points": the 1 is a list index, as in the data and key_lines
             parts = [int(p) if p.isdigit() else p for p in param_path.split(".") if p]
@@ -739,12 +750,13 @@ class _Conditions:
         self.names: dict[str, ExprType] = {**_fact_types(model), UNIT_TYPE: ExprType("text")}
         self.choices = {UNIT_TYPE: list(model.unit_types)}
 
-    def compile(self, checker: _Checker, path: KeyPath, source: str) -> None:
+    def compile(self, checker: _Checker, path: KeyPath, source: str) -> Expression | None:
         try:
-            compile_expression(source, self.names, expected=BOOLEAN, choices=self.choices)
+            return compile_expression(source, self.names, expected=BOOLEAN, choices=self.choices)
         except ExpressionError as exc:
             for problem in exc.problems:
                 checker.add(path, str(problem))
+            return None
 
 
 def _inherit_applicability(

@@ -337,6 +337,7 @@ class Scorecards:
             spec = type(leaf.kind).reasons[code]
             name = spec.code
             present = {f: v for f, v in facts.items() if v is not None}
+            present[UNIT_TYPE] = str(self.units.unit_types[position])
             values = {**leaf.kind.explain_values(present), **values}
             values = {k: _plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
             reason = spec.text(lang).format(**values)

@@ -30,15 +30,18 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
+    "UNIT_TYPE",
     "Batch",
     "BatchScore",
+    "BoundCondition",
+    "ConditionText",
     "CriterionInfo",
     "CriterionKind",
     "FactColumn",
@@ -48,6 +51,7 @@ __all__ = [
     "KindParams",
     "Reason",
     "UnitScore",
+    "condition_fields",
     "fact_fields",
     "round_half_up_div",
 ]
@@ -67,10 +71,70 @@ FactName = Annotated[str, _FactNameMarker()]
 """Annotate a parameter field with this to declare that it names a fact."""
 
 
+class _ConditionMarker:
+    """Marks a parameter field holding a condition of the ruleset's expression language."""
+
+
+ConditionText = Annotated[str, _ConditionMarker()]
+"""Annotate a parameter field with this to take a per-unit condition (``"x > 0"``).
+
+The loader compiles it against the ruleset's facts (``docs/expressions.md``) and binds
+it to the kind; the kind asks :meth:`CriterionKind.condition_holds` (batch) or
+:meth:`CriterionKind.condition_holds_unit` (one unit) for the answer. A condition whose
+answer is missing (a missing input) does not hold.
+"""
+
+UNIT_TYPE = "unit_type"
+"""The name conditions use for a unit's type."""
+
+
+class BoundCondition(Protocol):
+    """A compiled condition, as the loader binds it to a kind."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def names(self) -> frozenset[str]: ...
+
+    def evaluate(self, columns: Mapping[str, FactColumn], size: int) -> FactColumn: ...
+
+    def evaluate_unit(self, values: Mapping[str, FactValue]) -> FactValue: ...
+
+
 class KindParams(BaseModel):
     """Base for parameter models: frozen, unknown keys rejected, numbers kept exact."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def condition_fields(params: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
+    """``(dotted path, source)`` of every :data:`ConditionText` in ``params``, nested
+    models and lists of models included (``"steps.1.when"``)."""
+    found: list[tuple[str, str]] = []
+    for field_name, info in type(params).model_fields.items():
+        value = getattr(params, field_name)
+        path = f"{prefix}{field_name}"
+        if _marked(info.metadata, info.annotation, _ConditionMarker):
+            if isinstance(value, str):
+                found.append((path, value))
+        elif isinstance(value, BaseModel):
+            found += condition_fields(value, f"{path}.")
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found += condition_fields(item, f"{path}.{index}.")
+    return found
+
+
+def _marked(metadata: Sequence[object], annotation: object, marker: type) -> bool:
+    if any(isinstance(m, marker) for m in metadata):
+        return True
+    return any(
+        typing.get_origin(arg) is Annotated
+        and any(isinstance(m, marker) for m in getattr(arg, "__metadata__", ()))
+        for arg in typing.get_args(annotation)
+    )
 
 
 def fact_fields(params_model: type[BaseModel]) -> list[str]:
@@ -78,18 +142,11 @@ def fact_fields(params_model: type[BaseModel]) -> list[str]:
 
     Both ``FactName`` and ``FactName | None`` fields count.
     """
-    names = []
-    for field_name, info in params_model.model_fields.items():
-        if any(isinstance(m, _FactNameMarker) for m in info.metadata):
-            names.append(field_name)
-            continue
-        for arg in typing.get_args(info.annotation):
-            if typing.get_origin(arg) is Annotated and any(
-                isinstance(m, _FactNameMarker) for m in getattr(arg, "__metadata__", ())
-            ):
-                names.append(field_name)
-                break
-    return names
+    return [
+        field_name
+        for field_name, info in params_model.model_fields.items()
+        if _marked(info.metadata, info.annotation, _FactNameMarker)
+    ]
 
 
 @dataclass(frozen=True)
@@ -192,7 +249,10 @@ class Batch:
         )
 
     def row(self, index: int) -> dict[str, FactValue]:
-        return {name: col.value(index) for name, col in self.columns.items()}
+        """One unit's facts by name, and its ``unit_type``, as ``score_unit`` gets them."""
+        values = {name: col.value(index) for name, col in self.columns.items()}
+        values[UNIT_TYPE] = str(self.unit_types[index])
+        return values
 
 
 @dataclass
@@ -240,6 +300,7 @@ class CriterionKind(Generic[P]):
     def __init__(self, params: P, criterion: CriterionInfo) -> None:
         self.params = params
         self.criterion = criterion
+        self._conditions: dict[str, BoundCondition] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -248,17 +309,24 @@ class CriterionKind(Generic[P]):
     # -- declared by the kind -------------------------------------------------------
 
     def facts(self) -> list[str]:
-        """Names of the facts this criterion reads (default: ``FactName`` fields)."""
-        names = []
-        for field_name in fact_fields(type(self.params)):
-            value = getattr(self.params, field_name)
-            if value is not None:
-                names.append(value)
+        """Names of the facts this criterion reads.
+
+        Default: the ``FactName`` fields, then the facts its bound conditions read.
+        """
+        names = self._param_facts()
+        names += [name for name in self.condition_facts() if name not in names]
         return names
 
+    def _param_facts(self) -> list[str]:
+        fields = fact_fields(type(self.params))
+        return [v for v in (getattr(self.params, f) for f in fields) if v is not None]
+
     def fact_types(self) -> Mapping[str, Sequence[FactType]]:
-        """Fact types each read fact may have; default: any numeric type."""
-        return {name: ("integer", "decimal") for name in self.facts()}
+        """Fact types each ``FactName`` field's fact may have; default: any numeric type.
+
+        Facts read only by conditions are typed by the conditions themselves.
+        """
+        return {name: ("integer", "decimal") for name in self._param_facts()}
 
     def optional_facts(self) -> list[str]:
         """Read facts that may be missing without triggering ``when_missing``.
@@ -268,6 +336,38 @@ class CriterionKind(Generic[P]):
         with their ``missing`` mask (e.g. an appraisal note).
         """
         return []
+
+    def required_facts(self) -> list[str]:
+        """Read facts the engine's ``when_missing`` applies to: all but the optional ones
+        and those only a condition reads (an undecidable condition does not hold)."""
+        skipped = set(self.optional_facts()) | (
+            set(self.condition_facts()) - set(self._param_facts())
+        )
+        return [f for f in self.facts() if f not in skipped]
+
+    # -- conditions ------------------------------------------------------------------
+
+    def bind_conditions(self, conditions: Mapping[str, BoundCondition]) -> None:
+        """Called by the loader with the compiled :data:`ConditionText` parameters."""
+        self._conditions = dict(conditions)
+
+    def condition_facts(self) -> list[str]:
+        names: list[str] = []
+        for condition in self._conditions.values():
+            names += sorted(n for n in condition.names if n != UNIT_TYPE and n not in names)
+        return names
+
+    def condition_holds(self, path: str, batch: Batch) -> npt.NDArray[np.bool_]:
+        """Where the condition at ``path`` (``"steps.0.when"``) holds; missing → false."""
+        condition = self._conditions[path]
+        unit_type = FactColumn("text", batch.unit_types, np.zeros(batch.size, dtype=np.bool_))
+        answer = condition.evaluate({**batch.columns, UNIT_TYPE: unit_type}, batch.size)
+        return np.asarray(answer.values.astype(np.bool_) & ~answer.missing, dtype=np.bool_)
+
+    def condition_holds_unit(self, path: str, facts: Mapping[str, FactValue]) -> bool:
+        """The per-unit twin of :meth:`condition_holds` (``facts`` as ``score_unit`` gets
+        them, ``unit_type`` included)."""
+        return self._conditions[path].evaluate_unit(facts) is True
 
     def check(self) -> list[tuple[str, str]]:
         """Problems of the parameters against the criterion: ``(param path, message)``.

@@ -39,11 +39,39 @@ A plugin's whole golden test::
 For property tests, :func:`fact_columns` and :func:`batches` draw exact fact columns
 and :func:`assert_consistent` checks that the batch and unit paths agree, stay within
 bounds and do not depend on the order of units.
+
+Fact providers have golden cases too, one TOML file per provider (records in, derived
+facts and evidence out; bad records in, located errors out)::
+
+    provider = "rotation_compliance"
+    period = 2020                            # the evaluation year (1 Jan – 31 Dec)
+
+    [[case]]
+    name = "due on the last day of the period"
+    params = { periods = { TT = 3 } }
+    units = ["U1"]
+    records.roster = [
+        { person_id = "P1", unit_id = "U1", position_code = "TT", position_start = 2017-12-31 },
+    ]
+    records.rotating_positions = [{ position_code = "TT" }]
+    expect.U1 = { due = 1, rotated = 0 }
+    evidence.U1 = ["P1"]                     # substrings of the English evidence lines
+
+    [[bad_records]]
+    name = "a date out of order"
+    ...
+    error = "deferrals:2: ends_on: expected a date on or after starts_on"
+
+:func:`provider_case_params` and :func:`run_provider_golden` run them;
+:func:`derive_records` derives from in-memory records the way a run does, and
+:func:`unit_tables`, :func:`record_sets` and :func:`params_from_model` draw units,
+record sets and valid parameters for property tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,12 +79,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from cchc_rules._loading import validation_problems
+from cchc_rules._records import MergedSchema, RecordSet, read_record_set
 from cchc_rules._toml import key_lines, line_of, read_toml
+from cchc_rules.errors import InputError, Problem
 from cchc_rules.kinds import (
     EPOCH,
     Batch,
@@ -68,21 +101,32 @@ from cchc_rules.kinds import (
     FactValue,
     UnitScore,
 )
+from cchc_rules.providers import Column, DeriveContext, FactProvider, RecordSchema
 
 __all__ = [
     "BadParamsCase",
     "KindCase",
+    "ProviderCase",
     "assert_consistent",
     "batches",
     "bind",
+    "bind_provider",
     "check_bad_params",
     "criteria",
+    "derive_records",
     "fact_columns",
     "kind_case_params",
     "load_bad_params",
     "load_cases",
+    "load_provider_cases",
+    "params_from_model",
+    "provider_case_params",
+    "record_frame",
+    "record_sets",
     "run_case",
     "run_golden",
+    "run_provider_golden",
+    "unit_tables",
 ]
 
 AnyKind = type[CriterionKind[Any]]
@@ -580,5 +624,396 @@ def batches(
         types = draw(st.lists(st.sampled_from(list(unit_types)), min_size=size, max_size=size))
         drawn = {name: draw(factory(size)) for name, factory in columns.items()}
         return Batch(np.array(types, dtype=np.object_), drawn)
+
+    return build()
+
+
+# -- fact providers: golden cases ----------------------------------------------------------
+
+AnyProvider = type[FactProvider[Any]]
+
+
+class _ProviderCaseEntry(_Strict):
+    name: str
+    params: dict[str, Any] = {}
+    period: int | None = None
+    units: list[str]
+    records: dict[str, list[dict[str, Any]]] = {}
+    expect: dict[str, dict[str, Any]] = {}
+    evidence: dict[str, list[str]] = {}
+    error: str | None = None
+
+
+class _ProviderCaseFile(_Strict):
+    provider: str
+    period: int = 2020
+    case: list[_ProviderCaseEntry] = []
+    bad_records: list[_ProviderCaseEntry] = []
+
+
+@dataclass(frozen=True)
+class ProviderCase:
+    """Records of a few units in, derived facts (and evidence) or located errors out."""
+
+    provider: str
+    name: str
+    where: str
+    period: int
+    params: Mapping[str, Any]
+    units: Sequence[str]
+    records: Mapping[str, Sequence[Mapping[str, Any]]]
+    expect: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    evidence: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    error: str | None = None
+    """For ``[[bad_records]]``: a substring of one problem, e.g. ``roster:3: person_id:``."""
+
+
+def load_provider_cases(path: str | Path) -> list[ProviderCase]:
+    """The ``[[case]]`` and ``[[bad_records]]`` entries of one provider case file."""
+    path = Path(path)
+    data, source = read_toml(path)
+    try:
+        parsed = _ProviderCaseFile.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{path}: not a valid provider case file:\n{exc}") from exc
+    lines = key_lines(source)
+    found = []
+    for section in ("case", "bad_records"):
+        for index, entry in enumerate(getattr(parsed, section)):
+            if (entry.error is None) != (section == "case"):
+                raise ValueError(
+                    f"{_where(path, lines, (section, index))}: a [[case]] has no "
+                    "'error'; a [[bad_records]] needs one"
+                )
+            found.append(
+                ProviderCase(
+                    provider=parsed.provider,
+                    name=entry.name,
+                    where=_where(path, lines, (section, index)),
+                    period=entry.period or parsed.period,
+                    params=entry.params,
+                    units=entry.units,
+                    records=entry.records,
+                    expect=entry.expect,
+                    evidence=entry.evidence,
+                    error=entry.error,
+                )
+            )
+    return found
+
+
+def provider_case_params(path: str | Path, providers: Iterable[AnyProvider]) -> list[Any]:
+    """``pytest.param(provider_class, case)`` for every case under ``path`` (a file or a
+    folder of ``*.toml``), for ``@pytest.mark.parametrize``."""
+    path = Path(path)
+    by_name = {provider.name: provider for provider in providers}
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    params: list[Any] = []
+    for file in files:
+        for case in load_provider_cases(file):
+            provider_class = by_name.get(case.provider)
+            if provider_class is None:
+                raise ValueError(f"{file}: provider {case.provider!r} is not among those given")
+            prefix = "bad_records" if case.error is not None else "case"
+            params.append(
+                pytest.param(provider_class, case, id=f"{case.provider}/{prefix}/{case.name}")
+            )
+    return params
+
+
+def bind_provider(
+    provider_class: AnyProvider, params: Mapping[str, Any], period: int = 2020
+) -> FactProvider[Any]:
+    """Validate ``params`` and bind the provider to a period, as the loader does."""
+    provider = provider_class(
+        provider_class.Params.model_validate(dict(params)), DeriveContext.for_year(period)
+    )
+    problems = provider.check()
+    if problems:
+        raise AssertionError(f"parameters refused: {problems}")
+    return provider
+
+
+def record_frame(rows: Sequence[Mapping[str, Any]], schema: RecordSchema) -> pl.DataFrame:
+    """Rows (dicts) as a frame: typed columns where every value has the column's type,
+    text otherwise, so a case can hold a wrong value and expect its located error."""
+    # The columns the rows use (no rows: every column, typed, so an empty set reads).
+    written = list(dict.fromkeys(k for row in rows for k in row))
+    names = written if rows else list(schema.columns)
+    columns: dict[str, pl.Series] = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        column = schema.columns.get(name)
+        present = [v for v in values if v is not None]
+        if column is not None and all(_fits(column, v) for v in present):
+            columns[name] = pl.Series(name, values, column.polars_type)
+        else:
+            columns[name] = pl.Series(
+                name, [None if v is None else _text(v) for v in values], pl.String
+            )
+    return pl.DataFrame(columns) if columns else pl.DataFrame()
+
+
+def _fits(column: Column, value: Any) -> bool:
+    expected: dict[str, Any] = {
+        "integer": int,
+        "boolean": bool,
+        "date": dt.date,
+        "text": str,
+        "decimal": (int, Decimal),
+    }
+    if column.type == "integer" and isinstance(value, bool):
+        return False
+    return isinstance(value, expected[column.type])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def derive_records(
+    provider: FactProvider[Any],
+    records: Mapping[str, pl.DataFrame],
+    units: Sequence[str],
+) -> tuple[pl.DataFrame, dict[str, pl.LazyFrame]]:
+    """Check each role's records against its schema (and the provider's own row checks)
+    and derive, as a run does; returns the outputs (one row per unit, in ``units``
+    order) and the checked records (for ``evidence``). Raises :class:`InputError`."""
+    unit_ids = pl.Series("unit_id", list(units), pl.String)
+    checked: dict[str, RecordSet] = {}
+    problems: list[Problem] = []
+    for role, schema in type(provider).record_sets.items():
+        merged = MergedSchema()
+        merged.add(schema, role)
+        extra = [(c.column, c.bad, c.message) for c in provider.record_checks() if c.role == role]
+        frame = records.get(role)
+        if frame is None:
+            frame = record_frame([], schema)
+        try:
+            checked[role] = read_record_set(role, frame, merged, unit_ids, source=role, extra=extra)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    roles = {
+        role: record.role(type(provider).record_sets[role]) for role, record in checked.items()
+    }
+    result = provider.derive(roles, pl.DataFrame({"unit_id": unit_ids}).lazy())
+    frame = result.collect() if isinstance(result, pl.LazyFrame) else result
+    order = pl.DataFrame({"unit_id": unit_ids})
+    return order.join(frame, on="unit_id", how="left", maintain_order="left"), roles
+
+
+def run_provider_golden(provider_class: AnyProvider, case: ProviderCase) -> None:
+    """Run one provider case; raise AssertionError on any difference."""
+    provider = bind_provider(provider_class, case.params, case.period)
+    frames = {
+        role: record_frame(rows, provider_class.record_sets[role])
+        for role, rows in case.records.items()
+        if role in provider_class.record_sets
+    }
+    unknown = sorted(set(case.records) - set(provider_class.record_sets))
+    if unknown:
+        raise AssertionError(f"{case.where}: unknown roles {unknown}")
+    try:
+        derived, roles = derive_records(provider, frames, case.units)
+    except InputError as exc:
+        if case.error is None:
+            raise AssertionError(f"{case.where}: unexpected record problems:\n{exc}") from exc
+        if not any(case.error in str(problem) for problem in exc.problems):
+            raise AssertionError(
+                f"{case.where}: expected a problem containing {case.error!r} (got:\n{exc})"
+            ) from exc
+        return
+    if case.error is not None:
+        raise AssertionError(f"{case.where}: expected a problem {case.error!r}; none found")
+    outputs = provider.outputs()
+    rows = {row["unit_id"]: row for row in derived.iter_rows(named=True)}
+    for unit_id, expected in case.expect.items():
+        for output, value in expected.items():
+            if output not in outputs:
+                raise AssertionError(f"{case.where}: {output!r} is not an output")
+            got = rows[unit_id][output]
+            if got != value or type(got) is not type(value):
+                raise AssertionError(
+                    f"{case.where}: {unit_id}.{output}: expected {value!r} (got {got!r})"
+                )
+    for unit_id, wanted in case.evidence.items():
+        lines = provider.evidence(roles, unit_id, 10)
+        for line in lines:
+            for lang in ("vi", "en"):
+                if not line.text(lang) or "{" in line.text(lang):
+                    raise AssertionError(f"{case.where}: unrendered evidence {line}")
+            if line.output not in outputs:
+                raise AssertionError(f"{case.where}: evidence for unknown output {line.output!r}")
+        texts = [line.en for line in lines]
+        for substring in wanted:
+            if not any(substring in text for text in texts):
+                raise AssertionError(
+                    f"{case.where}: {unit_id}: expected evidence containing {substring!r} "
+                    f"(got {texts})"
+                )
+        if not wanted and lines:
+            raise AssertionError(f"{case.where}: {unit_id}: expected no evidence (got {texts})")
+
+
+# -- fact providers: strategies -------------------------------------------------------------
+
+
+def unit_tables(
+    *, min_size: int = 1, max_size: int = 10, unit_types: Sequence[str] = ("unit",)
+) -> st.SearchStrategy[pa.Table]:
+    """Units tables (``unit_id``, ``name``, ``unit_type``) with distinct ids."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> pa.Table:
+        size = draw(st.integers(min_size, max_size))
+        ids = [
+            f"U{i}"
+            for i in draw(st.lists(st.integers(0, 999), min_size=size, max_size=size, unique=True))
+        ]
+        types = draw(st.lists(st.sampled_from(list(unit_types)), min_size=size, max_size=size))
+        return pa.table({"unit_id": ids, "name": [f"Unit {u}" for u in ids], "unit_type": types})
+
+    return build()
+
+
+def record_sets(
+    schema: RecordSchema,
+    unit_ids: Sequence[str],
+    *,
+    min_size: int = 0,
+    max_size: int = 20,
+    values: Mapping[str, st.SearchStrategy[Any]] | None = None,
+    dates: tuple[dt.date, dt.date] = (dt.date(2010, 1, 1), dt.date(2030, 12, 31)),
+) -> st.SearchStrategy[pl.DataFrame]:
+    """Valid records of ``schema``: units drawn from ``unit_ids``, unique keys, ordered
+    date pairs in order, choices respected; ``values`` overrides a column's strategy
+    (e.g. person ids from a roster, so records join)."""
+    values = dict(values or {})
+
+    def column_strategy(name: str, column: Column) -> st.SearchStrategy[Any]:
+        if name in values:
+            return values[name]
+        if name == schema.unit_column:
+            return st.sampled_from(list(unit_ids))
+        if column.choices:
+            return st.sampled_from(list(column.choices))
+        strategy: st.SearchStrategy[Any] = {
+            "integer": st.integers(0, 100),
+            "decimal": st.decimals(0, 100, places=column.decimals),
+            "boolean": st.booleans(),
+            "date": st.dates(*dates),
+            "text": st.text("ABCDEFGH0123456789", min_size=1, max_size=6),
+        }[column.type]
+        return strategy if column.required else st.none() | strategy
+
+    @st.composite
+    def build(draw: st.DrawFn) -> pl.DataFrame:
+        size = draw(st.integers(min_size, max_size))
+        rows: list[dict[str, Any]] = []
+        seen: set[tuple[Any, ...]] = set()
+        for index in range(size):
+            row = {n: draw(column_strategy(n, c)) for n, c in schema.columns.items()}
+            if schema.key:
+                key = tuple(row[k] for k in schema.key)
+                if key in seen:
+                    # A fresh key from the row's position keeps it unique.
+                    row[schema.key[-1]] = (
+                        f"K{index}"
+                        if schema.columns[schema.key[-1]].type == "text"
+                        else row[schema.key[-1]]
+                    )
+                    key = tuple(row[k] for k in schema.key)
+                    if key in seen:
+                        continue
+                seen.add(key)
+            for earlier, later in schema.ordered:
+                if (
+                    row[earlier] is not None
+                    and row[later] is not None
+                    and row[later] < row[earlier]
+                ):
+                    row[earlier], row[later] = row[later], row[earlier]
+            rows.append(row)
+        return record_frame(rows, schema)
+
+    return build()
+
+
+def params_from_model(
+    model: type[BaseModel], overrides: Mapping[str, st.SearchStrategy[Any]] | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid parameter tables of a kind's or provider's ``Params`` model.
+
+    Fields with a default are drawn or left out; required ones always drawn. Handled:
+    booleans, integers and decimals (with ``ge``/``le`` bounds), ``Literal`` choices,
+    dates, text, lists and dicts of those, nested models. ``overrides`` gives the
+    strategy of a field the model alone cannot (a fact name, a known code).
+    """
+    overrides = dict(overrides or {})
+
+    def for_type(annotation: Any, metadata: Sequence[Any]) -> st.SearchStrategy[Any]:
+        # Field(ge=…) inside Annotated[...] carries its bounds in its own metadata.
+        metadata = [
+            inner
+            for item in metadata
+            for inner in (item.metadata if isinstance(item, FieldInfo) else [item])
+        ]
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        low = next(
+            (getattr(m, "ge", None) for m in metadata if getattr(m, "ge", None) is not None), None
+        )
+        high = next(
+            (getattr(m, "le", None) for m in metadata if getattr(m, "le", None) is not None), None
+        )
+        if origin is typing.Annotated:
+            return for_type(args[0], [*metadata, *args[1:]])
+        if origin is typing.Literal:
+            return st.sampled_from(list(args))
+        if origin in (typing.Union, type(int | None)):
+            options = [a for a in args if a is not type(None)]
+            return st.one_of([for_type(a, metadata) for a in options])
+        if origin is list:
+            return st.lists(for_type(args[0], []), min_size=1, max_size=4)
+        if origin is dict:
+            return st.dictionaries(
+                st.from_regex(r"[A-Z][A-Z0-9_]{0,5}", fullmatch=True),
+                for_type(args[1], metadata),
+                min_size=1,
+                max_size=4,
+            )
+        if annotation is bool:
+            return st.booleans()
+        if annotation is int:
+            return st.integers(
+                int(low) if low is not None else 0, int(high) if high is not None else 1000
+            )
+        if annotation is Decimal:
+            return st.decimals(
+                low if low is not None else 0, high if high is not None else 1000, places=2
+            )
+        if annotation is dt.date:
+            return st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31))
+        if annotation is str:
+            return st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return params_from_model(annotation)
+        raise TypeError(f"params_from_model cannot draw {annotation!r}; pass it in overrides")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        drawn: dict[str, Any] = {}
+        for name, info in model.model_fields.items():
+            if not info.is_required() and not draw(st.booleans()):
+                continue
+            strategy = overrides.get(name) or for_type(info.annotation, info.metadata)
+            drawn[name] = draw(strategy)
+        return drawn
 
     return build()

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import Problem
-from ..kinds import FactColumn, FactValue
+from ..kinds import UNIT_TYPE, FactColumn, FactValue
 from ._compile import ExpressionError, ExprProblem, TypedName, check, declared_type
 from ._nodes import Node
 from ._types import BOOLEAN, ExprType
@@ -38,9 +38,6 @@ __all__ = [
     "problems",
     "unit_type_column",
 ]
-
-UNIT_TYPE = "unit_type"
-"""The name conditions use for a unit's type (text); pass it with :func:`unit_type_column`."""
 
 
 @dataclass(frozen=True)

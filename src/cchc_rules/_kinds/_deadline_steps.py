@@ -21,6 +21,7 @@ from cchc_rules._kinds._common import (
 from cchc_rules.kinds import (
     Batch,
     BatchScore,
+    ConditionText,
     CriterionKind,
     FactName,
     FactType,
@@ -37,6 +38,11 @@ class LateStep(Params):
         description="Latest day (counted after the deadline) that still earns this step's points."
     )
     points: NonNegative = Field(description="Points for finishing late within this step.")
+    when: ConditionText | None = Field(
+        default=None,
+        description="A condition (docs/expressions.md): the step counts only for units where "
+        'it holds, e.g. "rescheduled_formally"; others fall to the next step.',
+    )
 
 
 class DeadlineStepsParams(Params):
@@ -64,7 +70,9 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
     ``days_late ≤ 0`` → ``max_points`` (reason ``on_time``). Otherwise the first step with
     ``days_late ≤ max_days_late`` gives its ``points`` (``late_step``); later than the last
     step → 0 (``too_late``). With ``done`` given, a unit whose ``done`` is false gets 0
-    (``not_done``) whatever its ``days_late``, which may then be empty. Steps must have
+    (``not_done``) whatever its ``days_late``, which may then be empty. A step may carry
+    a condition, ``when = "…"`` (``docs/expressions.md``): it then counts only for units
+    where the condition holds, and the others fall to the next step. Steps must have
     strictly increasing ``max_days_late`` and non-increasing ``points``, each below
     ``max_points``.
 
@@ -171,8 +179,14 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
         step_points = np.array(
             [int(s.points * scale) for s in self.params.steps] + [0], dtype=np.int64
         )
-        # The first step whose limit is ≥ days_late; len(steps) when past every step.
-        step = np.searchsorted(limits, days_late, side="left")
+        # The first step whose limit is ≥ days_late and whose condition (if any) holds;
+        # len(steps) when past every step.
+        step = np.full(batch.size, len(limits), dtype=np.intp)
+        for index in range(len(limits) - 1, -1, -1):
+            reached = days_late <= limits[index]
+            if self.params.steps[index].when is not None:
+                reached &= self.condition_holds(f"steps.{index}.when", batch)
+            step = np.where(reached, index, step)
         on_time = days_late <= 0
         points = np.where(on_time, self.criterion.max_units, step_points[step])
         reasons = np.where(
@@ -200,10 +214,18 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             return UnitScore(Decimal(0), "too_late")
         if days_late <= 0:
             return UnitScore(self.criterion.max_points, "on_time")
-        for step in self.params.steps:
-            if days_late <= step.max_days_late:
-                return UnitScore(step.points, "late_step")
-        return UnitScore(Decimal(0), "too_late")
+        step = self._unit_step(days_late, facts)
+        if step is None:
+            return UnitScore(Decimal(0), "too_late")
+        return UnitScore(step.points, "late_step")
+
+    def _unit_step(self, days_late: int, facts: Mapping[str, FactValue]) -> LateStep | None:
+        for index, step in enumerate(self.params.steps):
+            if days_late > step.max_days_late:
+                continue
+            if step.when is None or self.condition_holds_unit(f"steps.{index}.when", facts):
+                return step
+        return None
 
     def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
         days_late = facts.get(self.params.days_late)
@@ -212,10 +234,8 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             "days_late": days_late,
             "last_max_days_late": steps[-1].max_days_late if steps else 0,
         }
-        if isinstance(days_late, int):
-            for step in steps:
-                if days_late <= step.max_days_late:
-                    values["max_days_late"] = step.max_days_late
-                    values["step_points"] = number_text(step.points)
-                    break
+        step = self._unit_step(days_late, facts) if isinstance(days_late, int) else None
+        if step is not None:
+            values["max_days_late"] = step.max_days_late
+            values["step_points"] = number_text(step.points)
         return values

@@ -1,0 +1,39 @@
+"""Columns the three providers share, so one roster file serves all of them, and the
+small helpers their evidence lines use."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import polars as pl
+
+from cchc_rules.providers import Column
+
+PERSON_ID = Column("text", "Person id (mã cán bộ), unique in the roster")
+UNIT_ID = Column("text", "Assessed unit's id (unit_id of the units table)")
+FULL_NAME = Column("text", "Full name, shown in evidence", required=False)
+POSITION_CODE = Column(
+    "text", "Job-position code the person holds (empty: none assigned)", required=False
+)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole calendar months; the 31st of a shorter month is its last day.
+
+    NOTE: the same convention as polars' ``dt.offset_by("Nmo")``, so the evidence a
+    person reads and the columnar derivation agree on every date.
+    """
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def who(row: dict[str, object]) -> str:
+    """A person as evidence names them: id, and name when the roster gives one."""
+    name = row.get("full_name")
+    return f"{row['person_id']} ({name})" if name else str(row["person_id"])
+
+
+def in_unit(frame: pl.LazyFrame, unit_id: str) -> pl.LazyFrame:
+    return frame.filter(pl.col("unit_id") == unit_id)
