@@ -291,7 +291,10 @@ def test_cli_period_selection_says_why(cli: Callable[..., Result]) -> None:
     assert "no version of ttcp is in force for 2030" in result.stderr
     result = cli("evaluate", "ttcp", "demo")
     assert result.exit_code == 1
-    assert "ttcp is a ruleset family: name a version (ttcp@2018, ttcp@2019)" in result.stderr
+    assert (
+        "ttcp is a ruleset family: name a version (ttcp@2018, ttcp@2019, ttcp@2020)"
+        in result.stderr
+    )
 
 
 def test_cli_list_show_resolved_and_diff(cli: Callable[..., Result], tmp_path: Path) -> None:

@@ -39,7 +39,20 @@ POSITIONS = [  # code, field, rotating, ranks
     ("CV", "chuyen_mon", False, "01.002;01.003"),
 ]
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
-GIVEN = ["An", "Bình", "Cường", "Dung", "Giang", "Hà", "Hải", "Hương", "Khánh", "Lan", "Minh", "Nam"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Minh",
+    "Nam",
+]
 
 
 def write(name: str, header: list[str], rows: list[list[object]]) -> None:
@@ -94,8 +107,8 @@ def main() -> None:
                     rotated -= 1
                     rotated_on = dt.date(2020, 3, 1) + dt.timedelta(days=rng.randint(0, 200))
                     rotations.append([pid, uid, rotated_on, code, since])
+                    # Rotated to another post of the same kind (another team).
                     roster[-1][6] = rotated_on
-                    roster[-1][3] = "CV"
                 else:
                     roster[-1][6] = since
             if index < signing:
@@ -122,8 +135,16 @@ def main() -> None:
     deferrals.append([roster[30][0], "long_training", dt.date(2019, 9, 1), dt.date(2020, 6, 30)])
     write(
         "roster",
-        ["person_id", "unit_id", "full_name", "position_code", "rank", "is_head",
-         "position_start", "retirement_date"],
+        [
+            "person_id",
+            "unit_id",
+            "full_name",
+            "position_code",
+            "rank",
+            "is_head",
+            "position_start",
+            "retirement_date",
+        ],
         [[*row[:5], "true" if row[5] else "false", *row[6:]] for row in roster],
     )
     write("job_positions", ["unit_id", "position_code", "headcount", "ranks"], scheme)
@@ -142,9 +163,20 @@ def main() -> None:
     write("rotation_plans", ["unit_id", "year", "published_on"], plans)
     write(
         "documents",
-        ["document_id", "unit_id", "issued_on", "direction", "electronic", "signed", "signer",
-         "classified"],
-        [[*row[:4], str(row[4]).lower(), str(row[5]).lower(), row[6], "false"] for row in documents],
+        [
+            "document_id",
+            "unit_id",
+            "issued_on",
+            "direction",
+            "electronic",
+            "signed",
+            "signer",
+            "classified",
+        ],
+        [
+            [*row[:4], str(row[4]).lower(), str(row[5]).lower(), row[6], "false"]
+            for row in documents
+        ],
     )
     write("certificates", ["serial", "person_id", "valid_from", "valid_to"], certificates)
     columns = [c for c in units[0] if c not in DERIVED]

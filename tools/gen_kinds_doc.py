@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Generate ``docs/kinds.md``, the reference of every built-in criterion kind, from code.
+"""Generate ``docs/kinds.md``, the reference of every criterion kind and fact provider —
+built-in and from the plugin packages bundled in ``plugins/`` — from code.
 
     python tools/gen_kinds_doc.py           write docs/kinds.md
     python tools/gen_kinds_doc.py --check   exit 1 if docs/kinds.md is stale
 
 Each kind's page comes from its class: the summary and docstring (bilingual summary,
 how it scores, a TOML example), its ``Params`` model (type, default, constraints,
-description, whether the field names a fact) and its ``reasons``. ``tests/test_docs.py``
+description, whether the field names a fact) and its ``reasons``. A provider's page
+adds its record sets (roles, columns, keys) and its outputs. ``tests/test_docs.py``
 calls :func:`render` too, so the page cannot drift from the code unnoticed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import inspect
 import re
 import sys
@@ -28,10 +32,13 @@ from pydantic.fields import FieldInfo
 
 from cchc_rules._kinds import BUILTIN_KINDS
 from cchc_rules.kinds import CriterionKind, Reason, fact_fields
+from cchc_rules.providers import DeriveContext, FactProvider, RecordSchema
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "kinds.md"
 COMMAND = "python tools/gen_kinds_doc.py"
+# The plugin packages of plugins/ (installed by run.py), documented beside the built-ins.
+BUNDLED_PLUGINS = ("cchc_plugin_example", "cchc_ttcp_criteria")
 
 _CONSTRAINTS: tuple[tuple[type[Any], str, str], ...] = (
     (annotated_types.Gt, "gt", "> {}"),
@@ -46,6 +53,7 @@ _SCALARS: dict[Any, str] = {
     bool: "boolean",
     int: "integer",
     Decimal: "number",
+    dt.date: "date",
 }
 
 
@@ -78,6 +86,17 @@ def _type_text(annotation: Any, *, names_fact: bool) -> tuple[str, list[type[Bas
     if origin is list:
         item, nested = _type_text(args[0], names_fact=False)
         return f"list of {item}", nested
+    if origin is dict:
+        value, nested = _type_text(args[1], names_fact=False)
+        bounds = [
+            template.format(_number(getattr(item, attribute)))
+            for part in typing.get_args(args[1])[1:]
+            for item in getattr(part, "metadata", [part])
+            for constraint, attribute, template in _CONSTRAINTS
+            if isinstance(item, constraint)
+        ]
+        shown = f"{value} ({', '.join(bounds)})" if bounds else value
+        return f"table of name = {shown}", nested
     if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
         return f"[`{annotation.__name__}`](#{annotation.__name__.lower()})", [annotation]
     if names_fact:
@@ -193,6 +212,66 @@ def _kind_section(kind: type[CriterionKind[Any]]) -> list[str]:
     ]
 
 
+def _bundled() -> tuple[list[type[CriterionKind[Any]]], list[type[FactProvider[Any]]]]:
+    """The kinds and providers the bundled plugin packages register, in their order."""
+    kinds: list[type[CriterionKind[Any]]] = []
+    providers: list[type[FactProvider[Any]]] = []
+    for name in BUNDLED_PLUGINS:
+        module = importlib.import_module(name)
+        kinds.extend(getattr(module, "cchc_register_kinds", list)())
+        providers.extend(getattr(module, "cchc_register_fact_providers", list)())
+    return kinds, providers
+
+
+def _schema_section(role: str, schema: RecordSchema) -> list[str]:
+    rules = []
+    if schema.unit_column:
+        rules.append(f"unit column `{schema.unit_column}`")
+    if schema.key:
+        rules.append(f"unique `{' + '.join(schema.key)}`")
+    rules += [f"`{a}` ≤ `{b}`" for a, b in schema.ordered]
+    lines = [
+        f"#### Record set `{role}` — {schema.description['en']} / *{schema.description['vi']}*",
+        "",
+        *([f"Rules: {'; '.join(rules)}.", ""] if rules else []),
+        "| column | type | required | description |",
+        "|---|---|---|---|",
+    ]
+    for name, column in schema.columns.items():
+        kind = column.type + (f" ({', '.join(column.choices)})" if column.choices else "")
+        lines.append(
+            f"| `{name}` | {_cell(kind)} | {'yes' if column.required else ''} "
+            f"| {_cell(column.description)} |"
+        )
+    return lines
+
+
+def _provider_section(provider: type[FactProvider[Any]]) -> list[str]:
+    # Outputs are declared by a bound provider; unvalidated parameters are enough here.
+    bound = provider(provider.Params.model_construct(), DeriveContext.for_year(2020))
+    lines = [
+        f"## {provider.name}",
+        "",
+        f"{provider.summary['en']} / *{provider.summary['vi']}*",
+        "",
+        *_markdown(inspect.getdoc(provider) or ""),
+        "",
+        *_params_section(provider.Params, "### Parameters"),
+        "",
+        "### Record sets",
+    ]
+    for role, schema in provider.record_sets.items():
+        lines += ["", *_schema_section(role, schema)]
+    lines += ["", "### Outputs (derived facts)", "", "| output | type | English | Tiếng Việt |"]
+    lines.append("|---|---|---|---|")
+    for name, output in bound.outputs().items():
+        lines.append(
+            f"| `{name}` | {output.type} | {_cell(output.description['en'])} "
+            f"| {_cell(output.description['vi'])} |"
+        )
+    return lines
+
+
 def render() -> str:
     """The whole of ``docs/kinds.md``."""
     lines = [
@@ -201,20 +280,41 @@ def render() -> str:
         "",
         "# Criterion kinds / Các loại tiêu chí",
         "",
-        "The built-in kinds a ruleset can name in `kind = \"…\"`. Plugins add more "
+        'The kinds a ruleset can name in `kind = "…"`: built-in, then from the plugin '
+        "packages bundled in `plugins/`. Other plugins add more "
         "(`cchc plugins list` shows every kind installed); see "
         "[plugin_hooks.md](plugin_hooks.md) to write one.",
         "",
         "| kind | what it does | cách chấm |",
         "|---|---|---|",
     ]
-    for kind in BUILTIN_KINDS:
+    plugin_kinds, providers = _bundled()
+    for kind in (*BUILTIN_KINDS, *plugin_kinds):
         lines.append(
             f"| [`{kind.name}`](#{kind.name}) | {_cell(kind.summary['en'])} "
             f"| {_cell(kind.summary['vi'])} |"
         )
+    lines += [
+        "",
+        "Fact providers derive facts from record sets before scoring "
+        "([ruleset-format.md](ruleset-format.md#record-sets-and-fact-providers)):",
+        "",
+        "| provider | what it derives | nội dung |",
+        "|---|---|---|",
+    ]
+    for provider in providers:
+        lines.append(
+            f"| [`{provider.name}`](#{provider.name}) | {_cell(provider.summary['en'])} "
+            f"| {_cell(provider.summary['vi'])} |"
+        )
     for kind in BUILTIN_KINDS:
         lines += ["", *_kind_section(kind)]
+    lines += ["", "# Kinds from the bundled plugins"]
+    for kind in plugin_kinds:
+        lines += ["", *_kind_section(kind)]
+    lines += ["", "# Fact providers / Nguồn dữ kiện"]
+    for provider in providers:
+        lines += ["", *_provider_section(provider)]
     text = "\n".join(lines) + "\n"
     # Docstring paragraphs end in blank lines of their own; keep one between blocks.
     return re.sub(r"\n{3,}", "\n\n", text)

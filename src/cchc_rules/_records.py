@@ -147,6 +147,10 @@ def _scan(path: Path, source: str) -> tuple[pl.LazyFrame, int]:
     if not path.exists():
         raise InputError([Problem(source, None, "", "file does not exist")])
     try:
+        if path.is_dir():
+            # A dataset too big for one file: every Parquet file of the directory, in
+            # name order, rows numbered across them.
+            return pl.scan_parquet(sorted(path.glob("*.parquet"))), 1
         if suffix == ".csv":
             # Text throughout: the schema parses it, so "007" stays "007" and a bad
             # number is reported, not guessed.

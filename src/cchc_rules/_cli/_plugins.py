@@ -1,10 +1,13 @@
-"""``cchc plugins``: the criterion kinds and the plugins providing them."""
+"""``cchc plugins``: the criterion kinds and fact providers, and new plugin packages."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
+import typer
 from rich.table import Table
 from rich.text import Text
 
@@ -13,6 +16,7 @@ from cchc_rules._cli._app import (
     plugins_app,
     state,
 )
+from cchc_rules._cli._scaffold import scaffold_files
 from cchc_rules.errors import CchcError
 from cchc_rules.kinds import fact_fields
 
@@ -23,7 +27,7 @@ def _default_text(value: Any) -> str:
 
 @plugins_app.command("list")
 def plugins_list() -> None:
-    """Every criterion kind, the plugin it comes from, and its parameters.
+    """Every criterion kind and fact provider, the plugin it comes from, and its parameters.
 
     Examples:
 
@@ -56,3 +60,50 @@ def plugins_list() -> None:
         path = "batch" if entry.kind.has_batch_path() else "per unit"
         table.add_row(name, Text(entry.plugin.label), path, Text("\n".join(described)))
     state.out.print(table)
+    if registry.providers:
+        # Outputs depend on a provider's bound parameters; docs/kinds.md lists them.
+        providers = Table(header_style="bold", show_lines=True)
+        providers.add_column("fact provider", no_wrap=True)
+        providers.add_column("plugin", no_wrap=True)
+        providers.add_column("record sets (roles)")
+        providers.add_column("parameters")
+        for name in registry.provider_names():
+            found = registry.providers[name]
+            roles = "\n".join(found.provider.record_sets)
+            fields = "\n".join(found.provider.Params.model_fields)
+            providers.add_row(name, Text(found.plugin.label), Text(roles), Text(fields))
+        state.out.print(providers)
+
+
+@plugins_app.command("new")
+def plugins_new(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Package name, e.g. cchc-staff-quota.", metavar="NAME", show_default=False
+        ),
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to write the package (default: ./NAME)."),
+    ] = None,
+) -> None:
+    """Write a new plugin package: pyproject with the entry point, one kind, a case file,
+    a test. It installs (pip install -e NAME) and passes its tests (pytest) untouched.
+
+    Examples:
+
+      cchc plugins new cchc-staff-quota
+
+      cchc plugins new staff_quota --dir plugins/cchc-staff-quota
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
+        raise typer.BadParameter("expected letters, digits, '-' and '_'", param_hint="NAME")
+    target = directory or Path(name)
+    if target.exists() and any(target.iterdir()):
+        raise typer.BadParameter(f"{target} exists and is not empty", param_hint="--dir")
+    for relative, content in scaffold_files(name).items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    state.err.print(f"wrote {target}: pip install -e {target} && pytest {target}", highlight=False)
