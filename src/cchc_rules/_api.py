@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from cchc_rules._aggregate import aggregate
 from cchc_rules._compare import Comparison
+from cchc_rules._derive import Derivation, derive_facts, record_paths
 from cchc_rules._engine import DEFAULT_BATCH_SIZE, score_units
-from cchc_rules._facts import UnitTable, read_units
+from cchc_rules._facts import UnitTable, read_units, to_arrow
 from cchc_rules._loading import CompiledRuleset, load_ruleset_file
 from cchc_rules._lock import PUBLISHED
 from cchc_rules._models import Ruleset
@@ -34,6 +35,7 @@ __all__ = [
     "evaluate",
     "evaluate_units",
     "load_ruleset",
+    "read_with_records",
     "resolve_reference",
     "select_ruleset",
 ]
@@ -248,6 +250,7 @@ def evaluate(
     ruleset: CompiledRuleset | str | Path,
     units: object,
     *,
+    records: Mapping[str, Path | str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
 ) -> Scorecards:
@@ -255,11 +258,34 @@ def evaluate(
 
     ``units`` is a file (CSV, Parquet, XLSX, JSON) or an Arrow-compatible table
     (pyarrow, polars, pandas) with ``unit_id``, ``name``, ``unit_type``, optionally
-    ``peer_group``, and one column per fact.
+    ``peer_group``, and one column per input fact. A ruleset with fact providers also
+    reads record sets: ``records`` maps record-set names to files (over the ruleset's
+    default paths); for the bundled demo units the bundled demo records fill in.
     """
     compiled = ruleset if isinstance(ruleset, CompiledRuleset) else load_ruleset(ruleset)
-    table = read_units(units, compiled.model)
-    return evaluate_units(compiled, table, batch_size=batch_size, on_progress=on_progress)
+    demo = isinstance(units, str | Path) and Path(units) == demo_units_path(compiled)
+    table, derivation = read_with_records(compiled, units, records, demo=demo)
+    return evaluate_units(
+        compiled, table, batch_size=batch_size, on_progress=on_progress, derivation=derivation
+    )
+
+
+def read_with_records(
+    ruleset: CompiledRuleset,
+    units: object,
+    records: Mapping[str, Path | str] | None = None,
+    *,
+    demo: bool = False,
+) -> tuple[UnitTable, Derivation | None]:
+    """Units read and checked, with the facts derived from record sets added first."""
+    if not ruleset.providers:
+        return read_units(units, ruleset.model), None
+    source = units if isinstance(units, str | Path) else to_arrow(units)
+    derivation = derive_facts(ruleset, source, record_paths(ruleset, records, demo=demo))
+    table = read_units(
+        derivation.table, ruleset.model, name=derivation.source, first_row=derivation.first_row
+    )
+    return table, derivation
 
 
 def evaluate_units(
@@ -268,7 +294,9 @@ def evaluate_units(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
+    derivation: Derivation | None = None,
 ) -> Scorecards:
     """Score an already validated unit table."""
     matrix = score_units(ruleset, units, batch_size=batch_size, on_progress=on_progress)
-    return Scorecards(ruleset, units, matrix, aggregate(ruleset, units, matrix))
+    aggregates = aggregate(ruleset, units, matrix)
+    return Scorecards(ruleset, units, matrix, aggregates, derivation)

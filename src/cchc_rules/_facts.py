@@ -30,7 +30,7 @@ from cchc_rules._models import FactSpec, Ruleset
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.kinds import Batch, FactColumn
 
-__all__ = ["BOOLEAN_WORDS", "UNIT_COLUMNS", "UnitTable", "read_units"]
+__all__ = ["BOOLEAN_WORDS", "UNIT_COLUMNS", "UnitTable", "read_units", "to_arrow"]
 
 UNIT_COLUMNS = ("unit_id", "name", "unit_type")
 OPTIONAL_UNIT_COLUMNS = ("name_en", "peer_group")
@@ -156,7 +156,7 @@ def _read_json(path: Path) -> pa.Table:
     )
 
 
-def _to_arrow(data: object) -> pa.Table:
+def to_arrow(data: object) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if hasattr(data, "__arrow_c_stream__"):
@@ -419,7 +419,7 @@ def read_units(
         # JSON counts records from 1, Parquet rows from 1.
         first = {".csv": 2, ".xlsx": 2, ".json": 1}.get(suffix, 1)
     else:
-        table = _to_arrow(data)
+        table = to_arrow(data)
         source = name or "<table>"
         first = first_row
     return _validate(table, ruleset, source, lambda index: index + first)

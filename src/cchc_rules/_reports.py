@@ -365,6 +365,8 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
         reason = RichText(line.reason)
         if line.legal_ref:
             reason.append(f" [{line.legal_ref}]", style="dim")
+        for evidence in line.evidence:
+            reason.append(f"\n  • {evidence}", style="magenta")
         if line.hint:
             reason.append(f"\n→ {line.hint}", style="cyan")
         style = (
@@ -403,6 +405,7 @@ def explanation_json(explanation: Explanation) -> bytes:
                 "reason_code": line.reason_code,
                 "reason": line.reason,
                 "hint": line.hint,
+                "evidence": list(line.evidence),
                 "legal_ref": line.legal_ref,
             }
             for line in explanation.lines

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from cchc_rules._aggregate import NO_GRADE, NO_RANK, Aggregates
+from cchc_rules._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
 from cchc_rules._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
 from cchc_rules._expr import UNIT_TYPE
 from cchc_rules._facts import UnitTable
@@ -87,6 +88,8 @@ class CriterionLine:
     hint: str
     legal_ref: str | None
     is_leaf: bool
+    evidence: tuple[str, ...] = ()
+    """Records behind lost points (people, documents), for facts derived from records."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,16 @@ class Scorecards:
         units: UnitTable,
         matrix: PointsMatrix,
         aggregates: Aggregates,
+        derivation: Derivation | None = None,
+        evidence_limit: int = DEFAULT_EVIDENCE_LIMIT,
     ) -> None:
         self.ruleset = ruleset
         self.units = units
         self.matrix = matrix
         self.aggregates = aggregates
+        self.derivation = derivation
+        """Where derived facts came from, to name the evidence in explanations."""
+        self.evidence_limit = evidence_limit
 
     def __len__(self) -> int:
         return len(self.units)
@@ -342,6 +350,17 @@ class Scorecards:
             values = {k: _plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
             reason = spec.text(lang).format(**values)
             hint = spec.hint(lang).format(**values)
+        evidence: tuple[str, ...] = ()
+        if self.derivation is not None and points is not None and points < criterion.max_points:
+            # Only for a criterion that lost points: the records that cost them.
+            evidence = tuple(
+                self.derivation.evidence_for(
+                    str(self.units.unit_ids[position]),
+                    leaf.kind.facts(),
+                    lang=lang,
+                    limit=self.evidence_limit,
+                )
+            )
         return CriterionLine(
             id=criterion.id,
             name=criterion.name.get(lang),
@@ -355,6 +374,7 @@ class Scorecards:
             hint=hint,
             legal_ref=str(criterion.legal_ref) if criterion.legal_ref else None,
             is_leaf=True,
+            evidence=evidence,
         )
 
 

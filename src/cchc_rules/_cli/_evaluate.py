@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from cchc_rules._api import demo_units_path, evaluate_units
+from cchc_rules._api import demo_units_path, evaluate_units, read_with_records
 from cchc_rules._cli._app import (
     FILE_FORMATS,
     PROGRESS_THRESHOLD,
@@ -30,7 +30,7 @@ from cchc_rules._cli._app import (
     load,
     state,
 )
-from cchc_rules._facts import read_units
+from cchc_rules._derive import parse_records_option
 from cchc_rules._loading import CompiledRuleset
 from cchc_rules._reports import (
     explanation_json,
@@ -89,10 +89,27 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
         yield advance
 
 
-def _evaluate(ruleset: CompiledRuleset, units: str) -> Scorecards:
-    table = read_units(_units_source(ruleset, units), ruleset.model)
+RecordsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--records",
+        "-r",
+        help="A record set the ruleset derives facts from, as NAME=PATH (repeat for each); "
+        "overrides the ruleset's default path. With UNITS 'demo' the demo records fill in.",
+        show_default=False,
+    ),
+]
+
+
+def _evaluate(ruleset: CompiledRuleset, units: str, records: list[str]) -> Scorecards:
+    table, derivation = read_with_records(
+        ruleset,
+        _units_source(ruleset, units),
+        parse_records_option(records),
+        demo=units == "demo",
+    )
     with _progress(len(table)) as advance:
-        return evaluate_units(ruleset, table, on_progress=advance)
+        return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
 
 
 def _is_parquet(path: Path) -> bool:
@@ -109,16 +126,25 @@ def _evaluate_to_parquet(
     workers: int,
     engine: Engine,
     scheduler: str | None,
+    records: list[str],
 ) -> None:
     source = _units_source(ruleset, units)
-    if not _is_parquet(source):
+    if ruleset.providers and (workers > 1 or engine is Engine.dask):
+        # NOTE: facts from record sets are derived in memory before scoring; streaming
+        # them across pieces or a cluster is not built yet.
+        raise typer.BadParameter(
+            f"{ruleset.ref} derives facts from record sets, which runs in one process: "
+            "drop --workers / --engine dask",
+            param_hint="--workers",
+        )
+    if not _is_parquet(source) or ruleset.providers:
         if workers > 1 or engine is Engine.dask:
             raise typer.BadParameter(
                 "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
                 "directory of them)",
                 param_hint="UNITS",
             )
-        cards = _evaluate(ruleset, units)
+        cards = _evaluate(ruleset, units, records)
         write_parquet([cards.to_arrow(lang=lang)], output, force=force)
         return
     total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(source))
@@ -179,6 +205,7 @@ def evaluate_command(
     force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
+    records: RecordsOpt = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -242,6 +269,7 @@ def evaluate_command(
                 workers=workers,
                 engine=engine,
                 scheduler=scheduler,
+                records=records or [],
             )
         except CchcError as exc:
             raise fail(exc) from exc
@@ -267,7 +295,7 @@ def evaluate_command(
         )
     try:
         compiled = load(ruleset, period)
-        cards = _evaluate(compiled, units)
+        cards = _evaluate(compiled, units, records or [])
         if chosen == "table":
             meta = compiled.model.ruleset
             state.out.print(Text(meta.title.get(lang_code), style="bold"))
@@ -302,6 +330,7 @@ def explain(
     ] = ExplainFormat.table,
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
+    records: RecordsOpt = None,
 ) -> None:
     """Why one unit got its score: every criterion's points, reason, and what would raise it.
 
@@ -317,7 +346,7 @@ def explain(
     """
     try:
         compiled = load(ruleset, period)
-        cards = _evaluate(compiled, units)
+        cards = _evaluate(compiled, units, records or [])
         explanation = cards.explain(unit_id, lang=lang.value)
     except CchcError as exc:
         raise fail(exc) from exc
