@@ -25,7 +25,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from cchc_rules._loading import CompiledRuleset, did_you_mean
-from cchc_rules._records import RecordSet, merged_schemas, read_record_set, read_xlsx_text
+from cchc_rules._records import RecordSet, merged_schemas, read_record_set
+from cchc_rules._sheets import read_xlsx_text
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.providers import Evidence, FactProvider
 
@@ -143,7 +144,7 @@ def _read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
             columns = {n: [None if r.get(n) is None else str(r[n]) for r in records] for n in names}
             return pa.table({n: pa.array(v, pa.string()) for n, v in columns.items()}), 1
         if suffix == ".xlsx":
-            return read_xlsx_text(path).collect().to_arrow(), 2
+            return read_xlsx_text(path), 2
     except (OSError, ValueError, AttributeError, TypeError, pa.ArrowInvalid) as exc:
         raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
     raise InputError(

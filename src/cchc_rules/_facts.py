@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from cchc_rules._loading import did_you_mean
 from cchc_rules._models import FactSpec, Ruleset
+from cchc_rules._sheets import cell_text, read_xlsx_text
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.kinds import Batch, FactColumn
 
@@ -104,42 +105,6 @@ def _read_csv(path: Path) -> pa.Table:
     )
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        if value.time() != dt.time(0):
-            return value.isoformat()
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _read_xlsx(path: Path) -> pa.Table:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = [str(h) if h is not None else "" for h in next(rows, ())]
-        columns: list[list[str | None]] = [[] for _ in header]
-        for row in rows:
-            if all(v is None for v in row):
-                continue
-            for index in range(len(header)):
-                columns[index].append(_cell_text(row[index] if index < len(row) else None))
-    finally:
-        workbook.close()
-    return pa.table(
-        {name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)}
-    )
-
-
 class _UnreadableError(Exception):
     """A source file whose content is not a table of units (message for the user)."""
 
@@ -152,7 +117,7 @@ def _read_json(path: Path) -> pa.Table:
     for record in records:
         names.extend(k for k in record if k not in names)
     return pa.table(
-        {name: pa.array([_cell_text(r.get(name)) for r in records], pa.string()) for name in names}
+        {name: pa.array([cell_text(r.get(name)) for r in records], pa.string()) for name in names}
     )
 
 
@@ -386,7 +351,7 @@ def read_units(
             ".csv": _read_csv,
             ".parquet": pq.read_table,
             ".pq": pq.read_table,
-            ".xlsx": _read_xlsx,
+            ".xlsx": read_xlsx_text,
             ".json": _read_json,
         }
         reader = readers.get(suffix)

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from cchc_rules._loading import CompiledRuleset, did_you_mean
+from cchc_rules._sheets import read_xlsx_text
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.providers import Column, RecordSchema
 
@@ -33,7 +34,7 @@ __all__ = [
     "RecordSet",
     "merged_schemas",
     "read_record_set",
-    "read_xlsx_text",
+    "read_xlsx_frame",
 ]
 
 # The spellings units accept too (docs/decisions/0004); nothing else is guessed.
@@ -103,42 +104,11 @@ class RecordSet:
 # -- reading ---------------------------------------------------------------------------
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if hasattr(value, "date") and hasattr(value, "time"):
-        return str(value.date().isoformat())
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_xlsx_text(path: Path) -> pl.LazyFrame:
+def read_xlsx_frame(path: Path) -> pl.LazyFrame:
     """The first sheet of a (small) workbook, every cell as text, the first row as header."""
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = [str(h) if h is not None else "" for h in next(rows, ())]
-        columns: list[list[str | None]] = [[] for _ in header]
-        for row in rows:
-            if all(v is None for v in row):
-                continue
-            for index in range(len(header)):
-                columns[index].append(_cell_text(row[index] if index < len(row) else None))
-    finally:
-        workbook.close()
-    return pl.DataFrame(
-        {
-            name: pl.Series(name, column, pl.String)
-            for name, column in zip(header, columns, strict=True)
-        }
-    ).lazy()
+    frame = pl.from_arrow(read_xlsx_text(path))
+    assert isinstance(frame, pl.DataFrame)  # a Table always converts to a DataFrame
+    return frame.lazy()
 
 
 def _scan(path: Path, source: str) -> tuple[pl.LazyFrame, int]:
@@ -158,7 +128,7 @@ def _scan(path: Path, source: str) -> tuple[pl.LazyFrame, int]:
         if suffix in (".parquet", ".pq"):
             return pl.scan_parquet(path), 1
         if suffix == ".xlsx":
-            return read_xlsx_text(path), 2
+            return read_xlsx_frame(path), 2
     except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
         raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
     raise InputError(

@@ -14,7 +14,7 @@ from cchc_rules import __version__
 from cchc_rules._api import resolve_reference
 from cchc_rules._loading import CompiledRuleset
 from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules._reports import write_atomic
+from cchc_rules._reports import format_from_suffix, write_atomic
 from cchc_rules.errors import CchcError
 
 EXIT_INVALID = 1
@@ -214,3 +214,29 @@ def emit(data: bytes, output: Path | None, force: bool) -> None:
         return
     write_atomic(output, data, force=force)
     state.err.print(f"wrote {output}", highlight=False)
+
+
+def choose_format(format: OutputFormat | None, output: Path | None) -> str:
+    """The output format: as asked, else from ``output``'s suffix, else the terminal table.
+
+    Usage errors are raised here, before any work is done, so a mistyped command fails
+    at once.
+    """
+    chosen = format.value if format else None
+    if chosen is None and output is not None:
+        chosen = format_from_suffix(output, FILE_FORMATS)
+        if chosen is None:
+            raise typer.BadParameter(
+                f"cannot tell the format from {output.name!r}; name the file .csv, .json or "
+                ".xlsx, or pass --format",
+                param_hint="--output",
+            )
+    chosen = chosen or "table"
+    if chosen == "xlsx" and output is None:
+        raise typer.BadParameter("xlsx needs --output FILE.xlsx", param_hint="--format")
+    if chosen == "table" and output is not None:
+        raise typer.BadParameter(
+            "the table format is for the terminal; use csv, json or xlsx with --output",
+            param_hint="--format",
+        )
+    return chosen

@@ -10,13 +10,13 @@ from rich.text import Text
 
 from cchc_rules._api import compare, demo_units_path
 from cchc_rules._cli._app import (
-    FILE_FORMATS,
     Lang,
     LangOpt,
     OutputFormat,
     PeriodOpt,
     UnitsArg,
     app,
+    choose_format,
     emit,
     fail,
     load,
@@ -28,7 +28,6 @@ from cchc_rules._reports import (
     comparison_json,
     comparison_tables,
     comparison_xlsx,
-    format_from_suffix,
 )
 from cchc_rules.errors import CchcError, Problem
 
@@ -80,23 +79,7 @@ def compare_command(
     if sort not in SORTS:
         raise typer.BadParameter(f"expected one of {', '.join(SORTS)}", param_hint="--sort")
     chosen_sort: Sort = "rank" if sort == "rank" else "movement" if sort == "movement" else "unit"
-    chosen = format.value if format else None
-    if chosen is None and output is not None:
-        chosen = format_from_suffix(output, FILE_FORMATS)
-        if chosen is None:
-            raise typer.BadParameter(
-                f"cannot tell the format from {output.name!r}; name the file .csv, .json or "
-                ".xlsx, or pass --format",
-                param_hint="--output",
-            )
-    chosen = chosen or "table"
-    if chosen == "xlsx" and output is None:
-        raise typer.BadParameter("xlsx needs --output FILE.xlsx", param_hint="--format")
-    if chosen == "table" and output is not None:
-        raise typer.BadParameter(
-            "the table format is for the terminal; use csv, json or xlsx with --output",
-            param_hint="--format",
-        )
+    chosen = choose_format(format, output)
     lang_code = lang.value
     try:
         first, second = load(before, period), load(after, period)

@@ -15,7 +15,6 @@ from rich.text import Text
 
 from cchc_rules._api import demo_units_path, evaluate_units, read_with_records
 from cchc_rules._cli._app import (
-    FILE_FORMATS,
     PROGRESS_THRESHOLD,
     ExplainFormat,
     Lang,
@@ -25,6 +24,7 @@ from cchc_rules._cli._app import (
     RulesetArg,
     UnitsArg,
     app,
+    choose_format,
     emit,
     fail,
     load,
@@ -35,7 +35,6 @@ from cchc_rules._loading import CompiledRuleset
 from cchc_rules._reports import (
     explanation_json,
     explanation_table,
-    format_from_suffix,
     ranked_tables,
     scorecards_csv,
     scorecards_json,
@@ -275,24 +274,7 @@ def evaluate_command(
             raise fail(exc) from exc
         state.err.print(f"wrote {output}", highlight=False)
         return
-    chosen = format.value if format else None
-    if chosen is None and output is not None:
-        chosen = format_from_suffix(output, FILE_FORMATS)
-        if chosen is None:
-            raise typer.BadParameter(
-                f"cannot tell the format from {output.name!r}; name the file .csv, .json or "
-                ".xlsx, or pass --format",
-                param_hint="--output",
-            )
-    chosen = chosen or "table"
-    # Usage errors are found before any work is done, so a mistyped command fails at once.
-    if chosen == "xlsx" and output is None:
-        raise typer.BadParameter("xlsx needs --output FILE.xlsx", param_hint="--format")
-    if chosen == "table" and output is not None:
-        raise typer.BadParameter(
-            "the table format is for the terminal; use csv, json or xlsx with --output",
-            param_hint="--format",
-        )
+    chosen = choose_format(format, output)
     try:
         compiled = load(ruleset, period)
         cards = _evaluate(compiled, units, records or [])
