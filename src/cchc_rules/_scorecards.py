@@ -55,18 +55,19 @@ MISSING_HINT = Text(
 def decimal_array(
     units: npt.NDArray[np.int64], scale: int, valid: npt.NDArray[np.bool_] | None = None
 ) -> pa.Array:
-    """Exact Arrow decimals from fixed-point integers (no float on the way)."""
+    """Exact Arrow decimals from fixed-point integers (no float on the way).
+
+    ``decimal64`` stores exactly our int64 fixed point, so the array wraps the integers'
+    own memory instead of widening every value to 128 bits.
+    """
     digits = len(str(scale)) - 1
-    low = np.ascontiguousarray(units, dtype=np.int64)
-    pairs = np.empty((len(low), 2), dtype=np.int64)
-    pairs[:, 0] = low
-    pairs[:, 1] = np.where(low < 0, -1, 0)  # two's-complement sign extension to 128 bits
+    values = np.ascontiguousarray(units, dtype=np.int64)
     buffers = [
         None if valid is None else pa.array(valid).buffers()[1],
-        pa.py_buffer(pairs),  # the array's own memory: Arrow keeps it alive, no copy
+        pa.py_buffer(values),  # Arrow keeps the array's memory alive: no copy
     ]
     null_count = -1 if valid is not None else 0
-    return pa.Array.from_buffers(pa.decimal128(18, digits), len(low), buffers, null_count)
+    return pa.Array.from_buffers(pa.decimal64(18, digits), len(values), buffers, null_count)
 
 
 @dataclass(frozen=True)
