@@ -182,7 +182,9 @@ def _score_leaf(
     missing = np.zeros(size, dtype=bool)
     for fact in required:
         missing |= batch[fact].missing
-    columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
+    columns: dict[str, FactColumn] = {}
+    if leaf.condition is not None or leaf.full_points is not None:
+        columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
     if leaf.condition is not None:
         # A condition that cannot be decided (a missing input) follows when_missing.
         answer = leaf.condition.evaluate(columns, size)

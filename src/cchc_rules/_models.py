@@ -169,10 +169,6 @@ class FactSpec(_Model):
         return self.expr is not None
 
     @property
-    def is_derived(self) -> bool:
-        return self.derived is not None
-
-    @property
     def scale(self) -> int:
         return int(10 ** (self.decimals or 0))
 

@@ -169,12 +169,6 @@ class Scorecards:
         positions = np.where(reasons >= 0, reasons, kind_count - reasons - 1)
         return names, positions.astype(np.int16)
 
-    def reason_codes(self, row: int) -> npt.NDArray[np.object_]:
-        """Each unit's reason code (a name) for the criterion in ``row``."""
-        names, positions = self._reason_dictionary(row)
-        named: npt.NDArray[np.object_] = np.asarray(names, dtype=object)[positions]
-        return named
-
     def to_arrow(
         self,
         *,
