@@ -434,11 +434,18 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
     # checked too, so one run shows everything to fix.
     size = table.num_rows
 
-    def text(column: str) -> npt.NDArray[np.object_]:
+    def text(column: str, *, few_values: bool = False) -> npt.NDArray[np.object_]:
         if column not in columns:
             return np.full(size, "", dtype=object)
-        values = table.column(column).combine_chunks().cast(pa.string())
-        return _objects(pc.utf8_trim_whitespace(values).fill_null(""))
+        values = pc.utf8_trim_whitespace(table.column(column).combine_chunks().cast(pa.string()))
+        if not few_values:
+            return _objects(values.fill_null(""))
+        # Unit types and peer groups repeat a handful of values: index a few Python
+        # strings instead of making one per unit.
+        encoded = pc.dictionary_encode(values.fill_null(""))
+        words = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        picked: npt.NDArray[np.object_] = words[encoded.indices.to_numpy(zero_copy_only=False)]
+        return picked
 
     unit_ids = text("unit_id")
     if "unit_id" in columns:
@@ -448,7 +455,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
     names = text("name")
     if "name" in columns:
         collect.rows("name", names == "", "expected the unit's name")
-    unit_types = text("unit_type")
+    unit_types = text("unit_type", few_values=True)
     declared_types = list(ruleset.unit_types)
     if "unit_type" in columns:
         collect.rows(
@@ -457,7 +464,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
             f"expected one of the unit types {', '.join(declared_types)}",
             unit_types,
         )
-    peer_groups = text("peer_group")
+    peer_groups = text("peer_group", few_values=True)
     default_groups = np.full(size, "", dtype=object)
     for unit_type, declared in ruleset.unit_types.items():
         default_groups[unit_types == unit_type] = declared.peer_group

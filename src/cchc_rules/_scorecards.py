@@ -22,7 +22,7 @@ from cchc_rules._facts import UnitTable
 from cchc_rules._loading import CompiledRuleset, Leaf
 from cchc_rules._models import Text
 
-__all__ = ["CriterionLine", "Explanation", "Scorecards"]
+__all__ = ["SUMMARY_COLUMNS", "CriterionLine", "Explanation", "Scorecards"]
 
 ENGINE_TEXTS: dict[str, Text] = {
     "not_applicable_unit_type": Text(
@@ -50,6 +50,21 @@ MISSING_HINT = Text(
     vi="Cung cấp số liệu {facts} kèm tài liệu kiểm chứng",
     en="Provide {facts} with supporting evidence",
 )
+
+
+SUMMARY_COLUMNS = (
+    "unit_id",
+    "name",
+    "unit_type",
+    "peer_group",
+    "total",
+    "applicable_max",
+    "index",
+    "grade",
+    "grade_name",
+    "rank",
+)
+"""The unit and result columns of :meth:`Scorecards.to_arrow`, before areas and criteria."""
 
 
 def decimal_array(
