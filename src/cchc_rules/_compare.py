@@ -61,7 +61,7 @@ class Comparison:
         at = self.order(sort)
         columns: dict[str, pa.Array] = {
             "unit_id": pa.array(self.after.units.unit_ids[at], pa.string()),
-            "name": pa.array(self.after.units.names[at], pa.string()),
+            "name": self.after.units.names.take(pa.array(at, pa.int64())),
             "unit_type": pa.array(self.after.units.unit_types[at], pa.string()),
             "peer_group": pa.array(self.after.units.peer_groups[at], pa.string()),
         }

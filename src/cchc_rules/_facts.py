@@ -55,8 +55,9 @@ class UnitTable:
     """Units with validated, exact fact columns, in input order."""
 
     unit_ids: npt.NDArray[np.object_]
-    names: npt.NDArray[np.object_]
-    names_en: npt.NDArray[np.object_]
+    names: pa.StringArray
+    """Names stay Arrow strings: only explanations and the terminal table read them."""
+    names_en: pa.StringArray
     unit_types: npt.NDArray[np.object_]
     peer_groups: npt.NDArray[np.object_]
     facts: dict[str, FactColumn]
@@ -70,11 +71,20 @@ class UnitTable:
     def batch(self) -> Batch:
         return Batch(self.unit_types, self.facts)
 
+    def name(self, position: int, lang: str = "vi") -> str:
+        """The unit's name; in English when asked and given (``name_en``)."""
+        if lang == "en":
+            english = self.names_en[position].as_py()
+            if english:
+                return str(english)
+        return str(self.names[position].as_py())
+
     def take(self, index: npt.NDArray[np.intp]) -> UnitTable:
+        positions = pa.array(index, pa.int64())
         return UnitTable(
             self.unit_ids[index],
-            self.names[index],
-            self.names_en[index],
+            self.names.take(positions),
+            self.names_en.take(positions),
             self.unit_types[index],
             self.peer_groups[index],
             {name: column.take(index) for name, column in self.facts.items()},
@@ -434,6 +444,13 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
     # checked too, so one run shows everything to fix.
     size = table.num_rows
 
+    def strings(column: str) -> pa.StringArray:
+        if column not in columns:
+            return pa.array([""] * size, pa.string())
+        values = table.column(column).combine_chunks().cast(pa.string())
+        trimmed: pa.StringArray = pc.utf8_trim_whitespace(values).fill_null("")
+        return trimmed
+
     def text(column: str, *, few_values: bool = False) -> npt.NDArray[np.object_]:
         if column not in columns:
             return np.full(size, "", dtype=object)
@@ -452,9 +469,10 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         collect.rows("unit_id", unit_ids == "", "expected a unit id")
     duplicate = _repeated(unit_ids) & (unit_ids != "")
     collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
-    names = text("name")
+    names = strings("name")
     if "name" in columns:
-        collect.rows("name", names == "", "expected the unit's name")
+        empty = pc.equal(names, "").to_numpy(zero_copy_only=False)
+        collect.rows("name", np.asarray(empty, dtype=bool), "expected the unit's name")
     unit_types = text("unit_type", few_values=True)
     declared_types = list(ruleset.unit_types)
     if "unit_type" in columns:
@@ -509,4 +527,6 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         )
     # Row labels are a fixed offset from the position (header line or 1-based count).
     rows = np.arange(size, dtype=np.int64) + row_of(0)
-    return UnitTable(unit_ids, names, text("name_en"), unit_types, peer_groups, facts, source, rows)
+    return UnitTable(
+        unit_ids, names, strings("name_en"), unit_types, peer_groups, facts, source, rows
+    )

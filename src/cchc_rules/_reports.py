@@ -273,9 +273,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
         table.add_column(header("grade", lang), no_wrap=True)
         for i in rows:
             has_max = agg.applicable_max[i] > 0
-            name = cards.units.names[i]
-            if lang == "en":
-                name = cards.units.names_en[i] or name
+            name = cards.units.name(int(i), lang)
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
                 RichText(str(cards.units.unit_ids[i])),
@@ -614,7 +612,11 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
     table = comparison.to_arrow(lang=lang, sort=sort)
     rows = table.to_pylist()
     names_en = dict(
-        zip(comparison.after.units.unit_ids, comparison.after.units.names_en, strict=True)
+        zip(
+            comparison.after.units.unit_ids,
+            comparison.after.units.names_en.to_pylist(),
+            strict=True,
+        )
     )
     groups = comparison.after.ruleset.model.ranking.peer_groups
     sections: list[tuple[str, list[dict[str, Any]]]]

@@ -206,7 +206,9 @@ class Scorecards:
         rank = agg.rank[at]
         columns: dict[str, Any] = {
             "unit_id": pa.array(self.units.unit_ids[at], pa.string()),
-            "name": pa.array(self.units.names[at], pa.string()),
+            "name": self.units.names
+            if order is None
+            else self.units.names.take(pa.array(order, pa.int64())),
             "unit_type": pa.array(self.units.unit_types[at], pa.string()),
             "peer_group": pa.array(self.units.peer_groups[at], pa.string()),
             "total": decimal_array(agg.total[at], scale),
@@ -304,11 +306,7 @@ class Scorecards:
         group = self.units.peer_groups[position]
         return Explanation(
             unit_id=unit_id,
-            name=str(
-                self.units.names_en[position]
-                if lang == "en" and self.units.names_en[position]
-                else self.units.names[position]
-            ),
+            name=self.units.name(position, lang),
             unit_type=str(self.units.unit_types[position]),
             peer_group=str(group),
             lines=tuple(lines),
