@@ -744,19 +744,33 @@ def _fact_types(model: Ruleset) -> dict[str, ExprType]:
 
 
 class _Conditions:
-    """Compiles ``applies_when`` conditions: booleans over every fact and ``unit_type``."""
+    """Compiles conditions (booleans over every fact and ``unit_type``), each once."""
 
     def __init__(self, model: Ruleset) -> None:
         self.names: dict[str, ExprType] = {**_fact_types(model), UNIT_TYPE: ExprType("text")}
         self.choices = {UNIT_TYPE: list(model.unit_types)}
+        self.compiled: dict[KeyPath, Expression] = {}
+
+    def _compile(self, source: str) -> Expression:
+        return compile_expression(source, self.names, expected=BOOLEAN, choices=self.choices)
 
     def compile(self, checker: _Checker, path: KeyPath, source: str) -> Expression | None:
         try:
-            return compile_expression(source, self.names, expected=BOOLEAN, choices=self.choices)
+            expression = self._compile(source)
         except ExpressionError as exc:
             for problem in exc.problems:
                 checker.add(path, str(problem))
             return None
+        self.compiled[path] = expression
+        return expression
+
+    def all_of(self, paths: Sequence[KeyPath]) -> Expression | None:
+        """The conditions compiled at ``paths``, joined by ``and`` (None for none)."""
+        parts = [self.compiled[path] for path in paths]
+        if len(parts) <= 1:
+            return parts[0] if parts else None
+        # Each part compiled on its own already; joined by "and" they compile as well.
+        return self._compile(" and ".join(f"({part.source})" for part in parts))
 
 
 def _inherit_applicability(
@@ -768,7 +782,7 @@ def _inherit_applicability(
     unit type cannot have a sub-criterion that does.
     """
     applies_to: frozenset[str] | None = None
-    sources: list[str] = []
+    condition_paths: list[KeyPath] = []
     node: Any = model.areas[int(path[1])]
     for depth in range(2, len(path), 2):
         node = node.criteria[int(path[depth + 1])]
@@ -776,29 +790,13 @@ def _inherit_applicability(
             own = frozenset(node.applies_to)
             applies_to = own if applies_to is None else applies_to & own
         if node.applies_when is not None:
-            sources.append(_condition_source(node.applies_when))
-    condition = None
-    if len(sources) == 1:
-        condition = compile_expression(
-            sources[0], conditions.names, expected=BOOLEAN, choices=conditions.choices
-        )
-    elif sources:
-        # Each part compiled on its own already; joined by "and" they compile as well.
-        condition = compile_expression(
-            " and ".join(f"({source})" for source in sources),
-            conditions.names,
-            expected=BOOLEAN,
-            choices=conditions.choices,
-        )
-    full_points = None
-    if leaf.criterion.full_points_when is not None:
-        full_points = compile_expression(
-            leaf.criterion.full_points_when,
-            conditions.names,
-            expected=BOOLEAN,
-            choices=conditions.choices,
-        )
-    return replace(leaf, applies_to=applies_to, condition=condition, full_points=full_points)
+            condition_paths.append((*path[: depth + 2], "applies_when"))
+    return replace(
+        leaf,
+        applies_to=applies_to,
+        condition=conditions.all_of(condition_paths),
+        full_points=conditions.compiled.get((*path, "full_points_when")),
+    )
 
 
 def _compile_computed(checker: _Checker, model: Ruleset) -> dict[str, Expression]:

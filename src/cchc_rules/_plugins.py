@@ -14,7 +14,7 @@ import importlib.util
 import inspect
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -299,44 +299,24 @@ def load_plugins(
     _check_hook_names(manager, registered)
 
     problems: list[Problem] = []
-    kinds: dict[str, KindEntry] = {}
-    for info, kind in _offered(manager, registered, "cchc_register_kinds", problems):
-        label = getattr(kind, "__qualname__", repr(kind))
-        messages = kind_problems(kind)
-        problems.extend(Problem(info.label, None, f"kind {label}", m) for m in messages)
-        if messages:
-            continue
-        previous = kinds.get(kind.name)
-        if previous is not None:
-            problems.append(
-                Problem(
-                    info.label,
-                    None,
-                    f"kind {kind.name}",
-                    f"already registered by {previous.plugin.label}",
-                )
-            )
-            continue
-        kinds[kind.name] = KindEntry(kind, info)
-    providers: dict[str, ProviderEntry] = {}
-    for info, provider in _offered(manager, registered, "cchc_register_fact_providers", problems):
-        label = getattr(provider, "__qualname__", repr(provider))
-        messages = provider_problems(provider)
-        problems.extend(Problem(info.label, None, f"provider {label}", m) for m in messages)
-        if messages:
-            continue
-        earlier = providers.get(provider.name)
-        if earlier is not None:
-            problems.append(
-                Problem(
-                    info.label,
-                    None,
-                    f"provider {provider.name}",
-                    f"already registered by {earlier.plugin.label}",
-                )
-            )
-            continue
-        providers[provider.name] = ProviderEntry(provider, info)
+    kinds = {
+        name: KindEntry(kind, info)
+        for name, (info, kind) in _unique_valid(
+            _offered(manager, registered, "cchc_register_kinds", problems),
+            kind_problems,
+            "kind",
+            problems,
+        ).items()
+    }
+    providers = {
+        name: ProviderEntry(provider, info)
+        for name, (info, provider) in _unique_valid(
+            _offered(manager, registered, "cchc_register_fact_providers", problems),
+            provider_problems,
+            "provider",
+            problems,
+        ).items()
+    }
     if problems:
         raise PluginError(problems)
     return KindRegistry(
@@ -344,6 +324,36 @@ def load_plugins(
         plugins=tuple(i for i, _ in registered),
         providers=dict(sorted(providers.items())),
     )
+
+
+def _unique_valid(
+    offered: Sequence[tuple[PluginInfo, Any]],
+    check: Callable[[object], list[str]],
+    what: str,
+    problems: list[Problem],
+) -> dict[str, tuple[PluginInfo, Any]]:
+    """Offered classes by name: those ``check`` refuses, or a second class of a taken
+    name, are reported in ``problems`` (naming the plugin) instead."""
+    accepted: dict[str, tuple[PluginInfo, Any]] = {}
+    for info, offered_class in offered:
+        label = getattr(offered_class, "__qualname__", repr(offered_class))
+        messages = check(offered_class)
+        problems.extend(Problem(info.label, None, f"{what} {label}", m) for m in messages)
+        if messages:
+            continue
+        earlier = accepted.get(offered_class.name)
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    info.label,
+                    None,
+                    f"{what} {offered_class.name}",
+                    f"already registered by {earlier[0].label}",
+                )
+            )
+            continue
+        accepted[offered_class.name] = (info, offered_class)
+    return accepted
 
 
 def _offered(

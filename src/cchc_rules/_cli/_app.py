@@ -122,6 +122,19 @@ PeriodOpt = Annotated[
         show_default=False,
     ),
 ]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (terminal), csv, json or xlsx; default: from --output suffix, else table.",
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")]
 LangOpt = Annotated[
     Lang,
     typer.Option(

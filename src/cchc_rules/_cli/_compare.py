@@ -10,9 +10,11 @@ from rich.text import Text
 
 from cchc_rules._api import compare, demo_units_path
 from cchc_rules._cli._app import (
+    ForceOpt,
+    FormatOpt,
     Lang,
     LangOpt,
-    OutputFormat,
+    OutputOpt,
     PeriodOpt,
     UnitsArg,
     app,
@@ -47,19 +49,9 @@ def compare_command(
         str,
         typer.Option("--sort", "-s", help="rank (by AFTER, per peer group), movement, or unit."),
     ] = "rank",
-    format: Annotated[
-        OutputFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table (terminal), csv, json or xlsx; default: from --output suffix, else table.",
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
     period: PeriodOpt = None,
     lang: LangOpt = Lang.vi,
 ) -> None:

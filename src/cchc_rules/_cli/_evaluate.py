@@ -17,9 +17,11 @@ from cchc_rules._api import demo_units_path, evaluate_units, read_with_records
 from cchc_rules._cli._app import (
     PROGRESS_THRESHOLD,
     ExplainFormat,
+    ForceOpt,
+    FormatOpt,
     Lang,
     LangOpt,
-    OutputFormat,
+    OutputOpt,
     PeriodOpt,
     RulesetArg,
     UnitsArg,
@@ -189,19 +191,9 @@ def _evaluate_to_parquet(
 def evaluate_command(
     ruleset: RulesetArg,
     units: UnitsArg,
-    format: Annotated[
-        OutputFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table (terminal), csv, json or xlsx; default: from --output suffix, else table.",
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
     records: RecordsOpt = None,
