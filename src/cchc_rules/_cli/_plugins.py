@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +18,10 @@ from cchc_rules._cli._app import (
     state,
 )
 from cchc_rules._cli._scaffold import scaffold_files
+from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import CchcError
 from cchc_rules.kinds import fact_fields
+from cchc_rules.providers import DeriveContext, FactProvider
 
 
 def _default_text(value: Any) -> str:
@@ -27,7 +30,8 @@ def _default_text(value: Any) -> str:
 
 @plugins_app.command("list")
 def plugins_list() -> None:
-    """Every criterion kind and fact provider, the plugin it comes from, and its parameters.
+    """Every criterion kind and fact provider, the plugin it comes from, its parameters,
+    and the facts each provider derives (its outputs: name, type, label).
 
     Examples:
 
@@ -61,18 +65,56 @@ def plugins_list() -> None:
         table.add_row(name, Text(entry.plugin.label), path, Text("\n".join(described)))
     state.out.print(table)
     if registry.providers:
-        # Outputs depend on a provider's bound parameters; docs/kinds.md lists them.
-        providers = Table(header_style="bold", show_lines=True)
-        providers.add_column("fact provider", no_wrap=True)
-        providers.add_column("plugin", no_wrap=True)
-        providers.add_column("record sets (roles)")
-        providers.add_column("parameters")
-        for name in registry.provider_names():
-            found = registry.providers[name]
-            roles = "\n".join(found.provider.record_sets)
-            fields = "\n".join(found.provider.Params.model_fields)
-            providers.add_row(name, Text(found.plugin.label), Text(roles), Text(fields))
-        state.out.print(providers)
+        _print_providers(registry)
+
+
+def _print_providers(registry: KindRegistry) -> None:
+    providers = Table(header_style="bold", show_lines=True)
+    providers.add_column("fact provider", no_wrap=True)
+    providers.add_column("plugin", no_wrap=True)
+    providers.add_column("record sets (roles)")
+    providers.add_column("parameters")
+    # One row per output, in a table of its own: labels are long, and beside the roles
+    # and parameters they would wrap to a word a line.
+    outputs = Table(header_style="bold")
+    outputs.add_column("fact provider", no_wrap=True)
+    outputs.add_column("output (derived fact)", no_wrap=True)
+    outputs.add_column("type", no_wrap=True)
+    outputs.add_column("Tiếng Việt / English")
+    for name in registry.provider_names():
+        found = registry.providers[name]
+        roles = "\n".join(found.provider.record_sets)
+        fields = "\n".join(found.provider.Params.model_fields)
+        providers.add_row(name, Text(found.plugin.label), Text(roles), Text(fields))
+        rows = _output_rows(found.provider)
+        for index, (output, type_, label) in enumerate(rows):
+            outputs.add_row(
+                name if index == 0 else "",
+                Text(output),
+                type_,
+                Text(label),
+                end_section=index == len(rows) - 1,
+            )
+    state.out.print(providers)
+    state.out.print(outputs)
+
+
+def _output_rows(provider: type[FactProvider[Any]]) -> list[tuple[str, str, str]]:
+    """``(output, type, bilingual label)`` of each output of ``provider``."""
+    # outputs() belongs to a provider bound by a ruleset's [providers] table. The listing
+    # binds the parameters' defaults, unvalidated: a provider whose outputs need a
+    # required parameter is listed as such instead of stopping the whole listing.
+    try:
+        bound = provider(
+            provider.Params.model_construct(), DeriveContext.for_year(dt.date.today().year)
+        )
+        outputs = bound.outputs()
+    except Exception as exc:
+        return [("?", "", f"depend on the parameters ({type(exc).__name__} without them)")]
+    return [
+        (name, output.type, "\n".join(filter(None, map(output.description.get, ("vi", "en")))))
+        for name, output in outputs.items()
+    ]
 
 
 @plugins_app.command("new")
