@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -44,8 +45,11 @@ class SimpleShare(CriterionKind[ShareParams]):
         assert isinstance(done, int) and isinstance(due, int)
         if due == 0:
             return UnitScore(Decimal(0), "nothing_due", applicable=False)
-        share = Decimal(min(done, due)) / Decimal(due)
-        return UnitScore(self.round_points(share * self.criterion.max_points), "share")
+        # A Fraction, as docs/plugin_hooks.md asks: Decimal(5) / 24 is inexact, and
+        # 3 × it rounds to 0.62 where the exact 0.625 rounds to 0.63.
+        share = Fraction(min(done, due), due)
+        points = share * Fraction(self.criterion.max_points)
+        return UnitScore(self.round_points(points), "share")
 
 
 class Plugin:
@@ -135,3 +139,11 @@ def test_adapted_unit_path_agrees_with_a_batch_path(
     assert (simple.matrix.applicable == batch.matrix.applicable).all()
     assert (simple.aggregates.total == batch.aggregates.total).all()
     assert (simple.aggregates.rank == batch.aggregates.rank).all()
+
+
+def test_round_points_rounds_an_exact_fraction_half_up_away_from_zero() -> None:
+    kind = SIMPLE.leaves[0].kind
+    assert kind.round_points(Fraction(5, 24) * 3) == Decimal("0.63")
+    assert kind.round_points(Fraction(-5, 8)) == Decimal("-0.63")
+    assert kind.round_points(Fraction(1, 3)) == Decimal("0.33")
+    assert kind.round_points(Decimal("0.625")) == Decimal("0.63")

@@ -26,10 +26,12 @@ returns integers in units of the ruleset's point precision (``criterion.scale``,
 from __future__ import annotations
 
 import datetime as dt
+import math
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -414,10 +416,19 @@ class CriterionKind(Generic[P]):
         """Index of a reason code, for ``BatchScore.reasons``."""
         return cls._reason_index[code]
 
-    def round_points(self, points: Decimal) -> Decimal:
-        """Round exact points half-up to the ruleset's precision (``1/scale``)."""
-        step = Decimal(1) / self.criterion.scale
-        return points.quantize(step, rounding=ROUND_HALF_UP)
+    def round_points(self, points: Decimal | Fraction) -> Decimal:
+        """Round exact points half-up (away from zero) to the ruleset's precision.
+
+        Pass a :class:`~fractions.Fraction` for anything divided: ``Decimal(5) / 24``
+        is already rounded to 28 digits, and ``× 3`` of it lands just below the half
+        that ``Fraction(5, 24) × 3 = 0.625`` exactly is, so the two round differently.
+        """
+        scale = self.criterion.scale
+        if isinstance(points, Fraction):
+            units = abs(points) * scale
+            rounded = math.floor(units + Fraction(1, 2))
+            return Decimal(rounded if points >= 0 else -rounded) / scale
+        return points.quantize(Decimal(1) / scale, rounding=ROUND_HALF_UP)
 
     @classmethod
     def has_batch_path(cls) -> bool:
