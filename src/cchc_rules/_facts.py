@@ -10,7 +10,6 @@ boolean accepts only the spellings listed in ``BOOLEAN_WORDS``.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,7 +155,7 @@ class _Collector:
         """One problem per bad row (up to a limit, then a count of the rest)."""
         bad = np.flatnonzero(mask)
         for index in bad[:MAX_ROWS_PER_PROBLEM]:
-            got = "" if values is None else f" (got {_shown(values[index])})"
+            got = "" if values is None else f" (got {_shown(_cell(values, int(index)))})"
             self.problems.append(
                 Problem(self.source, self.row_of(int(index)), column, f"{message}{got}")
             )
@@ -181,16 +180,22 @@ def _objects(array: pa.Array) -> npt.NDArray[np.object_]:
     return np.asarray(array.to_numpy(zero_copy_only=False), dtype=object)
 
 
-def _repeated(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+def _repeated(values: pa.StringArray) -> npt.NDArray[np.bool_]:
     """Every occurrence of a value after its first."""
     # Arrow's hash kernel answers "all distinct?" far faster than sorting Python strings;
     # only a table that does repeat a value pays for finding where.
-    if len(pc.unique(pa.array(values, pa.string()))) == len(values):
+    if len(pc.unique(values)) == len(values):
         return np.zeros(len(values), dtype=bool)
-    _, first_index = np.unique(values, return_index=True)
+    _, first_index = np.unique(_objects(values), return_index=True)
     repeated = np.ones(len(values), dtype=bool)
     repeated[first_index] = False
     return repeated
+
+
+def _cell(values: Any, index: int) -> object:
+    if isinstance(values, pa.Array):
+        return values[index].as_py()
+    return values[index]
 
 
 def _shown(value: object) -> str:
@@ -210,46 +215,49 @@ def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
 
 
 def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collector) -> FactColumn:
-    values = _objects(strings)
-    stripped = _objects(pc.utf8_trim_whitespace(strings).fill_null(""))
-    missing = stripped == ""
-    size = len(values)
+    # Checks and conversions stay in Arrow; Python objects are made only for text facts
+    # (their values are numpy arrays of str for kinds) and for the rows reported.
+    trimmed = pc.utf8_trim_whitespace(strings).fill_null("")
+    blank = pc.equal(trimmed, "")
+    missing = _bools(blank)
     kind = spec.type
     if kind == "text":
-        return FactColumn("text", np.where(missing, "", values).astype(object), missing)
-    trimmed = pc.utf8_trim_whitespace(strings).fill_null("")
+        return FactColumn("text", _objects(pc.if_else(blank, "", strings)), missing)
     if kind == "boolean":
-        lowered = _objects(pc.utf8_lower(trimmed))
-        known = np.isin(lowered, list(BOOLEAN_WORDS)) | missing
-        collect.rows(name, ~known, f"expected a boolean ({', '.join(BOOLEAN_WORDS)})", values)
-        truthy = np.isin(lowered, [w for w, v in BOOLEAN_WORDS.items() if v])
-        return FactColumn("boolean", truthy, missing)
+        lowered = pc.utf8_lower(trimmed)
+        known = _bools(pc.is_in(lowered, pa.array(list(BOOLEAN_WORDS)))) | missing
+        collect.rows(name, ~known, f"expected a boolean ({', '.join(BOOLEAN_WORDS)})", strings)
+        true_words = pa.array([w for w, v in BOOLEAN_WORDS.items() if v])
+        return FactColumn("boolean", _bools(pc.is_in(lowered, true_words)), missing)
     if kind == "date":
-        ok = _bools(pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$"))
-        days = np.zeros(size, dtype=np.int64)
-        bad = ~ok & ~missing
-        for index in np.flatnonzero(ok):
-            try:
-                days[index] = (
-                    dt.date.fromisoformat(str(stripped[index])) - dt.date(1970, 1, 1)
-                ).days
-            except ValueError:
-                bad[index] = True
-        collect.rows(name, bad, "expected a date as YYYY-MM-DD", values)
-        return FactColumn("date", days, missing)
+        shaped = pc.and_(
+            pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$"),
+            pc.not_equal(pc.utf8_slice_codeunits(trimmed, 0, 4), "0000"),
+        )
+        candidate = pc.if_else(shaped, trimmed, "1970-01-01")
+        parsed = pc.strptime(candidate, "%Y-%m-%d", "s", error_is_null=True)
+        # strptime rolls impossible days over (2021-02-29 becomes 2021-03-01): a date is
+        # valid only when it prints back as typed.
+        exact = pc.equal(pc.strftime(parsed, "%Y-%m-%d"), candidate).fill_null(False)
+        days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).fill_null(0)
+        bad = ~(_bools(shaped) & _bools(exact)) & ~missing
+        collect.rows(name, bad, "expected a date as YYYY-MM-DD", strings)
+        return FactColumn("date", days.to_numpy(zero_copy_only=False).astype(np.int64), missing)
     decimals = spec.decimals or 0
     pattern = r"^[+-]?\d+$" if kind == "integer" else rf"^[+-]?\d+(\.\d{{1,{decimals}}})?$"
-    ok = _bools(pc.match_substring_regex(trimmed, pattern))
     # Very long digit strings would overflow the fixed-point column; the range check
     # below reports them properly once they are parsed.
-    ok &= pc.utf8_length(trimmed).to_numpy(zero_copy_only=False) <= 15
+    well_formed = pc.and_(
+        pc.match_substring_regex(trimmed, pattern), pc.less_equal(pc.utf8_length(trimmed), 15)
+    )
+    ok = _bools(well_formed)
     expected = (
         "expected a whole number"
         if kind == "integer"
         else f"expected a number with at most {decimals} digits after the point"
     )
-    collect.rows(name, ~ok & ~missing, expected, values)
-    valid = pa.array(np.where(ok, stripped, "0").tolist(), pa.string())
+    collect.rows(name, ~ok & ~missing, expected, strings)
+    valid = pc.if_else(well_formed, trimmed, "0")
     units = _decimal_units(pc.cast(valid, pa.decimal128(38, decimals)), decimals)
     return FactColumn(kind, units, missing | ~ok, spec.scale)
 
@@ -263,7 +271,8 @@ def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collecto
         return _text_column(name, spec, array.cast(pa.string()), collect)
     problem = f"expected a column of {kind} values (got Arrow type {atype})"
     if kind == "boolean" and pa.types.is_boolean(atype):
-        return FactColumn("boolean", array.fill_null(False).to_numpy(zero_copy_only=False), missing)
+        filled = array.fill_null(False) if array.null_count else array
+        return FactColumn("boolean", filled.to_numpy(zero_copy_only=False), missing)
     if kind == "date" and pa.types.is_date(atype):
         days = array.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
         return FactColumn("date", days.astype(np.int64), missing)
@@ -271,8 +280,12 @@ def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collecto
         scale = spec.scale
         decimals = spec.decimals or 0
         if pa.types.is_integer(atype):
-            values = array.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-            return FactColumn(kind, values.astype(np.int64) * scale, missing, scale)
+            whole = array.cast(pa.int64())
+            if whole.null_count:
+                whole = whole.fill_null(0)
+            # Zero-copy (read-only) when no scaling is needed: kinds never write facts.
+            values = whole.to_numpy(zero_copy_only=False)
+            return FactColumn(kind, values * scale if scale != 1 else values, missing, scale)
         if pa.types.is_decimal(atype) and atype.scale <= decimals:
             filled = array.fill_null(0)
             return FactColumn(kind, _decimal_units(filled, decimals), missing, scale)
@@ -451,29 +464,25 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         trimmed: pa.StringArray = pc.utf8_trim_whitespace(values).fill_null("")
         return trimmed
 
-    def text(column: str, *, few_values: bool = False) -> npt.NDArray[np.object_]:
-        if column not in columns:
-            return np.full(size, "", dtype=object)
-        values = pc.utf8_trim_whitespace(table.column(column).combine_chunks().cast(pa.string()))
-        if not few_values:
-            return _objects(values.fill_null(""))
+    def words(column: str) -> npt.NDArray[np.object_]:
         # Unit types and peer groups repeat a handful of values: index a few Python
         # strings instead of making one per unit.
-        encoded = pc.dictionary_encode(values.fill_null(""))
-        words = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-        picked: npt.NDArray[np.object_] = words[encoded.indices.to_numpy(zero_copy_only=False)]
+        encoded = pc.dictionary_encode(strings(column))
+        vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        picked: npt.NDArray[np.object_] = vocabulary[encoded.indices.to_numpy(zero_copy_only=False)]
         return picked
 
-    unit_ids = text("unit_id")
+    id_strings = strings("unit_id")
+    unit_ids = _objects(id_strings)
     if "unit_id" in columns:
         collect.rows("unit_id", unit_ids == "", "expected a unit id")
-    duplicate = _repeated(unit_ids) & (unit_ids != "")
+    duplicate = _repeated(id_strings) & (unit_ids != "")
     collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
     names = strings("name")
     if "name" in columns:
         empty = pc.equal(names, "").to_numpy(zero_copy_only=False)
         collect.rows("name", np.asarray(empty, dtype=bool), "expected the unit's name")
-    unit_types = text("unit_type", few_values=True)
+    unit_types = words("unit_type")
     declared_types = list(ruleset.unit_types)
     if "unit_type" in columns:
         collect.rows(
@@ -482,7 +491,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
             f"expected one of the unit types {', '.join(declared_types)}",
             unit_types,
         )
-    peer_groups = text("peer_group", few_values=True)
+    peer_groups = words("peer_group")
     default_groups = np.full(size, "", dtype=object)
     for unit_type, declared in ruleset.unit_types.items():
         default_groups[unit_types == unit_type] = declared.peer_group
