@@ -4,13 +4,16 @@
 
 This is how most rule engines work: interpret every rule for every unit. It reads the
 same TOML and Parquet as the vectorised baseline, scores each unit with exact Python
-integers and fractions, sorts each peer group to rank, and writes the same columns.
+integers and fractions (its conditions walked node by node, the same subset of the
+expression language), sorts each peer group to rank, and writes the same columns.
 Prints one JSON line of phase timings (seconds) on stdout.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import operator
 import sys
 import time
 import tomllib
@@ -22,15 +25,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from baseline_vectorised import leaves
+from baseline_vectorised import Leaf, leaves
 
-OPS = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
+COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
 }
 READS = {
     "flag": ("fact",),
@@ -53,22 +56,79 @@ def exact(value: Decimal | int) -> Fraction:
     return Fraction(value)
 
 
+@cache
+def parse(source: str) -> ast.expr:
+    return ast.parse(source, mode="eval").body
+
+
+@cache
+def decimal_literal(source: str, node: ast.Constant) -> Decimal:
+    """Exact, from the digits written: never the binary float Python parsed."""
+    return Decimal(ast.get_source_segment(source, node) or "")
+
+
+def evaluate(source: str, unit: dict[str, Any]) -> Any:
+    """A condition for one unit: the subset of the expression language that conditions use,
+    interpreted node by node; None is missing (three-valued ``and`` / ``or``)."""
+
+    def walk(node: ast.expr) -> Any:
+        if isinstance(node, ast.BoolOp):
+            values = [walk(v) for v in node.values]
+            decisive = isinstance(node.op, ast.Or)
+            if any(v is decisive for v in values):
+                return decisive
+            return None if any(v is None for v in values) else not decisive
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            value = walk(node.operand)
+            return None if value is None else not value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            value = walk(node.operand)
+            return None if value is None else -value
+        if isinstance(node, ast.Compare):
+            links: list[Any] = []
+            left = walk(node.left)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn) and isinstance(comparator, ast.List):
+                    inside = left in [walk(e) for e in comparator.elts]
+                    links.append(None if left is None else inside == isinstance(op, ast.In))
+                    continue
+                right = walk(comparator)
+                missing = left is None or right is None
+                links.append(None if missing else COMPARE[type(op)](left, right))
+                left = right
+            # a < b <= c means (a < b) and (b <= c)
+            if False in links:
+                return False
+            return None if None in links else True
+        if isinstance(node, ast.Name):
+            if node.id in ("true", "false"):
+                return node.id == "true"
+            return unit[node.id]
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | str):
+            return node.value
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            return decimal_literal(source, node)
+        raise SystemExit(f"the baseline does not implement {ast.unparse(node)!r} ({source!r})")
+
+    return walk(parse(source))
+
+
 def half_up(value: Fraction) -> int:
     return (2 * value.numerator + value.denominator) // (2 * value.denominator)
 
 
-def score_unit(criterion: dict[str, Any], unit: dict[str, Any], scale: int) -> int | None:
+def score_unit(leaf: Leaf, unit: dict[str, Any], scale: int) -> int | None:
     """Points of one unit in units of 1/scale, or None when not applicable."""
+    criterion = leaf.criterion
     kind, params = criterion["kind"], criterion.get("params", {})
-    if "applies_to" in criterion and unit["unit_type"] not in criterion["applies_to"]:
+    if leaf.applies_to is not None and unit["unit_type"] not in leaf.applies_to:
         return None
-    condition = criterion.get("applies_when")
     missing = False
-    if condition:
-        value = unit[condition["fact"]]
-        if value is None:
+    if leaf.condition is not None:
+        holds = evaluate(leaf.condition, unit)
+        if holds is None:
             missing = True
-        elif not OPS[condition["op"]](value, condition["value"]):
+        elif not holds:
             return None
     if kind == "deadline_steps":
         reads: tuple[str, ...] = ("done",) if params.get("done") else ("days_late",)
@@ -87,7 +147,9 @@ def score_unit(criterion: dict[str, Any], unit: dict[str, Any], scale: int) -> i
         if late <= 0:
             return full
         for step in params.get("steps", []):
-            if late <= step["max_days_late"]:
+            if late <= step["max_days_late"] and (
+                "when" not in step or evaluate(step["when"], unit) is True
+            ):
                 return fixed(step["points"], scale)
         return 0
     if kind in ("ratio_bands", "proportional"):
@@ -104,7 +166,7 @@ def score_unit(criterion: dict[str, Any], unit: dict[str, Any], scale: int) -> i
         share = min(percent / exact(params.get("target_percent", 100)), Fraction(1))
         return half_up(share * full)
     if kind == "deduction":
-        counted = max(unit[params["events"]] - params.get("free_events", 0), 0)
+        counted: int = max(unit[params["events"]] - params.get("free_events", 0), 0)
         return max(full - counted * fixed(params["points_per_event"], scale), 0)
     if kind == "survey_scaled":
         share = Fraction(unit[params["score"]]) / exact(params["scale_max"])
@@ -126,15 +188,15 @@ def main(argv: list[str]) -> int:
     rows: list[dict[str, Any]] = []
     for unit in units:
         row: dict[str, Any] = {"unit_id": unit["unit_id"], "total": 0, "applicable_max": 0}
-        for area, criterion in scored:
-            points = score_unit(criterion, unit, scale)
-            row[criterion["id"]] = points
-            key = f"area:{area}"
+        for leaf in scored:
+            points = score_unit(leaf, unit, scale)
+            row[leaf.criterion["id"]] = points
+            key = f"area:{leaf.area}"
             row.setdefault(key, 0)
             if points is not None:
                 row[key] += points
                 row["total"] += points
-                row["applicable_max"] += fixed(criterion["max_points"], scale)
+                row["applicable_max"] += fixed(leaf.criterion["max_points"], scale)
         rows.append(row)
     phases["score"], clock = time.perf_counter() - clock, time.perf_counter()
 

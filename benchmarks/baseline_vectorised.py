@@ -6,18 +6,23 @@ What a careful analyst would write by hand for one evaluation: read the ruleset'
 for its numbers (points, bands, steps), read the Parquet, compute every criterion with
 numpy in exact integers (hundredths of a point), sum areas, grade by integer
 cross-multiplication, rank within peer groups, and write unit id, totals, index, grade,
-rank, area subtotals and every criterion's points. No validation, no reason codes, no
-plugins: the engine does all of that on top, which is what the benchmark prices.
+rank, area subtotals and every criterion's points. Applicability conditions (both forms
+of ``applies_when``, and conditional deadline steps) are evaluated over whole columns
+for the part of the expression language conditions use: comparisons, ``in``, ``not``,
+three-valued ``and`` / ``or``. No validation, no reason codes, no plugins: the engine
+does all of that on top, which is what the benchmark prices.
 
 Prints one JSON line of phase timings (seconds) on stdout.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 import time
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,19 +36,56 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
 
-def leaves(ruleset: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(area id, criterion) of every scored criterion, in ruleset order."""
-    found: list[tuple[str, dict[str, Any]]] = []
+@dataclass(frozen=True)
+class Leaf:
+    """A scored criterion with the applicability it inherits from its enclosing groups."""
 
-    def walk(area: str, criteria: list[dict[str, Any]]) -> None:
+    area: str
+    criterion: dict[str, Any]
+    applies_to: frozenset[str] | None
+    condition: str | None
+    """Its own ``applies_when`` and every enclosing one's, as one expression."""
+
+
+def condition_source(condition: str | dict[str, Any]) -> str:
+    """An ``applies_when``, either form, as an expression (a one-fact table: ``fact op value``)."""
+    if isinstance(condition, str):
+        return condition
+    value = condition["value"]
+    if isinstance(value, bool):
+        literal = "true" if value else "false"
+    elif isinstance(value, str):
+        literal = repr(value)
+    else:
+        literal = format(value, "f")
+    return f"{condition['fact']} {condition['op']} {literal}"
+
+
+def leaves(ruleset: dict[str, Any]) -> list[Leaf]:
+    """Every scored criterion, in ruleset order."""
+    found: list[Leaf] = []
+
+    def walk(
+        area: str,
+        criteria: list[dict[str, Any]],
+        applies_to: frozenset[str] | None,
+        conditions: tuple[str, ...],
+    ) -> None:
         for criterion in criteria:
+            types, whens = applies_to, conditions
+            if "applies_to" in criterion:
+                own = frozenset(criterion["applies_to"])
+                types = own if types is None else types & own
+            if "applies_when" in criterion:
+                whens = (*whens, condition_source(criterion["applies_when"]))
             if "criteria" in criterion:
-                walk(area, criterion["criteria"])
+                walk(area, criterion["criteria"], types, whens)
             else:
-                found.append((area, criterion))
+                joined = " and ".join(f"({source})" for source in whens) if whens else None
+                found.append(Leaf(area, criterion, types, joined))
 
     for area in ruleset["areas"]:
-        walk(area["id"], area["criteria"])
+        walk(area["id"], area["criteria"], None, ())
     return found
 
 
@@ -77,15 +119,102 @@ def fact_columns(table: pa.Table, facts: dict[str, Any]) -> dict[str, tuple[Ints
     return out
 
 
-def score(
-    criterion: dict[str, Any], cols: dict[str, Any], unit_types: Any, scale: int
-) -> tuple[Ints, Bools]:
+Value = tuple[Any, Any, int]
+"""(values, missing, scale) of an expression over the units; constants stay scalars."""
+NOT_MISSING = np.False_
+
+COMPARE = {
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+}
+
+
+def kleene(parts: list[Value], conjunction: bool) -> Value:
+    """``and`` / ``or`` in three-valued logic: a known false decides ``and`` (a known true
+    decides ``or``) whatever the other sides; otherwise a missing side makes it missing."""
+    known_true = [np.asarray(v, dtype=bool) & ~m for v, m, _ in parts]
+    known_false = [~np.asarray(v, dtype=bool) & ~m for v, m, _ in parts]
+    if conjunction:
+        true, false = np.logical_and.reduce(known_true), np.logical_or.reduce(known_false)
+    else:
+        true, false = np.logical_or.reduce(known_true), np.logical_and.reduce(known_false)
+    return true, ~(true | false), 1
+
+
+def aligned(left: Value, right: Value) -> tuple[Any, Any]:
+    """Both sides' values on one scale (numbers), or as they are (texts, booleans)."""
+    if left[2] == right[2]:
+        return left[0], right[0]
+    return left[0] * right[2], right[0] * left[2]
+
+
+def evaluate(node: ast.expr, source: str, cols: dict[str, Any], unit_types: Any) -> Value:
+    """The subset of the expression language (docs/expressions.md) that conditions use —
+    names, literals, negation, comparisons, ``in``, ``not``, ``and``, ``or`` — over columns."""
+
+    def walk(node: ast.expr) -> Value:
+        if isinstance(node, ast.BoolOp):
+            return kleene([walk(v) for v in node.values], isinstance(node.op, ast.And))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            values, missing, _ = walk(node.operand)
+            return ~np.asarray(values, dtype=bool), missing, 1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            values, missing, scale = walk(node.operand)
+            return -values, missing, scale
+        if isinstance(node, ast.Compare):
+            links: list[Value] = []
+            left = walk(node.left)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn) and isinstance(comparator, ast.List):
+                    found = [np.equal(*aligned(left, walk(e))) for e in comparator.elts]
+                    inside = np.logical_or.reduce(found)
+                    links.append((inside if isinstance(op, ast.In) else ~inside, left[1], 1))
+                    continue
+                right = walk(comparator)
+                links.append((COMPARE[type(op)](*aligned(left, right)), left[1] | right[1], 1))
+                left = right
+            # a < b <= c means (a < b) and (b <= c)
+            return links[0] if len(links) == 1 else kleene(links, True)
+        if isinstance(node, ast.Name):
+            if node.id in ("true", "false"):
+                return np.bool_(node.id == "true"), NOT_MISSING, 1
+            if node.id == "unit_type":
+                return unit_types, NOT_MISSING, 1
+            column: Value = cols[node.id]
+            return column
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | str):
+            return node.value, NOT_MISSING, 1
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            # Exact, from the digits written: never the binary float Python parsed.
+            digits = Decimal(ast.get_source_segment(source, node) or "")
+            scale = 10 ** -int(digits.as_tuple().exponent)
+            return int(digits * scale), NOT_MISSING, scale
+        raise SystemExit(f"the baseline does not implement {ast.unparse(node)!r} ({source!r})")
+
+    return walk(node)
+
+
+def condition(source: str, cols: dict[str, Any], unit_types: Any) -> tuple[Bools, Bools]:
+    """(holds, missing) of a condition for every unit; where missing, holds is false."""
+    values, missing, _ = evaluate(ast.parse(source, mode="eval").body, source, cols, unit_types)
+    size = len(unit_types)
+    missing = np.broadcast_to(np.asarray(missing, dtype=bool), (size,))
+    holds = np.broadcast_to(np.asarray(values, dtype=bool), (size,)) & ~missing
+    return holds, missing
+
+
+def score(leaf: Leaf, cols: dict[str, Any], unit_types: Any, scale: int) -> tuple[Ints, Bools]:
+    criterion = leaf.criterion
     kind, params = criterion["kind"], criterion.get("params", {})
     size = len(unit_types)
     max_units = int(Decimal(criterion["max_points"]) * scale)
     applicable = np.ones(size, dtype=bool)
-    if "applies_to" in criterion:
-        applicable &= np.isin(unit_types, criterion["applies_to"])
+    if leaf.applies_to is not None:
+        applicable &= np.isin(unit_types, list(leaf.applies_to))
     reads = {
         "flag": [params.get("fact")],
         "deadline_steps": [params.get("done")] if params.get("done") else [params.get("days_late")],
@@ -98,19 +227,8 @@ def score(
     missing = np.zeros(size, dtype=bool)
     for fact in reads:
         missing |= cols[fact][1]
-    condition = criterion.get("applies_when")
-    if condition:
-        values, absent, fact_scale = cols[condition["fact"]]
-        target = condition["value"]
-        target = int(target) if isinstance(target, bool) else target * fact_scale
-        holds = {
-            "==": values == target,
-            "!=": values != target,
-            ">": values > target,
-            ">=": values >= target,
-            "<": values < target,
-            "<=": values <= target,
-        }[condition["op"]]
+    if leaf.condition is not None:
+        holds, absent = condition(leaf.condition, cols, unit_types)
         missing |= absent
         applicable &= holds | absent
     missing &= applicable
@@ -122,11 +240,14 @@ def score(
         points = np.where(cols[params["fact"]][0] == int(good), max_units, 0)
     elif kind == "deadline_steps":
         late = cols[params["days_late"]][0]
-        limits = np.array([s["max_days_late"] for s in params.get("steps", [])], dtype=np.int64)
-        step_points = np.array(
-            [int(Decimal(s["points"]) * scale) for s in params.get("steps", [])] + [0]
-        )
-        points = np.where(late <= 0, max_units, step_points[np.searchsorted(limits, late)])
+        # The first step reached whose condition (if any) holds: built from the last one.
+        earned = np.zeros(size, dtype=np.int64)
+        for step in reversed(params.get("steps", [])):
+            reached = late <= step["max_days_late"]
+            if "when" in step:
+                reached &= condition(step["when"], cols, unit_types)[0]
+            earned = np.where(reached, int(Decimal(step["points"]) * scale), earned)
+        points = np.where(late <= 0, max_units, earned)
         if params.get("done"):
             points = np.where(cols[params["done"]][0] == 1, points, 0)
     elif kind in ("ratio_bands", "proportional"):
@@ -196,14 +317,14 @@ def main(argv: list[str]) -> int:
     columns: dict[str, Any] = {}
     areas: dict[str, tuple[Ints, Ints]] = {}
     size = table.num_rows
-    for area, criterion in leaves(ruleset):
-        points, applicable = score(criterion, cols, unit_types, scale)
-        columns[criterion["id"]] = (points, applicable)
+    for leaf in leaves(ruleset):
+        points, applicable = score(leaf, cols, unit_types, scale)
+        columns[leaf.criterion["id"]] = (points, applicable)
         earned, possible = areas.setdefault(
-            area, (np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64))
+            leaf.area, (np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64))
         )
         earned += points
-        possible += applicable * int(Decimal(criterion["max_points"]) * scale)
+        possible += applicable * int(Decimal(leaf.criterion["max_points"]) * scale)
     phases["score"], clock = time.perf_counter() - clock, time.perf_counter()
 
     total = sum((e for e, _ in areas.values()), np.zeros(size, dtype=np.int64))

@@ -2,12 +2,16 @@
 
     python benchmarks/generate_units.py ttcp@2018 1000000 out/1m.parquet --csv out/1m.csv
     python benchmarks/generate_units.py ttcp@2018 1000000 out/units-1m/ --files 8
+    python benchmarks/generate_units.py bench@1 100000 out/bench.parquet \
+        --rulesets-dir benchmarks/rulesets
 
 Values follow each fact's declared type and range with a realistic skew: a unit's
 "quality" (Beta(8, 1.5): most units near compliant, a tail of poor ones) drives all its
 facts, so poor units are poor across criteria; about 1 % of the optional facts are
-missing. Counts a ratio criterion divides are drawn so the numerator never exceeds its
-denominator, and denominators are often 0 (nothing arose this year).
+missing. Quantities a ratio criterion divides (integer or decimal) are drawn so the
+numerator never exceeds its denominator, and about 10 % of denominators are 0 (nothing
+arose this year). Survey scores and appraised points follow the unit's quality within
+their declared range; event counts (deductions) are mostly 0, more for poor units.
 
 Units are generated and written in chunks (one Parquet row group each), so memory stays
 bounded by the chunk whatever the count. The output is deterministic for a seed and a
@@ -19,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +33,14 @@ import pyarrow.parquet as pq
 
 import cchc_rules
 from cchc_rules._loading import CompiledRuleset
+from cchc_rules._models import FactSpec
 from cchc_rules._scorecards import decimal_array
 
 MISSING_SHARE = 0.01
 DEFAULT_SEED = 20181206
 DEFAULT_CHUNK_ROWS = 100_000
+# The parameter naming the fact that grades the unit, by kind.
+GRADED_BY = {"survey_scaled": "score", "appraised": "points"}
 
 
 def _pairs(ruleset: CompiledRuleset) -> dict[str, str]:
@@ -49,10 +55,41 @@ def _pairs(ruleset: CompiledRuleset) -> dict[str, str]:
     return pairs
 
 
+def _graded(ruleset: CompiledRuleset) -> set[str]:
+    """Facts that grade the unit (survey scores, appraised points)."""
+    return {
+        getattr(leaf.kind.params, GRADED_BY[leaf.kind.name])
+        for leaf in ruleset.leaves
+        if leaf.kind.name in GRADED_BY
+    }
+
+
+def _bad_when_true(ruleset: CompiledRuleset) -> set[str]:
+    """Boolean facts a flag rewards when false (over quota, had an incident)."""
+    return {
+        leaf.kind.params.fact
+        for leaf in ruleset.leaves
+        if leaf.kind.name == "flag" and not leaf.kind.params.good_when
+    }
+
+
 def _type_shares(types: int) -> list[float]:
     first = 0.7 if types > 1 else 1.0
     rest = (1 - first) / (types - 1) if types > 1 else 0.0
     return [first] + [rest] * (types - 1)
+
+
+def _scale(spec: FactSpec) -> int:
+    """A numeric fact's values are generated as integers of 1/scale."""
+    return 10 ** (spec.decimals or 0) if spec.type == "decimal" else 1
+
+
+def _bounds(spec: FactSpec, default_span: int) -> tuple[int, int]:
+    """The declared range in units of 1/scale (``default_span`` units above ``min`` if open)."""
+    scale = _scale(spec)
+    low = int(spec.min * scale) if spec.min is not None else 0
+    high = int(spec.max * scale) if spec.max is not None else low + default_span
+    return low, high
 
 
 def generate_chunk(
@@ -70,41 +107,52 @@ def generate_chunk(
     }
     quality = rng.beta(8, 1.5, size=count)
     pairs = _pairs(ruleset)
-    integers: dict[str, npt.NDArray[np.int64]] = {}
+    graded = _graded(ruleset)
+    inverted = _bad_when_true(ruleset)
+    # Numeric facts as integers of 1/scale (decimal facts in units of their last digit).
+    values: dict[str, npt.NDArray[np.int64]] = {}
     for name, spec in model.facts.items():
-        if spec.type != "integer" or name in pairs or name in pairs.values():
+        if spec.type not in ("integer", "decimal") or name in pairs or name in pairs.values():
             continue
-        low = int(spec.min) if spec.min is not None else 0
-        high = int(spec.max) if spec.max is not None else low + 60
+        if spec.type == "decimal" or name in graded:
+            # The unit's quality placed within the range; the best graded units (surveys,
+            # appraisals) get the top of it, as the best units do.
+            low, high = _bounds(spec, 100 * _scale(spec))
+            stretch = 1.1 if name in graded else 1.0
+            steps = np.floor(quality * stretch * (high - low + (spec.type == "integer")))
+            values[name] = low + np.minimum(steps, high - low).astype(np.int64)
+            continue
+        low, high = _bounds(spec, 60)
         if low < 0 <= high:
             # signed facts such as "days late": mostly on time, a tail late
             late = rng.integers(1, 40, count)
-            integers[name] = np.where(rng.random(count) < quality, 0, late).astype(np.int64)
+            values[name] = np.where(rng.random(count) < quality, 0, late).astype(np.int64)
         elif low == 0:
             # event counts (violations, incidents): mostly none, more for poor units
-            integers[name] = rng.poisson(3 * (1 - quality)).astype(np.int64)
+            values[name] = np.minimum(rng.poisson(3 * (1 - quality)), high).astype(np.int64)
         else:
-            integers[name] = rng.integers(low, min(high, low + 60) + 1, count)
+            values[name] = rng.integers(low, min(high, low + 60) + 1, count)
     for numerator, denominator in pairs.items():
-        if denominator not in integers:
+        due_spec, done_spec = model.facts[denominator], model.facts[numerator]
+        if denominator not in values:
             # ~10 % of units had nothing due this year: a zero denominator
-            due = rng.integers(0, 40, count)
-            integers[denominator] = np.where(rng.random(count) < 0.1, 0, due).astype(np.int64)
+            if due_spec.type == "integer":
+                due = rng.integers(0, 40, count)
+            else:
+                due = rng.integers(0, _bounds(due_spec, 100 * _scale(due_spec))[1] + 1, count)
+            values[denominator] = np.where(rng.random(count) < 0.1, 0, due).astype(np.int64)
         share = np.clip(quality + rng.normal(0, 0.05, count), 0, 1)
-        integers[numerator] = np.floor(integers[denominator] * share).astype(np.int64)
+        rescale = _scale(done_spec) / _scale(due_spec)
+        values[numerator] = np.floor(values[denominator] * share * rescale).astype(np.int64)
     for name, spec in model.facts.items():
         missing = (rng.random(count) < MISSING_SHARE) if not spec.required else None
         if spec.type == "boolean":
-            array = pa.array(rng.random(count) < 0.5 + 0.5 * quality, mask=missing)
+            good = rng.random(count) < 0.5 + 0.5 * quality
+            array = pa.array(good != (name in inverted), mask=missing)
         elif spec.type == "integer":
-            array = pa.array(integers[name], pa.int64(), mask=missing)
+            array = pa.array(values[name], pa.int64(), mask=missing)
         elif spec.type == "decimal":
-            digits = spec.decimals or 0
-            low = spec.min if spec.min is not None else Decimal(0)
-            high = spec.max if spec.max is not None else Decimal(100)
-            span = int((high - low) * 10**digits)
-            units = int(low * 10**digits) + np.floor(quality * span).astype(np.int64)
-            array = decimal_array(units, 10**digits, None if missing is None else ~missing)
+            array = decimal_array(values[name], _scale(spec), None if missing is None else ~missing)
         elif spec.type == "text":
             array = pa.array(np.full(count, "Ghi chú của Hội đồng thẩm định"), pa.string())
         else:
@@ -117,8 +165,8 @@ def generate_chunk(
         days_late = getattr(leaf.kind.params, "days_late", None)
         if isinstance(done, str) and isinstance(days_late, str):
             was_done = columns[done].fill_null(False).to_numpy(zero_copy_only=False)
-            values = columns[days_late].fill_null(0).to_numpy(zero_copy_only=False)
-            columns[days_late] = pa.array(values, pa.int64(), mask=~was_done)
+            values_late = columns[days_late].fill_null(0).to_numpy(zero_copy_only=False)
+            columns[days_late] = pa.array(values_late, pa.int64(), mask=~was_done)
     return pa.table(columns)
 
 
@@ -190,8 +238,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--files", type=int, default=1, help="split the Parquet into N files")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
+    parser.add_argument(
+        "--rulesets-dir", type=Path, help="where family@version rulesets live (default: bundled)"
+    )
     args = parser.parse_args(argv)
-    ruleset = cchc_rules.load_ruleset(args.ruleset)
+    ruleset = cchc_rules.load_ruleset(args.ruleset, rulesets_dir=args.rulesets_dir)
     write_units(
         ruleset,
         args.count,

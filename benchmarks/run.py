@@ -2,8 +2,11 @@
 
     .venv/bin/python benchmarks/run.py                       # 100k and 1M units, 3 runs
     .venv/bin/python benchmarks/run.py --sizes 10000000 --runs 1 --loop-max 0
+    .venv/bin/python benchmarks/run.py --rulesets bench@1 --sizes 100000
 
-For each size it generates the units once (Parquet, deterministic seed), then:
+For each ruleset (default: the bundled ``ttcp@2018`` and the synthetic ``bench@1`` of
+``benchmarks/rulesets/``) and each size it generates the units once (Parquet,
+deterministic seed), then:
 
 1. checks that the engine, the hand-written vectorised baseline and the plain-Python
    loop agree on every unit (every criterion's points, total, maximum, index, grade,
@@ -21,6 +24,7 @@ streaming); ``engine-inmemory`` = the library on the whole table (phases);
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -41,6 +45,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 PHASES = ("load", "score", "aggregate", "write")
+CONTENDERS = ("engine", "engine-inmemory", "vectorised", "loop")
+# Where family@version rulesets are looked up, in order: the benchmark's own, the bundled.
+RULESETS_DIRS = (HERE / "rulesets", ROOT / "rulesets")
 
 
 @dataclass
@@ -79,6 +86,40 @@ def as_units(column: pa.ChunkedArray, scale: int) -> pa.ChunkedArray:
     return column
 
 
+@dataclass(frozen=True)
+class Ruleset:
+    ref: str
+    toml: Path
+    rulesets_dir: Path
+
+    @property
+    def slug(self) -> str:
+        return self.ref.replace("@", "-")
+
+    def dir_option(self) -> list[str]:
+        """``--rulesets-dir DIR`` when the ruleset is not a bundled one."""
+        bundled = self.rulesets_dir == RULESETS_DIRS[-1]
+        return [] if bundled else ["--rulesets-dir", str(self.rulesets_dir)]
+
+
+def find(ref: str) -> Ruleset:
+    family, _, version = ref.partition("@")
+    for directory in RULESETS_DIRS:
+        toml = directory / family / f"{version}.toml"
+        if toml.exists():
+            return Ruleset(ref, toml, directory)
+    raise SystemExit(f"no ruleset {ref} in {' or '.join(str(d) for d in RULESETS_DIRS)}")
+
+
+def units_file(workdir: Path, ruleset: Ruleset, size: int) -> Path:
+    """The units of one size, generated once: the name carries a digest of the generator
+    and the ruleset, so a change to either generates them again instead of reusing stale
+    ones."""
+    digest = hashlib.sha256((HERE / "generate_units.py").read_bytes())
+    digest.update(ruleset.toml.read_bytes())
+    return workdir / f"units-{ruleset.slug}-{size}-{digest.hexdigest()[:8]}.parquet"
+
+
 def agree(engine: Path, baseline: Path, name: str) -> None:
     ours, theirs = pq.read_table(engine), pq.read_table(baseline)
     if ours.num_rows != theirs.num_rows:
@@ -102,97 +143,115 @@ def agree(engine: Path, baseline: Path, name: str) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ruleset", default="ttcp@2018")
-    parser.add_argument("--toml", default=str(ROOT / "rulesets/ttcp/2018.toml"))
+    parser.add_argument(
+        "--rulesets", "--ruleset", nargs="+", default=["ttcp@2018", "bench@1"], metavar="REF"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--loop-max", type=int, default=1_000_000, help="largest size for loop")
     parser.add_argument("--loop-runs", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=ROOT / "out" / "bench")
     if argv[:1] == ["--agree"]:
-        agree(Path(argv[1]), Path(argv[2]), argv[3])
+        # --agree ENGINE.parquet NAME=RESULTS.parquet …
+        for pair in argv[2:]:
+            name, _, path = pair.partition("=")
+            agree(Path(argv[1]), Path(path), name)
         return 0
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    python = str(BIN / "python")
-    report: list[str] = []
-    for size in args.sizes:
-        units = args.workdir / f"units-{args.ruleset.replace('@', '-')}-{size}.parquet"
-        if not units.exists():
-            subprocess.run(
-                [python, str(HERE / "generate_units.py"), args.ruleset, str(size), str(units)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-        out = {
-            name: args.workdir / f"{name}-{size}.parquet"
-            for name in ("engine", "engine-inmemory", "vectorised", "loop")
-        }
-        commands = {
-            "engine": [
-                str(BIN / "cchc"),
-                "evaluate",
-                args.ruleset,
-                str(units),
-                "-o",
-                str(out["engine"]),
-                "--force",
-            ],
-            "engine-inmemory": [
-                python,
-                str(HERE / "engine_phases.py"),
-                args.ruleset,
-                str(units),
-                str(out["engine-inmemory"]),
-            ],
-            "vectorised": [
-                python,
-                str(HERE / "baseline_vectorised.py"),
-                args.toml,
-                str(units),
-                str(out["vectorised"]),
-            ],
-            "loop": [
-                python,
-                str(HERE / "baseline_loop.py"),
-                args.toml,
-                str(units),
-                str(out["loop"]),
-            ],
-        }
-        timings = {name: Timing() for name in commands}
-        with_loop = size <= args.loop_max
-        # First runs double as the correctness check.
-        for name in commands:
-            if name == "loop" and not with_loop:
-                continue
-            run_once(commands[name], timings[name])
-        for name in ("vectorised", "loop", "engine-inmemory"):
-            if name == "loop" and not with_loop:
-                continue
-            # NOTE: in a child process: a forked child starts with its parent's peak RSS
-            # on Linux, so this process must never hold the big tables it compares.
-            subprocess.run(
-                [python, __file__, "--agree", str(out["engine"]), str(out[name]), name],
-                check=True,
-            )
-        for _ in range(args.runs - 1):
-            for name in ("engine", "engine-inmemory", "vectorised"):
-                run_once(commands[name], timings[name])
-        for _ in range(args.loop_runs - 1 if with_loop else 0):
-            run_once(commands["loop"], timings["loop"])
-        report.append(table(size, timings, args.ruleset, leaves(args.toml)))
-        print(report[-1], flush=True)
+    rulesets = [find(ref) for ref in args.rulesets]
+    for ruleset in rulesets:
+        criteria = leaves(ruleset.toml)
+        for size in args.sizes:
+            print(bench(ruleset, size, criteria, args), flush=True)
     return 0
 
 
-def leaves(toml: str) -> int:
+def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) -> str:
+    """Generate (once), check agreement, time: the markdown table of one ruleset and size."""
+    python = str(BIN / "python")
+    units = units_file(args.workdir, ruleset, size)
+    if not units.exists():
+        subprocess.run(
+            [
+                python,
+                str(HERE / "generate_units.py"),
+                *ruleset.dir_option(),
+                ruleset.ref,
+                str(size),
+                str(units),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    out = {name: args.workdir / f"{ruleset.slug}-{name}-{size}.parquet" for name in CONTENDERS}
+    commands = {
+        "engine": [
+            str(BIN / "cchc"),
+            *ruleset.dir_option(),
+            "evaluate",
+            ruleset.ref,
+            str(units),
+            "-o",
+            str(out["engine"]),
+            "--force",
+        ],
+        # engine_phases.py takes no rulesets directory: the TOML path names the ruleset.
+        "engine-inmemory": [
+            python,
+            str(HERE / "engine_phases.py"),
+            str(ruleset.toml),
+            str(units),
+            str(out["engine-inmemory"]),
+        ],
+        "vectorised": [
+            python,
+            str(HERE / "baseline_vectorised.py"),
+            str(ruleset.toml),
+            str(units),
+            str(out["vectorised"]),
+        ],
+        "loop": [
+            python,
+            str(HERE / "baseline_loop.py"),
+            str(ruleset.toml),
+            str(units),
+            str(out["loop"]),
+        ],
+    }
+    timings = {name: Timing() for name in commands}
+    with_loop = size <= args.loop_max
+    contenders = [name for name in CONTENDERS if name != "loop" or with_loop]
+    # First runs double as the correctness check.
+    for name in contenders:
+        run_once(commands[name], timings[name])
+    # NOTE: in a child process: a forked child starts with its parent's peak RSS on
+    # Linux, so this process must never hold the big tables it compares.
+    subprocess.run(
+        [
+            python,
+            __file__,
+            "--agree",
+            str(out["engine"]),
+            *(f"{name}={out[name]}" for name in contenders if name != "engine"),
+        ],
+        check=True,
+    )
+    for _ in range(args.runs - 1):
+        for name in ("engine", "engine-inmemory", "vectorised"):
+            run_once(commands[name], timings[name])
+    for _ in range(args.loop_runs - 1 if with_loop else 0):
+        run_once(commands["loop"], timings["loop"])
+    return table(size, timings, ruleset.ref, criteria)
+
+
+def leaves(toml: Path) -> int:
     sys.path.insert(0, str(HERE))
     import tomllib
 
     from baseline_vectorised import leaves as walk
 
-    return len(walk(tomllib.loads(Path(toml).read_text(encoding="utf-8"))))
+    return len(walk(tomllib.loads(toml.read_text(encoding="utf-8"))))
 
 
 def table(size: int, timings: dict[str, Timing], ruleset: str, criteria: int) -> str:

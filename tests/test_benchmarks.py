@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+import cchc_rules
+from cchc_rules._kinds import BUILTIN_KINDS
+
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_RULESETS = ROOT / "benchmarks" / "rulesets"
 
 
 def run_benchmark(workdir: Path, *args: str) -> str:
@@ -22,11 +26,44 @@ def run_benchmark(workdir: Path, *args: str) -> str:
     return result.stdout
 
 
+def tables(report: str) -> dict[str, str]:
+    """Each table of the report by the ruleset its heading names."""
+    found = {}
+    for block in report.split("\n### ")[1:]:
+        heading = block.splitlines()[0]
+        found[heading[heading.index("(") + 1 : heading.index(")")]] = block
+    return found
+
+
 def test_benchmark_smoke_size_agrees_and_reports(tmp_path: Path) -> None:
-    # Agreement of the engine with both baselines on every unit is checked inside.
-    report = run_benchmark(tmp_path, "--sizes", "3000", "--runs", "1")
-    for contender in ("| engine |", "| engine-inmemory |", "| vectorised |", "| loop |"):
-        assert contender in report
+    # Both rulesets by default; agreement of the engine with both baselines on every unit
+    # is checked inside, and any difference fails the run.
+    report = tables(run_benchmark(tmp_path, "--sizes", "3000", "--runs", "1"))
+    assert set(report) == {"ttcp@2018", "bench@1"}
+    for table in report.values():
+        assert table.startswith("3,000 units × ")
+        for contender in ("| engine |", "| engine-inmemory |", "| vectorised |", "| loop |"):
+            assert contender in table
+
+
+def test_bench_ruleset_covers_every_builtin_kind() -> None:
+    ruleset = cchc_rules.load_ruleset("bench@1", rulesets_dir=BENCH_RULESETS)
+    used = {leaf.kind.name for leaf in ruleset.leaves}
+    assert {kind.name for kind in BUILTIN_KINDS} <= used
+
+
+def test_bench_ruleset_covers_the_features_of_issue_5() -> None:
+    ruleset = cchc_rules.load_ruleset("bench@1", rulesets_dir=BENCH_RULESETS)
+    model, leaves = ruleset.model, ruleset.leaves
+    assert 35 <= len(leaves) <= 45
+    assert len({unit_type.peer_group for unit_type in model.unit_types.values()}) >= 2
+    assert any(leaf.applies_to is not None for leaf in leaves)
+    assert any(leaf.condition is not None for leaf in leaves)
+    assert any(leaf.parents for leaf in leaves)
+    policies = {getattr(leaf.kind.params, "zero_denominator", None) for leaf in leaves}
+    assert {"not_applicable", "full_points"} <= policies
+    assert {leaf.criterion.when_missing for leaf in leaves} == {"zero", "not_applicable"}
+    assert model.grading.by_unit_type
 
 
 @pytest.mark.slow
