@@ -77,6 +77,8 @@ class KindRegistry:
     kinds: Mapping[str, KindEntry]
     plugins: tuple[PluginInfo, ...]
     providers: Mapping[str, ProviderEntry] = field(default_factory=dict)
+    api_versions: Mapping[PluginInfo, int] = field(default_factory=dict)
+    """The plugin API version each plugin declares (``CCHC_PLUGIN_API``)."""
 
     def __contains__(self, name: object) -> bool:
         return name in self.kinds
@@ -258,6 +260,7 @@ def load_plugins(
     found.extend(extra)
 
     registered: list[tuple[PluginInfo, Any]] = []
+    api_versions: dict[PluginInfo, int] = {}
     for info, plugin in found:
         if any(plugin is other for _, other in registered):
             # NOTE: the same module offered twice (two entry points naming it, or an
@@ -296,6 +299,7 @@ def load_plugins(
                     f"{hookspecs.PLUGIN_API_VERSION})",
                 )
         registered.append((info, plugin))
+        api_versions[info] = api
     _check_hook_names(manager, registered)
 
     problems: list[Problem] = []
@@ -323,6 +327,7 @@ def load_plugins(
         kinds=dict(sorted(kinds.items())),
         plugins=tuple(i for i, _ in registered),
         providers=dict(sorted(providers.items())),
+        api_versions=api_versions,
     )
 
 
