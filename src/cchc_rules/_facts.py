@@ -327,6 +327,8 @@ def _absent(array: pa.Array) -> npt.NDArray[np.bool_]:
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         blank = pc.utf8_trim_whitespace(array.cast(pa.string())).fill_null("")
         return _bools(pc.equal(blank, ""))
+    if not array.null_count:
+        return np.zeros(len(array), dtype=bool)
     return _bools(array.is_null())
 
 
@@ -464,42 +466,55 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         trimmed: pa.StringArray = pc.utf8_trim_whitespace(values).fill_null("")
         return trimmed
 
-    def words(column: str) -> npt.NDArray[np.object_]:
-        # Unit types and peer groups repeat a handful of values: index a few Python
-        # strings instead of making one per unit.
+    def words(column: str) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+        # Unit types and peer groups repeat a handful of values: checks run on the few
+        # distinct words and reach the units through their codes.
         encoded = pc.dictionary_encode(strings(column))
         vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-        picked: npt.NDArray[np.object_] = vocabulary[encoded.indices.to_numpy(zero_copy_only=False)]
-        return picked
+        return vocabulary, encoded.indices.to_numpy(zero_copy_only=False)
 
     id_strings = strings("unit_id")
     unit_ids = _objects(id_strings)
+    no_id = _bools(pc.equal(id_strings, ""))
     if "unit_id" in columns:
-        collect.rows("unit_id", unit_ids == "", "expected a unit id")
-    duplicate = _repeated(id_strings) & (unit_ids != "")
+        collect.rows("unit_id", no_id, "expected a unit id")
+    duplicate = _repeated(id_strings) & ~no_id
     collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
     names = strings("name")
     if "name" in columns:
         empty = pc.equal(names, "").to_numpy(zero_copy_only=False)
         collect.rows("name", np.asarray(empty, dtype=bool), "expected the unit's name")
-    unit_types = words("unit_type")
+    type_words, type_codes = words("unit_type")
+    unit_types = type_words[type_codes]
     declared_types = list(ruleset.unit_types)
+    known_type = np.isin(type_words, declared_types)[type_codes]
     if "unit_type" in columns:
         collect.rows(
             "unit_type",
-            ~np.isin(unit_types, declared_types),
+            ~known_type,
             f"expected one of the unit types {', '.join(declared_types)}",
             unit_types,
         )
-    peer_groups = words("peer_group")
-    default_groups = np.full(size, "", dtype=object)
-    for unit_type, declared in ruleset.unit_types.items():
-        default_groups[unit_types == unit_type] = declared.peer_group
-    peer_groups = np.where(peer_groups == "", default_groups, peer_groups).astype(object)
+    group_words, group_codes = words("peer_group")
+    # A unit with no peer group of its own ranks in its type's declared group.
+    type_group = np.asarray(
+        [
+            ruleset.unit_types[word].peer_group if word in ruleset.unit_types else ""
+            for word in type_words
+        ],
+        dtype=object,
+    )
+    blank = (group_words == "")[group_codes]
+    peer_groups = np.where(blank, type_group[type_codes], group_words[group_codes])
     declared_groups = list(ruleset.ranking.peer_groups)
+    known_group = np.where(
+        blank,
+        np.isin(type_group, declared_groups)[type_codes],
+        np.isin(group_words, declared_groups)[group_codes],
+    )
     collect.rows(
         "peer_group",
-        ~np.isin(peer_groups, declared_groups) & np.isin(unit_types, declared_types),
+        ~known_group & known_type,
         f"expected one of the peer groups {', '.join(declared_groups)}",
         peer_groups,
     )
