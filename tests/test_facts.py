@@ -104,7 +104,7 @@ def _problems(data: object, **kwargs: Any) -> list[str]:
 
 def test_valid_csv_gives_exact_scaled_integers(tmp_path: Path) -> None:
     table = read_units(_csv(tmp_path, *GOOD_ROWS), RULESET)
-    assert list(table.unit_ids) == ["U1", "U2", "U3"]
+    assert table.unit_ids.to_pylist() == ["U1", "U2", "U3"]
     assert list(table.unit_types) == ["cuc", "vu", "cuc"]
     assert list(table.peer_groups) == ["all", "all", "all"]  # from the unit type
     score = table.facts["score"]

@@ -37,8 +37,8 @@ def test_table_totals_are_the_sum_of_criteria(cards: cchc_rules.Scorecards) -> N
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_reason_of_every_demo_unit_renders(cards: cchc_rules.Scorecards, lang: str) -> None:
     leaf_ids = {leaf.criterion.id for leaf in cards.ruleset.leaves}
-    for unit_id in cards.units.unit_ids:
-        explanation = cards.explain(str(unit_id), lang=lang)
+    for unit_id in cards.units.unit_ids.to_pylist():
+        explanation = cards.explain(unit_id, lang=lang)
         explained = {line.id for line in explanation.lines if line.is_leaf}
         assert explained == leaf_ids
         for line in explanation.lines:

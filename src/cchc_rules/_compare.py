@@ -44,9 +44,9 @@ class Comparison:
         ranked = self.after.ranked_order()
         if sort == "rank":
             return ranked
-        ids = self.after.units.unit_ids.astype(str)
         if sort == "unit":
-            return np.argsort(ids, kind="stable")
+            by_id = pc.sort_indices(self.after.units.unit_ids)
+            return np.asarray(by_id.to_numpy(zero_copy_only=False), dtype=np.intp)
         movement = self.movement()
         position = np.empty(len(ranked), dtype=np.int64)
         position[ranked] = np.arange(len(ranked))
@@ -60,7 +60,7 @@ class Comparison:
         """
         at = self.order(sort)
         columns: dict[str, pa.Array] = {
-            "unit_id": pa.array(self.after.units.unit_ids[at], pa.string()),
+            "unit_id": self.after.units.unit_ids.take(pa.array(at, pa.int64())),
             "name": self.after.units.names.take(pa.array(at, pa.int64())),
             "unit_type": pa.array(self.after.units.unit_types[at], pa.string()),
             "peer_group": pa.array(self.after.units.peer_groups[at], pa.string()),

@@ -97,7 +97,7 @@ def with_computed_facts(ruleset: CompiledRuleset, batch: Batch, units: UnitTable
                 Problem(
                     units.source,
                     int(units.rows[index]),
-                    f"unit {units.unit_ids[index]}",
+                    f"unit {units.unit_id(int(index))}",
                     f"a computed fact overflows: {exc}",
                 )
                 for index in exc.rows[:MAX_ROWS_PER_PROBLEM]
@@ -120,7 +120,8 @@ def check_inputs(ruleset: CompiledRuleset, units: UnitTable, batch: Batch | None
                         units.source,
                         int(units.rows[index]),
                         fact,
-                        f"{message} (unit {units.unit_ids[index]}, criterion {leaf.criterion.id})",
+                        f"{message} (unit {units.unit_id(int(index))}, "
+                        f"criterion {leaf.criterion.id})",
                     )
                 )
             if len(bad) > MAX_ROWS_PER_PROBLEM:

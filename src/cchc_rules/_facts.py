@@ -53,7 +53,8 @@ RowLabel = Callable[[int], int]
 class UnitTable:
     """Units with validated, exact fact columns, in input order."""
 
-    unit_ids: npt.NDArray[np.object_]
+    unit_ids: pa.StringArray
+    """Ids stay Arrow strings: a million Python strings would cost more than scoring."""
     names: pa.StringArray
     """Names stay Arrow strings: only explanations and the terminal table read them."""
     names_en: pa.StringArray
@@ -66,6 +67,9 @@ class UnitTable:
 
     def __len__(self) -> int:
         return len(self.unit_ids)
+
+    def unit_id(self, position: int) -> str:
+        return str(self.unit_ids[position].as_py())
 
     def batch(self) -> Batch:
         return Batch(self.unit_types, self.facts)
@@ -81,7 +85,7 @@ class UnitTable:
     def take(self, index: npt.NDArray[np.intp]) -> UnitTable:
         positions = pa.array(index, pa.int64())
         return UnitTable(
-            self.unit_ids[index],
+            self.unit_ids.take(positions),
             self.names.take(positions),
             self.names_en.take(positions),
             self.unit_types[index],
@@ -92,11 +96,11 @@ class UnitTable:
         )
 
     def position(self, unit_id: str) -> int:
-        matches = np.flatnonzero(self.unit_ids == unit_id)
-        if len(matches) == 0:
-            close = did_you_mean(unit_id, [str(u) for u in self.unit_ids])
+        found = pc.index(self.unit_ids, unit_id).as_py()
+        if found < 0:
+            close = did_you_mean(unit_id, self.unit_ids.to_pylist())
             raise InputError([Problem(self.source, None, "unit_id", f"no unit {unit_id!r}{close}")])
-        return int(matches[0])
+        return int(found)
 
 
 # -- reading sources into Arrow tables -----------------------------------------------------
@@ -473,12 +477,11 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
         return vocabulary, encoded.indices.to_numpy(zero_copy_only=False)
 
-    id_strings = strings("unit_id")
-    unit_ids = _objects(id_strings)
-    no_id = _bools(pc.equal(id_strings, ""))
+    unit_ids = strings("unit_id")
+    no_id = _bools(pc.equal(unit_ids, ""))
     if "unit_id" in columns:
         collect.rows("unit_id", no_id, "expected a unit id")
-    duplicate = _repeated(id_strings) & ~no_id
+    duplicate = _repeated(unit_ids) & ~no_id
     collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
     names = strings("name")
     if "name" in columns:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType
@@ -253,7 +254,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     decimals = model.ruleset.points_decimals
     grade_names = cards.grade_names(lang)
     order = cards.ranked_order()
-    id_width = max((len(str(u)) for u in cards.units.unit_ids), default=0)
+    id_width = pc.max(pc.utf8_length(cards.units.unit_ids)).as_py() or 0
     tables: list[Table] = []
     for group_id, group in model.ranking.peer_groups.items():
         rows = [i for i in order if cards.units.peer_groups[i] == group_id]
@@ -276,7 +277,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
             name = cards.units.name(int(i), lang)
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
-                RichText(str(cards.units.unit_ids[i])),
+                RichText(cards.units.unit_id(int(i))),
                 RichText(str(name)),
                 _points(Decimal(int(agg.total[i])) / scale, decimals),
                 _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
@@ -613,7 +614,7 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
     rows = table.to_pylist()
     names_en = dict(
         zip(
-            comparison.after.units.unit_ids,
+            comparison.after.units.unit_ids.to_pylist(),
             comparison.after.units.names_en.to_pylist(),
             strict=True,
         )

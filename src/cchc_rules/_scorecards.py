@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from cchc_rules._aggregate import NO_GRADE, NO_RANK, Aggregates
+from cchc_rules._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
 from cchc_rules._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
 from cchc_rules._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
 from cchc_rules._expr import UNIT_TYPE
@@ -205,7 +206,9 @@ class Scorecards:
         has_max = agg.applicable_max[at] > 0
         rank = agg.rank[at]
         columns: dict[str, Any] = {
-            "unit_id": pa.array(self.units.unit_ids[at], pa.string()),
+            "unit_id": self.units.unit_ids
+            if order is None
+            else self.units.unit_ids.take(pa.array(order, pa.int64())),
             "name": self.units.names
             if order is None
             else self.units.names.take(pa.array(order, pa.int64())),
@@ -239,14 +242,20 @@ class Scorecards:
 
     def ranked_order(self) -> npt.NDArray[np.intp]:
         """Unit positions by peer group (ruleset order), then rank, then unit id."""
-        groups = list(self.ruleset.model.ranking.peer_groups)
-        group_position = np.asarray(
-            [groups.index(g) for g in self.units.peer_groups], dtype=np.int64
-        )
         rank = np.where(
             self.aggregates.rank == NO_RANK, np.iinfo(np.int64).max, self.aggregates.rank
         )
-        return np.lexsort((self.units.unit_ids.astype(str), rank, group_position))
+        keys = pa.table(
+            {
+                "group": peer_group_codes(self.ruleset, self.units.peer_groups),
+                "rank": rank,
+                "unit_id": self.units.unit_ids,
+            }
+        )
+        order = pc.sort_indices(
+            keys, [("group", "ascending"), ("rank", "ascending"), ("unit_id", "ascending")]
+        )
+        return np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.intp)
 
     # -- explanations ----------------------------------------------------------------------
 
@@ -363,7 +372,7 @@ class Scorecards:
             # Only for a criterion that lost points: the records that cost them.
             evidence = tuple(
                 self.derivation.evidence_for(
-                    str(self.units.unit_ids[position]),
+                    self.units.unit_id(position),
                     leaf.kind.facts(),
                     lang=lang,
                     limit=self.evidence_limit,

@@ -158,7 +158,7 @@ def score_piece(
             first_row += table.num_rows
         aggregates = aggregate(ruleset, units, matrix, ranked=False)
         sink(Scorecards(ruleset, units, matrix, aggregates).to_arrow(lang=lang))
-        ids.append(pa.array(units.unit_ids, pa.string()))
+        ids.append(units.unit_ids)
         totals.append(aggregates.total)
         maxima.append(aggregates.applicable_max)
         groups.append(peer_group_codes(ruleset, units.peer_groups))
