@@ -16,7 +16,7 @@ dataset at the same path (a shared or network filesystem).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -28,7 +28,9 @@ from cchc_rules._stream import (
     DEFAULT_PIECE_ROWS,
     PartKeys,
     Piece,
+    derive_dataset_facts,
     finish,
+    piece_facts,
     plan_pieces,
     score_piece,
     with_rank,
@@ -39,10 +41,12 @@ __all__ = ["evaluate_dataset_on_dask"]
 
 
 def _score_kept(
-    ruleset: CompiledRuleset, piece: Piece, lang: str, batch_rows: int
+    ruleset: CompiledRuleset, piece: Piece, lang: str, batch_rows: int, derived: pa.Table | None
 ) -> tuple[PartKeys, pa.Table | None]:
     tables: list[pa.Table] = []
-    keys = score_piece(ruleset, piece, tables.append, lang=lang, batch_rows=batch_rows)
+    keys = score_piece(
+        ruleset, piece, tables.append, lang=lang, batch_rows=batch_rows, derived=derived
+    )
     return keys, pa.concat_tables(tables) if tables else None
 
 
@@ -66,14 +70,17 @@ def evaluate_dataset_on_dask(
     lang: str = "vi",
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
+    records: Mapping[str, Path | str] | None = None,
 ) -> int:
     """Score a Parquet dataset on Dask into the Parquet file ``output``; the units scored.
 
     Uses ``client`` if given, else connects to ``scheduler`` (``tcp://host:8786``), else
     starts a local cluster of ``workers`` processes (default: one per core). Results are
-    identical to :func:`cchc_rules._stream.evaluate_dataset`.
+    identical to :func:`cchc_rules._stream.evaluate_dataset`. Facts derived from
+    ``records`` are derived by the client, once; each task gets its piece's rows.
     """
     pieces = plan_pieces(dataset, piece_rows)
+    derived = derive_dataset_facts(ruleset, dataset, records or {})
     with ExitStack() as stack:
         if client is None:
             if scheduler is None:
@@ -90,7 +97,15 @@ def evaluate_dataset_on_dask(
         # One copy of the ruleset per worker, not one per task.
         shared = client.scatter(ruleset, broadcast=True)
         results: list[Future[tuple[PartKeys, pa.Table | None]] | None] = [
-            client.submit(_score_kept, shared, piece, lang, piece_rows, pure=False)
+            client.submit(
+                _score_kept,
+                shared,
+                piece,
+                lang,
+                piece_rows,
+                piece_facts(derived, piece),
+                pure=False,
+            )
             for piece in pieces
         ]
         parts: list[PartKeys] = []

@@ -11,13 +11,18 @@ writes the results in input order, rank filled in, to one Parquet file.
 
 Everything a unit's row holds except its rank depends on that unit alone, so the
 parts concatenate to exactly the table a whole-table run gives.
+
+Facts a ruleset derives from record sets are derived once, before any piece is
+scored, for every unit of the dataset (only the ``unit_id`` column is read for it):
+record sets are checked against all the units at once, and each piece takes its
+slice of the derived columns by position.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_rules._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
+from cchc_rules._derive import derive_facts
 from cchc_rules._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
 from cchc_rules._facts import read_units
 from cchc_rules._loading import CompiledRuleset
@@ -39,8 +45,10 @@ __all__ = [
     "PartKeys",
     "Piece",
     "dataset_files",
+    "derive_dataset_facts",
     "evaluate_dataset",
     "finish",
+    "piece_facts",
     "plan_pieces",
     "score_piece",
     "with_rank",
@@ -62,6 +70,8 @@ class Piece:
     first_row: int
     """Row of the piece's first unit in its file, counted from 1 (as errors show it)."""
     rows: int
+    offset: int = 0
+    """Position of the piece's first unit in the whole dataset (files in order)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]
     ``piece_rows`` units at a time.
     """
     pieces: list[Piece] = []
+    offset = 0
     for file in dataset_files(path):
         try:
             metadata = pq.ParquetFile(file).metadata
@@ -105,12 +116,51 @@ def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]
             groups.append(group)
             rows += metadata.row_group(group).num_rows
             if rows >= piece_rows:
-                pieces.append(Piece(str(file), tuple(groups), first, rows))
-                first, rows, groups = first + rows, 0, []
+                pieces.append(Piece(str(file), tuple(groups), first, rows, offset))
+                first, offset, rows, groups = first + rows, offset + rows, 0, []
         if groups or first == 1:
             # The tail, or an empty file: scored too, so its columns are still checked.
-            pieces.append(Piece(str(file), tuple(groups), first, rows))
+            pieces.append(Piece(str(file), tuple(groups), first, rows, offset))
+            offset += rows
     return pieces
+
+
+def derive_dataset_facts(
+    ruleset: CompiledRuleset, dataset: Path, records: Mapping[str, Path | str]
+) -> pa.Table | None:
+    """The derived facts of every unit of the dataset, in dataset order (None: none).
+
+    Only ``unit_id`` (and any column named like a derived fact, so the clash is
+    reported) is read from the units; the record sets are checked and derived once.
+    """
+    if not ruleset.providers:
+        return None
+    derived = [name for name, spec in ruleset.model.facts.items() if spec.derived is not None]
+    files = dataset_files(dataset)
+    parts: list[pa.Table] = []
+    for file in files:
+        present = pq.ParquetFile(file).schema_arrow.names
+        wanted = [c for c in ("unit_id", *derived) if c in present]
+        parts.append(pq.read_table(file, columns=wanted))
+    units = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+    label = str(files[0]) if len(files) == 1 else str(dataset)
+    table = derive_facts(ruleset, units, records, source=label).table
+    return table.select([name for name in derived if name in table.column_names])
+
+
+def piece_facts(derived: pa.Table | None, piece: Piece) -> pa.Table | None:
+    """The piece's rows of the derived facts, compact (a slice would pickle whole)."""
+    if derived is None:
+        return None
+    return derived.take(pa.array(np.arange(piece.offset, piece.offset + piece.rows)))
+
+
+def _with_derived(table: pa.Table, derived: pa.Table | None, start: int) -> pa.Table:
+    if derived is None:
+        return table
+    for name, column in zip(derived.column_names, derived.columns, strict=True):
+        table = table.append_column(name, column.slice(start, table.num_rows))
+    return table
 
 
 def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
@@ -131,8 +181,12 @@ def score_piece(
     *,
     lang: str = "vi",
     batch_rows: int = DEFAULT_PIECE_ROWS,
+    derived: pa.Table | None = None,
 ) -> PartKeys:
     """Validate, score and aggregate one piece; its results (rank left null) go to ``sink``.
+
+    ``derived`` holds the derived facts of the piece's units (its slice of
+    :func:`derive_dataset_facts`), appended to each batch before it is checked.
 
     Input problems do not raise here: they are returned, so the coordinator reports
     the problems of every piece at once. After the first problem nothing more is
@@ -146,6 +200,7 @@ def score_piece(
     first_row = piece.first_row
     for table in _batches(piece, batch_rows):
         try:
+            table = _with_derived(table, derived, first_row - piece.first_row)
             units = read_units(table, ruleset.model, name=piece.path, first_row=first_row)
             if problems:
                 check_inputs(ruleset, units)
@@ -290,14 +345,21 @@ def _init_worker(ruleset: CompiledRuleset) -> None:
     _worker_ruleset = ruleset
 
 
-def _spill_piece(piece: Piece, spill: str, lang: str, batch_rows: int) -> PartKeys:
+def _spill_piece(
+    piece: Piece, spill: str, lang: str, batch_rows: int, derived: pa.Table | None
+) -> PartKeys:
     """Score a piece in a worker process, its results to the spill file ``spill``."""
     assert _worker_ruleset is not None, "the pool initializer sets the ruleset"
-    return _spill(_worker_ruleset, piece, spill, lang, batch_rows)
+    return _spill(_worker_ruleset, piece, spill, lang, batch_rows, derived)
 
 
 def _spill(
-    ruleset: CompiledRuleset, piece: Piece, spill: str, lang: str, batch_rows: int
+    ruleset: CompiledRuleset,
+    piece: Piece,
+    spill: str,
+    lang: str,
+    batch_rows: int,
+    derived: pa.Table | None,
 ) -> PartKeys:
     # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
     # and skipping Parquet's encoding makes the second pass several times cheaper.
@@ -310,7 +372,7 @@ def _spill(
         writer[0].write_table(table)
 
     try:
-        return score_piece(ruleset, piece, sink, lang=lang, batch_rows=batch_rows)
+        return score_piece(ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived)
     finally:
         if writer:
             writer[0].close()
@@ -338,8 +400,12 @@ def evaluate_dataset(
     lang: str = "vi",
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
+    records: Mapping[str, Path | str] | None = None,
 ) -> int:
     """Score a Parquet dataset piece by piece into the Parquet file ``output``.
+
+    ``records`` maps the record sets the ruleset's fact providers read to their files
+    (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
 
     With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
     bounded by ``piece_rows`` per process plus 18 bytes per unit for ranking; the
@@ -349,16 +415,20 @@ def evaluate_dataset(
     if workers < 1:
         raise ValueError("workers must be at least 1")
     pieces = plan_pieces(dataset, piece_rows)
+    derived = derive_dataset_facts(ruleset, dataset, records or {})
     with tempfile.TemporaryDirectory(prefix=".cchc-spill-", dir=output.parent) as spill_dir:
         spills = [str(Path(spill_dir) / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
-                parts.append(_spill(ruleset, piece, spill, lang, piece_rows))
+                facts = piece_facts(derived, piece)
+                parts.append(_spill(ruleset, piece, spill, lang, piece_rows, facts))
                 if on_progress is not None:
                     on_progress(piece.rows)
         else:
-            parts = _pool_map(ruleset, pieces, spills, workers, lang, piece_rows, on_progress)
+            parts = _pool_map(
+                ruleset, pieces, spills, workers, lang, piece_rows, on_progress, derived
+            )
         ranks = finish(ruleset, parts)
         tables = (
             with_rank(table, rank[start : start + table.num_rows])
@@ -383,6 +453,7 @@ def _pool_map(
     lang: str,
     piece_rows: int,
     on_progress: Callable[[int], None] | None,
+    derived: pa.Table | None,
 ) -> list[PartKeys]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -396,7 +467,7 @@ def _pool_map(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
     ) as pool:
         futures = [
-            pool.submit(_spill_piece, piece, spill, lang, piece_rows)
+            pool.submit(_spill_piece, piece, spill, lang, piece_rows, piece_facts(derived, piece))
             for piece, spill in zip(pieces, spills, strict=True)
         ]
         parts = []

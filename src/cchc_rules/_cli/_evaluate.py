@@ -32,7 +32,7 @@ from cchc_rules._cli._app import (
     load,
     state,
 )
-from cchc_rules._derive import parse_records_option
+from cchc_rules._derive import parse_records_option, record_paths
 from cchc_rules._loading import CompiledRuleset
 from cchc_rules._reports import (
     explanation_json,
@@ -130,15 +130,7 @@ def _evaluate_to_parquet(
     records: list[str],
 ) -> None:
     source = _units_source(ruleset, units)
-    if ruleset.providers and (workers > 1 or engine is Engine.dask):
-        # NOTE: facts from record sets are derived in memory before scoring; streaming
-        # them across pieces or a cluster is not built yet.
-        raise typer.BadParameter(
-            f"{ruleset.ref} derives facts from record sets, which runs in one process: "
-            "drop --workers / --engine dask",
-            param_hint="--workers",
-        )
-    if not _is_parquet(source) or ruleset.providers:
+    if not _is_parquet(source):
         if workers > 1 or engine is Engine.dask:
             raise typer.BadParameter(
                 "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
@@ -149,6 +141,11 @@ def _evaluate_to_parquet(
         write_parquet([cards.to_arrow(lang=lang)], output, force=force)
         return
     total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(source))
+    record_files = (
+        record_paths(ruleset, parse_records_option(records), demo=units == "demo")
+        if ruleset.providers
+        else None
+    )
     with _progress(total) as advance:
         if engine is Engine.local:
             evaluate_dataset(
@@ -159,6 +156,7 @@ def _evaluate_to_parquet(
                 force=force,
                 lang=lang,
                 on_progress=advance,
+                records=record_files,
             )
             return
         try:
@@ -184,6 +182,7 @@ def _evaluate_to_parquet(
             force=force,
             lang=lang,
             on_progress=advance,
+            records=record_files,
         )
 
 
