@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -230,7 +231,9 @@ def score_piece(
 def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
     """Unit ids seen in an earlier piece (repeats inside a piece are reported by it)."""
     everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
-    if len(pc.unique(everything)) == len(everything):
+    # polars hashes on every core: at ten million ids this is the coordinator's
+    # longest single step after the output write.
+    if pl.Series(everything).n_unique() == len(everything):
         return []
     counts = pc.value_counts(everything)
     repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
