@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cchc_rules
+from cchc_rules import _stream
 from cchc_rules._cli import app
 from cchc_rules._loading import CompiledRuleset
-from cchc_rules._stream import evaluate_dataset, plan_pieces
+from cchc_rules._stream import evaluate_dataset, plan_pieces, regrouped
 from cchc_rules.errors import InputError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -195,3 +196,31 @@ def test_parquet_output_of_a_csv_input_matches(tmp_path: Path) -> None:
     cards = cchc_rules.evaluate(ttcp(), cchc_rules.demo_units_path(ttcp()))
     assert pq.read_table(output).equals(cards.to_arrow())
     assert np.all(pq.read_table(output).column("rank").to_numpy() >= 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 30), min_size=1, max_size=8), rows=st.integers(1, 25))
+def test_regrouped_keeps_every_row_in_order_in_groups_of_the_size(
+    sizes: list[int], rows: int
+) -> None:
+    starts = np.cumsum([0, *sizes])
+    tables = [
+        pa.table({"n": np.arange(s, s + size)}) for s, size in zip(starts, sizes, strict=False)
+    ]
+    groups = list(regrouped(tables, rows))
+    assert pa.concat_tables(groups).column("n").to_pylist() == list(range(sum(sizes)))
+    assert all(g.num_rows == rows for g in groups[:-1])
+    assert 0 < groups[-1].num_rows <= rows or sum(sizes) == 0
+
+
+def test_output_row_groups_spanning_pieces_give_identical_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Output groups that cut across pieces, whose reason dictionaries differ.
+    monkeypatch.setattr(_stream, "OUTPUT_GROUP_ROWS", 37)
+    table = units(250, 1)
+    directory = write_dataset(table, tmp_path / "units", [90], 16)
+    output = tmp_path / "out.parquet"
+    evaluate_dataset(ttcp(), directory, output, piece_rows=30)
+    assert read(output, expected(table)).equals(expected(table))
+    assert pq.ParquetFile(output).metadata.row_group(0).num_rows == 37

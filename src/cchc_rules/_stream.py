@@ -58,6 +58,10 @@ __all__ = [
 
 DEFAULT_PIECE_ROWS = 131_072
 """Units read and scored at once per process: about 300 MB of working memory."""
+OUTPUT_GROUP_ROWS = 262_144
+"""Units per row group of the output: twice a piece, as Parquet encodes larger groups
+markedly faster (fewer dictionaries and pages per column), at ~160 MB held while
+writing."""
 
 Sink = Callable[[pa.Table], None]
 
@@ -313,7 +317,7 @@ def write_parquet(tables: Iterable[pa.Table], output: Path, *, force: bool) -> i
                         store_decimal_as_integer=True,
                         write_statistics=[n for n in SUMMARY_COLUMNS if n in table.schema.names],
                     )
-                writer.write_table(table)
+                writer.write_table(table, row_group_size=OUTPUT_GROUP_ROWS)
                 rows += table.num_rows
         finally:
             if writer is not None:
@@ -438,7 +442,25 @@ def evaluate_dataset(
             for spill, rank in zip(spills, ranks, strict=True)
             for start, table in _offsets(_read_spill(Path(spill)))
         )
-        return write_parquet(tables, output, force=force)
+        return write_parquet(regrouped(tables, OUTPUT_GROUP_ROWS), output, force=force)
+
+
+def regrouped(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """The same rows, in order, as tables of ``rows`` rows (the last may be shorter)."""
+    held: list[pa.Table] = []
+    count = 0
+    given = False
+    for table in tables:
+        held.append(table)
+        count += table.num_rows
+        while count >= rows:
+            whole = pa.concat_tables(held)
+            yield whole.slice(0, rows)
+            given = True
+            held, count = [whole.slice(rows)], count - rows
+    if count or (held and not given):
+        # The tail; or, for a dataset without units, its empty table (the schema).
+        yield pa.concat_tables(held)
 
 
 def _offsets(tables: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
