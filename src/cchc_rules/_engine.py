@@ -141,10 +141,7 @@ def _window(batch: Batch, start: int, stop: int) -> Batch:
     """Units ``start:stop`` of ``batch`` as views: a contiguous batch needs no copy."""
     return Batch(
         batch.unit_types[start:stop],
-        {
-            name: FactColumn(col.type, col.values[start:stop], col.missing[start:stop], col.scale)
-            for name, col in batch.columns.items()
-        },
+        {name: col.window(start, stop) for name, col in batch.columns.items()},
     )
 
 

@@ -10,6 +10,7 @@ boolean accepts only the spellings listed in ``BOOLEAN_WORDS``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from cchc_rules._loading import did_you_mean
 from cchc_rules._models import FactSpec, Ruleset
 from cchc_rules._sheets import cell_text, read_xlsx_text
 from cchc_rules.errors import InputError, Problem
-from cchc_rules.kinds import Batch, FactColumn
+from cchc_rules.kinds import Batch, FactColumn, FactValue
 
 __all__ = ["BOOLEAN_WORDS", "UNIT_COLUMNS", "UnitTable", "read_units", "to_arrow"]
 
@@ -174,6 +175,40 @@ class _Collector:
             )
 
 
+class _ArrowText(FactColumn):
+    """A text fact kept as Arrow strings; its numpy ``values`` are made on first read.
+
+    Most criteria only ask whether a note is there (``blank``), which Arrow answers
+    without a Python string per unit.
+    """
+
+    def __init__(self, strings: pa.StringArray, missing: npt.NDArray[np.bool_]) -> None:
+        # The frozen dataclass's own __init__ would set ``values`` eagerly.
+        object.__setattr__(self, "type", "text")
+        object.__setattr__(self, "missing", missing)
+        object.__setattr__(self, "scale", 1)
+        object.__setattr__(self, "strings", strings)
+
+    strings: pa.StringArray
+
+    @functools.cached_property
+    def values(self) -> npt.NDArray[Any]:
+        return _objects(self.strings)
+
+    def take(self, index: npt.NDArray[np.intp]) -> FactColumn:
+        return _ArrowText(self.strings.take(pa.array(index, pa.int64())), self.missing[index])
+
+    def window(self, start: int, stop: int) -> FactColumn:
+        return _ArrowText(self.strings.slice(start, stop - start), self.missing[start:stop])
+
+    def blank(self) -> npt.NDArray[np.bool_]:
+        only_space = _bools(pc.equal(pc.utf8_trim_whitespace(self.strings), ""))
+        return self.missing | only_space
+
+    def value(self, row: int) -> FactValue:
+        return None if self.missing[row] else str(self.strings[row].as_py())
+
+
 def _bools(array: pa.Array) -> npt.NDArray[np.bool_]:
     """A boolean Arrow array without nulls as numpy (unpacked from Arrow's bits in C)."""
     return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
@@ -226,7 +261,7 @@ def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collect
     missing = _bools(blank)
     kind = spec.type
     if kind == "text":
-        return FactColumn("text", _objects(pc.if_else(blank, "", strings)), missing)
+        return _ArrowText(pc.if_else(blank, "", strings), missing)
     if kind == "boolean":
         lowered = pc.utf8_lower(trimmed)
         known = _bools(pc.is_in(lowered, pa.array(list(BOOLEAN_WORDS)))) | missing

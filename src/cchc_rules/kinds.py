@@ -205,10 +205,21 @@ class FactColumn:
     scale: int = 1
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.missing)
 
     def take(self, index: npt.NDArray[np.intp]) -> FactColumn:
         return FactColumn(self.type, self.values[index], self.missing[index], self.scale)
+
+    def window(self, start: int, stop: int) -> FactColumn:
+        """Rows ``start:stop`` as views (no copy)."""
+        return FactColumn(self.type, self.values[start:stop], self.missing[start:stop], self.scale)
+
+    def blank(self) -> npt.NDArray[np.bool_]:
+        """Rows with no value: missing, or (text) nothing but whitespace."""
+        if self.type != "text":
+            return self.missing.copy()
+        stripped = np.frompyfunc(lambda text: str(text).strip(), 1, 1)(self.values)
+        return self.missing | np.asarray(stripped == "", dtype=np.bool_)
 
     def value(self, row: int) -> FactValue:
         """The value at ``row`` as a Python object (``None`` when missing)."""

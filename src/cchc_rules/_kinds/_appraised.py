@@ -119,11 +119,7 @@ class Appraised(CriterionKind[AppraisedParams]):
                     f"(got finer points)",
                 )
             )
-        note = batch[self.params.note]
-        # NOTE: str.strip per value, not np.char: fixed-width numpy strings drop
-        # trailing NUL characters, so a note of "\x00" would pass for blank.
-        stripped = np.frompyfunc(str.strip, 1, 1)(note.values)
-        blank = note.missing | np.asarray(stripped == "", dtype=np.bool_)
+        blank = batch[self.params.note].blank()
         unexplained = present & ~outside & np.asarray(scaled < top, dtype=np.bool_) & blank
         if unexplained.any():
             problems.append(
