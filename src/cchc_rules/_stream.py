@@ -20,9 +20,11 @@ slice of the derived columns by position.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -370,19 +372,30 @@ def _spill(
 ) -> PartKeys:
     # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
     # and skipping Parquet's encoding makes the second pass several times cheaper.
+    # Compressing and writing (Arrow, without the GIL) runs on a second thread while
+    # the next batch is scored; one write at a time, so one batch at most waits.
     writer: list[pa.ipc.RecordBatchFileWriter] = []
+    writing: list[Future[None]] = []
 
-    def sink(table: pa.Table) -> None:
-        if not writer:
-            options = pa.ipc.IpcWriteOptions(compression="lz4")
-            writer.append(pa.ipc.new_file(spill, table.schema, options=options))
-        writer[0].write_table(table)
+    with ThreadPoolExecutor(max_workers=1) as background:
 
-    try:
-        return score_piece(ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived)
-    finally:
-        if writer:
-            writer[0].close()
+        def sink(table: pa.Table) -> None:
+            if writing:
+                writing.pop().result()
+            if not writer:
+                options = pa.ipc.IpcWriteOptions(compression="lz4")
+                writer.append(pa.ipc.new_file(spill, table.schema, options=options))
+            writing.append(background.submit(writer[0].write_table, table))
+
+        try:
+            return score_piece(
+                ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived
+            )
+        finally:
+            if writing:
+                writing.pop().result()
+            if writer:
+                writer[0].close()
 
 
 def _read_spill(spill: Path) -> Iterator[pa.Table]:
@@ -442,7 +455,17 @@ def evaluate_dataset(
             for spill, rank in zip(spills, ranks, strict=True)
             for start, table in _offsets(_read_spill(Path(spill)))
         )
-        return write_parquet(regrouped(tables, OUTPUT_GROUP_ROWS), output, force=force)
+        grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
+        return write_parquet(grouped, output, force=force)
+
+
+def _read_ahead(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The same tables; the next is read (decompressed) on a second thread meanwhile."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        coming = background.submit(next, tables, None)
+        while (table := coming.result()) is not None:
+            coming = background.submit(next, tables, None)
+            yield table
 
 
 def regrouped(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
@@ -480,9 +503,6 @@ def _pool_map(
     on_progress: Callable[[int], None] | None,
     derived: pa.Table | None,
 ) -> list[PartKeys]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # NOTE: fork where the platform has it: the workers inherit the compiled ruleset,
     # including kinds from a --plugins-dir module that a fresh interpreter could not
     # import by name. Elsewhere the ruleset is pickled (entry-point plugins only).
