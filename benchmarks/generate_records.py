@@ -6,8 +6,11 @@
 Writes ``OUT/roster/part-*.parquet``, ``OUT/certificates/part-*.parquet`` and
 ``OUT/documents/part-*.parquet`` (the roles of the ``digital_signatures`` provider) and
 ``OUT/units.parquet``, one chunk of at most ``--chunk`` rows at a time, so memory stays
-at one chunk whatever the size. Ids are text, as in real logs; unit ids are dictionary
-encoded by Parquet (few distinct values). Deterministic for a given ``--seed``.
+at one chunk whatever the size. Ids are text, as in real logs; Parquet dictionary-encodes
+the columns with few distinct values (unit ids, directions) on disk, as every writer
+does. NOTE: they are not written as Arrow dictionaries (categoricals): polars 2.1 turns
+those into the text providers read ten times slower than it reads dictionary-encoded
+text (benchmarks/RECORDS.md). Deterministic for a given ``--seed``.
 """
 
 from __future__ import annotations

@@ -142,34 +142,39 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
             (pl.col("direction") == "out") & ~pl.col("classified")
         )
 
-    def _staff(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
-        """Every person with ``certified`` and ``signing`` flags for the period."""
-        certified = (
+    def _certified(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
+        """``person_id`` of every certificate valid on some day of the period (repeats)."""
+        return (
             records["certificates"]
             .filter(
                 (pl.col("valid_from") <= pl.lit(self.as_of))
                 & (pl.col("valid_to") >= pl.lit(self.context.period_start))
             )
             .select("person_id")
-            .unique()
-            .with_columns(pl.lit(True).alias("certified"))
         )
-        signing = (
+
+    def _signing(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
+        """``person_id`` of the signer of every electronic document signed in the period."""
+        return (
             self._in_period(records["documents"])
             .filter(pl.col("electronic") & pl.col("signed") & pl.col("signer").is_not_null())
             .select(pl.col("signer").alias("person_id"))
-            .unique()
-            .with_columns(pl.lit(True).alias("signing"))
         )
-        return (
-            records["roster"]
-            .join(certified, on="person_id", how="left")
-            .join(signing, on="person_id", how="left")
-            .with_columns(
-                pl.col("certified", "signing", "is_head").fill_null(False),
+
+    def _staff(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
+        """Every person with ``certified`` and ``signing`` flags for the period."""
+        flags = {"certified": self._certified(records), "signing": self._signing(records)}
+        staff = records["roster"]
+        for flag, people in flags.items():
+            # The records of these people only (evidence asks about one unit's): the
+            # semi-join keeps the table of the few, not of every signer.
+            mine = people.join(staff.select("person_id"), on="person_id", how="semi")
+            staff = staff.join(
+                mine.unique().with_columns(pl.lit(True).alias(flag)), on="person_id", how="left"
             )
-            .with_columns((pl.col("certified") & pl.col("signing")).alias("using"))
-        )
+        return staff.with_columns(
+            pl.col("certified", "signing", "is_head").fill_null(False),
+        ).with_columns((pl.col("certified") & pl.col("signing")).alias("using"))
 
     def derive(self, records: Mapping[str, pl.LazyFrame], units: pl.LazyFrame) -> pl.LazyFrame:
         good = pl.col("electronic") & pl.col("signed")
@@ -181,21 +186,40 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
                 good.sum().cast(pl.Int64).alias("outgoing_signed"),
             )
         )
-        head = pl.col("is_head")
-        people = (
-            self._staff(records)
+        head = pl.col("is_head").fill_null(False)
+        roster = records["roster"].select("person_id", "unit_id", head)
+        staff = roster.group_by("unit_id").agg(
+            pl.len().cast(pl.Int64).alias("staff"), head.sum().cast(pl.Int64).alias("heads")
+        )
+        # NOTE: the people using signatures by semi-joins rather than the flags of _staff:
+        # no per-person table of flags is built, and on 10 M people and 100 M documents
+        # it takes a fifth less time. polars builds a semi-join's table from its right
+        # side, every signed document (3.4 GiB for 100 M); joining each half of the
+        # people, split by a hash of their id, with the documents signed in that half
+        # holds half of them at a time (1.4 GiB) for the same CPU time
+        # (benchmarks/RECORDS.md). Person ids are unique in the roster (its key), so each
+        # person counts once.
+        half = pl.col("person_id").hash() % 2
+        signing = self._signing(records)
+        using = (
+            pl.concat(
+                roster.filter(half == part).join(
+                    signing.filter(half == part), on="person_id", how="semi"
+                )
+                for part in range(2)
+            )
+            .join(self._certified(records), on="person_id", how="semi")
             .group_by("unit_id")
             .agg(
-                pl.len().cast(pl.Int64).alias("staff"),
-                pl.col("using").sum().cast(pl.Int64).alias("staff_using"),
-                head.sum().cast(pl.Int64).alias("heads"),
-                (head & pl.col("using")).sum().cast(pl.Int64).alias("heads_using"),
+                pl.len().cast(pl.Int64).alias("staff_using"),
+                head.sum().cast(pl.Int64).alias("heads_using"),
             )
         )
         outputs = list(self.outputs())
         return (
             units.join(documents, on="unit_id", how="left")
-            .join(people, on="unit_id", how="left")
+            .join(staff, on="unit_id", how="left")
+            .join(using, on="unit_id", how="left")
             .with_columns(pl.col(outputs).fill_null(0))
             .select("unit_id", *outputs)
         )
