@@ -17,8 +17,11 @@ deterministic seed), then:
    write), also reported as medians.
 
 Contenders: ``engine`` = ``cchc evaluate RULESET UNITS -o RESULTS.parquet`` (the CLI,
-streaming); ``engine-inmemory`` = the library on the whole table (phases);
-``vectorised`` and ``loop`` = the baselines. Ratios are against the engine CLI.
+streaming, one process: the default); ``engine-2-processes`` = the same with
+``--workers 2``; ``engine-inmemory`` = the library on the whole table (phases);
+``vectorised`` and ``loop`` = the baselines. Ratios are against the engine CLI. Peak
+memory of a contender that starts processes is the sum of their RSS, sampled every
+20 ms (pages they share counted in each, so it errs high).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 PHASES = ("load", "score", "aggregate", "write")
-CONTENDERS = ("engine", "engine-inmemory", "vectorised", "loop")
+CONTENDERS = ("engine", "engine-2-processes", "engine-inmemory", "vectorised", "loop")
 # Where family@version rulesets are looked up, in order: the benchmark's own, the bundled.
 RULESETS_DIRS = (HERE / "rulesets", ROOT / "rulesets")
 
@@ -57,14 +61,44 @@ class Timing:
     phases: dict[str, list[float]] = field(default_factory=dict)
 
 
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants now (KiB), from /proc."""
+    total, pending = 0, [pid]
+    while pending:
+        process = pending.pop()
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+            total += next(
+                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+            )
+            for task in os.listdir(f"/proc/{process}/task"):
+                children = Path(f"/proc/{process}/task/{task}/children").read_text()
+                pending.extend(int(child) for child in children.split())
+        except (OSError, StopIteration, ValueError):
+            continue  # gone meanwhile (or a zombie without VmRSS)
+    return total
+
+
 def run_once(command: list[str], timing: Timing) -> None:
-    """Run ``command`` as a child; record wall time, its own peak RSS, its phase times."""
+    """Run ``command`` as a child; record wall time, peak RSS (its own, or of all its
+    processes if it starts some), its phase times."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        done = threading.Event()
+        tree_peak = [0]
+
+        def sample() -> None:
+            while not done.wait(0.02):
+                tree_peak[0] = max(tree_peak[0], tree_rss_kib(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         # wait4 gives this child's own resource usage (ru_maxrss: KiB on Linux).
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -72,7 +106,7 @@ def run_once(command: list[str], timing: Timing) -> None:
             raise SystemExit(f"{' '.join(command)} failed:\n{err.read().decode()}")
         lines = [line for line in out.read().decode().splitlines() if line.startswith("{")]
     timing.walls.append(wall)
-    timing.rss_mb.append(usage.ru_maxrss / 1024)
+    timing.rss_mb.append(max(usage.ru_maxrss, tree_peak[0]) / 1024)
     if lines:
         for phase, seconds in json.loads(lines[-1]).items():
             timing.phases.setdefault(phase, []).append(seconds)
@@ -196,6 +230,18 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
             str(out["engine"]),
             "--force",
         ],
+        "engine-2-processes": [
+            str(BIN / "cchc"),
+            *ruleset.dir_option(),
+            "evaluate",
+            ruleset.ref,
+            str(units),
+            "-o",
+            str(out["engine-2-processes"]),
+            "--force",
+            "--workers",
+            "2",
+        ],
         # engine_phases.py takes no rulesets directory: the TOML path names the ruleset.
         "engine-inmemory": [
             python,
@@ -238,7 +284,7 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
         check=True,
     )
     for _ in range(args.runs - 1):
-        for name in ("engine", "engine-inmemory", "vectorised"):
+        for name in ("engine", "engine-2-processes", "engine-inmemory", "vectorised"):
             run_once(commands[name], timings[name])
     for _ in range(args.loop_runs - 1 if with_loop else 0):
         run_once(commands["loop"], timings["loop"])
