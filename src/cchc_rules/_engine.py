@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from cchc_rules._expr import UNIT_TYPE, ExpressionOverflowError, evaluate_all, unit_type_column
-from cchc_rules._facts import MAX_ROWS_PER_PROBLEM, UnitTable
+from cchc_rules._facts import UnitTable
 from cchc_rules._loading import CompiledRuleset, Leaf
-from cchc_rules.errors import EngineError, InputError, Problem
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, EngineError, InputError, Problem
 from cchc_rules.kinds import Batch, BatchScore, FactColumn
 
 __all__ = [

@@ -27,25 +27,14 @@ import pyarrow.parquet as pq
 
 from cchc_rules._loading import did_you_mean
 from cchc_rules._models import FactSpec, Ruleset
-from cchc_rules._sheets import cell_text, read_xlsx_text
-from cchc_rules.errors import InputError, Problem
+from cchc_rules._sheets import BOOLEAN_WORDS, cell_text, read_xlsx_text
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
 from cchc_rules.kinds import Batch, FactColumn, FactValue
 
-__all__ = ["BOOLEAN_WORDS", "UNIT_COLUMNS", "UnitTable", "read_units", "to_arrow"]
+__all__ = ["UNIT_COLUMNS", "UnitTable", "read_units", "to_arrow"]
 
 UNIT_COLUMNS = ("unit_id", "name", "unit_type")
 OPTIONAL_UNIT_COLUMNS = ("name_en", "peer_group")
-BOOLEAN_WORDS = {
-    "true": True,
-    "false": False,
-    "1": True,
-    "0": False,
-    "yes": True,
-    "no": False,
-    "có": True,
-    "không": False,
-}
-MAX_ROWS_PER_PROBLEM = 10
 
 RowLabel = Callable[[int], int]
 

@@ -30,12 +30,11 @@ import numpy as np
 import polars as pl
 
 from cchc_rules._loading import CompiledRuleset, did_you_mean
-from cchc_rules._sheets import read_xlsx_text
-from cchc_rules.errors import InputError, Problem
+from cchc_rules._sheets import BOOLEAN_WORDS, read_xlsx_text
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
 from cchc_rules.providers import Column, RecordSchema
 
 __all__ = [
-    "BOOLEAN_WORDS",
     "MergedSchema",
     "RecordSet",
     "merged_schemas",
@@ -43,18 +42,6 @@ __all__ = [
     "read_xlsx_frame",
 ]
 
-# The spellings units accept too (docs/decisions/0004); nothing else is guessed.
-BOOLEAN_WORDS = {
-    "true": True,
-    "false": False,
-    "1": True,
-    "0": False,
-    "yes": True,
-    "no": False,
-    "có": True,
-    "không": False,
-}
-MAX_ROWS_PER_PROBLEM = 10
 _ROW = "__cchc_row"
 _RAW = "__cchc_raw:"
 

@@ -24,6 +24,9 @@ __all__ = [
     "RulesetError",
 ]
 
+MAX_ROWS_PER_PROBLEM = 10
+"""Rows one problem lists by row number; the rest are counted ("… more rows like this")."""
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
