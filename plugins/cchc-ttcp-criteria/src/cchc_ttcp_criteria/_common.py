@@ -8,7 +8,7 @@ import datetime as dt
 
 import polars as pl
 
-from cchc_rules.providers import Column
+from cchc_rules.providers import Column, RecordSchema
 
 PERSON_ID = Column("text", "Person id (mã cán bộ), unique in the roster")
 UNIT_ID = Column("text", "Assessed unit's id (unit_id of the units table)")
@@ -16,6 +16,16 @@ FULL_NAME = Column("text", "Full name, shown in evidence", required=False)
 POSITION_CODE = Column(
     "text", "Job-position code the person holds (empty: none assigned)", required=False
 )
+
+
+def roster_schema(**columns: Column) -> RecordSchema:
+    """The staff roster as one provider reads it: the columns all three share, then its
+    own ``columns`` (one roster file holds the union)."""
+    return RecordSchema(
+        columns={"person_id": PERSON_ID, "unit_id": UNIT_ID, "full_name": FULL_NAME, **columns},
+        description={"vi": "Danh sách công chức, viên chức", "en": "Staff roster"},
+        key=("person_id",),
+    )
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -22,7 +22,7 @@ from cchc_rules.providers import (
     ProviderParams,
     RecordSchema,
 )
-from cchc_ttcp_criteria._common import FULL_NAME, PERSON_ID, POSITION_CODE, UNIT_ID, in_unit, who
+from cchc_ttcp_criteria._common import POSITION_CODE, UNIT_ID, in_unit, roster_schema, who
 
 __all__ = ["Placement", "PlacementParams"]
 
@@ -80,19 +80,10 @@ class Placement(FactProvider[PlacementParams]):
         "en": "Staff placed per the approved job-position scheme",
     }
     record_sets: ClassVar[Mapping[str, RecordSchema]] = {
-        "roster": RecordSchema(
-            columns={
-                "person_id": PERSON_ID,
-                "unit_id": UNIT_ID,
-                "full_name": FULL_NAME,
-                "position_code": POSITION_CODE,
-                "rank": Column("text", "Civil-service rank code (mã ngạch) the person holds"),
-                "position_start": Column(
-                    "date", "Day the person started in the position", required=False
-                ),
-            },
-            description={"vi": "Danh sách công chức, viên chức", "en": "Staff roster"},
-            key=("person_id",),
+        "roster": roster_schema(
+            position_code=POSITION_CODE,
+            rank=Column("text", "Civil-service rank code (mã ngạch) the person holds"),
+            position_start=Column("date", "Day the person started in the position", required=False),
         ),
         "scheme": RecordSchema(
             columns={

@@ -27,12 +27,12 @@ from cchc_rules.providers import (
     RecordSchema,
 )
 from cchc_ttcp_criteria._common import (
-    FULL_NAME,
     PERSON_ID,
     POSITION_CODE,
     UNIT_ID,
     add_months,
     in_unit,
+    roster_schema,
     who,
 )
 
@@ -105,19 +105,10 @@ class RotationCompliance(FactProvider[RotationParams]):
         "en": "Periodic rotation of positions (Decree 59/2019/NĐ-CP)",
     }
     record_sets: ClassVar[Mapping[str, RecordSchema]] = {
-        "roster": RecordSchema(
-            columns={
-                "person_id": PERSON_ID,
-                "unit_id": UNIT_ID,
-                "full_name": FULL_NAME,
-                "position_code": POSITION_CODE,
-                "position_start": Column("date", "Day the person started in the position"),
-                "retirement_date": Column(
-                    "date", "Day the person reaches retirement age", required=False
-                ),
-            },
-            description={"vi": "Danh sách công chức, viên chức", "en": "Staff roster"},
-            key=("person_id",),
+        "roster": roster_schema(
+            position_code=POSITION_CODE,
+            position_start=Column("date", "Day the person started in the position"),
+            retirement_date=Column("date", "Day the person reaches retirement age", required=False),
         ),
         "rotating_positions": RecordSchema(
             columns={

@@ -23,7 +23,7 @@ from cchc_rules.providers import (
     ProviderParams,
     RecordSchema,
 )
-from cchc_ttcp_criteria._common import FULL_NAME, PERSON_ID, UNIT_ID, in_unit, who
+from cchc_ttcp_criteria._common import PERSON_ID, UNIT_ID, in_unit, roster_schema, who
 
 __all__ = ["DigitalSignatures", "DigitalSignaturesParams"]
 
@@ -75,17 +75,10 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
             description={"vi": "Sổ văn bản đi, đến", "en": "Document log"},
             key=("document_id",),
         ),
-        "roster": RecordSchema(
-            columns={
-                "person_id": PERSON_ID,
-                "unit_id": UNIT_ID,
-                "full_name": FULL_NAME,
-                "is_head": Column(
-                    "boolean", "Head or deputy head of the unit (empty: no)", required=False
-                ),
-            },
-            description={"vi": "Danh sách công chức, viên chức", "en": "Staff roster"},
-            key=("person_id",),
+        "roster": roster_schema(
+            is_head=Column(
+                "boolean", "Head or deputy head of the unit (empty: no)", required=False
+            ),
         ),
         "certificates": RecordSchema(
             columns={
