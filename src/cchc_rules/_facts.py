@@ -242,15 +242,21 @@ def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
     return np.asarray(raw[2 * offset : 2 * (offset + len(as_decimal)) : 2], dtype=np.int64)
 
 
-def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collector) -> FactColumn:
+def _text_column(
+    name: str,
+    spec: FactSpec,
+    strings: pa.StringArray,
+    trimmed: pa.StringArray,
+    missing: npt.NDArray[np.bool_],
+    collect: _Collector,
+) -> FactColumn:
+    """A text source column (CSV, XLSX, JSON, or strings in Parquet) parsed as the fact's
+    type; ``trimmed`` is it without surrounding blanks, ``missing`` where that is empty."""
     # Checks and conversions stay in Arrow; Python objects are made only for text facts
     # (their values are numpy arrays of str for kinds) and for the rows reported.
-    trimmed = pc.utf8_trim_whitespace(strings).fill_null("")
-    blank = pc.equal(trimmed, "")
-    missing = _bools(blank)
     kind = spec.type
     if kind == "text":
-        return _ArrowText(pc.if_else(blank, "", strings), missing)
+        return _ArrowText(pc.if_else(pa.array(missing), "", strings), missing)
     if kind == "boolean":
         lowered = pc.utf8_lower(trimmed)
         known = _bools(pc.is_in(lowered, pa.array(list(BOOLEAN_WORDS)))) | missing
@@ -290,13 +296,17 @@ def _text_column(name: str, spec: FactSpec, strings: pa.Array, collect: _Collect
     return FactColumn(kind, units, missing | ~ok, spec.scale)
 
 
-def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collector) -> FactColumn:
-    """A Parquet / in-memory column: its Arrow type must fit the fact type exactly."""
+def _typed_column(
+    name: str,
+    spec: FactSpec,
+    array: pa.Array,
+    missing: npt.NDArray[np.bool_],
+    collect: _Collector,
+) -> FactColumn:
+    """A typed Parquet / in-memory column (not text; ``missing`` where null): its Arrow
+    type must fit the fact type exactly."""
     kind = spec.type
     atype = array.type
-    missing = _bools(array.is_null()) if array.null_count else np.zeros(len(array), dtype=bool)
-    if pa.types.is_string(atype) or pa.types.is_large_string(atype):
-        return _text_column(name, spec, array.cast(pa.string()), collect)
     problem = f"expected a column of {kind} values (got Arrow type {atype})"
     if kind == "boolean" and pa.types.is_boolean(atype):
         filled = array.fill_null(False) if array.null_count else array
@@ -348,16 +358,6 @@ def _typed_column(name: str, spec: FactSpec, array: pa.Array, collect: _Collecto
         problem = f"expected a column of text (got Arrow type {atype})"
     collect.problems.append(Problem(collect.source, None, name, problem))
     return FactColumn(kind, np.zeros(len(array), dtype=np.int64), np.ones(len(array), dtype=bool))
-
-
-def _absent(array: pa.Array) -> npt.NDArray[np.bool_]:
-    """Cells with no value: null, or blank text."""
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        blank = pc.utf8_trim_whitespace(array.cast(pa.string())).fill_null("")
-        return _bools(pc.equal(blank, ""))
-    if not array.null_count:
-        return np.zeros(len(array), dtype=bool)
-    return _bools(array.is_null())
 
 
 def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collector) -> None:
@@ -561,12 +561,20 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         array = table.column(fact).combine_chunks()
         if pa.types.is_null(array.type):
             array = array.cast(pa.string())
-        column = _typed_column(fact, spec, array, collect)
+        # Cells with no value: null, or (text) nothing but blanks. Trimmed once, here.
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            cells = array.cast(pa.string())
+            trimmed = pc.utf8_trim_whitespace(cells).fill_null("")
+            absent = _bools(pc.equal(trimmed, ""))
+            column = _text_column(fact, spec, cells, trimmed, absent, collect)
+        else:
+            absent = _bools(array.is_null()) if array.null_count else np.zeros(size, dtype=bool)
+            column = _typed_column(fact, spec, array, absent, collect)
         _check_range(fact, spec, column, collect)
         if spec.required:
             # NOTE: only empty cells: a cell that holds a bad value is already reported
             # as such, though the column marks it missing so no kind ever reads it
-            collect.rows(fact, _absent(array), "expected a value (the fact is required)")
+            collect.rows(fact, absent, "expected a value (the fact is required)")
         facts[fact] = column
     if collect.problems:
         # Column problems (no row) first, in the order found; then by row and column.
