@@ -118,3 +118,18 @@ def test_cli_streams_a_ruleset_with_records_on_two_workers(tmp_path: Path) -> No
     )
     assert result.exit_code == 0, result.output
     assert pq.read_table(output).equals(expected())
+
+
+def test_a_derived_fact_column_is_located_in_its_file_of_a_directory(tmp_path: Path) -> None:
+    derived, spec = next((n, s) for n, s in ttcp2020().model.facts.items() if s.derived)
+    assert spec.derived is not None
+    source = dataset(tmp_path / "units", 5)
+    second = source / "b.parquet"
+    table = pq.read_table(second)
+    pq.write_table(table.append_column(derived, pa.array(["1"] * table.num_rows)), second)
+    with pytest.raises(InputError) as raised:
+        evaluate_dataset(ttcp2020(), source, tmp_path / "out.parquet", records=demo_records())
+    assert str(raised.value).splitlines() == [
+        f"{second}: {derived}: is a derived fact (from [providers.{spec.derived.provider}]); "
+        "remove the column"
+    ]

@@ -34,6 +34,7 @@ __all__ = [
     "Derivation",
     "demo_records_dir",
     "derive_facts",
+    "derived_fact_clashes",
     "parse_records_option",
     "record_paths",
 ]
@@ -213,6 +214,23 @@ class Derivation:
         return lines
 
 
+def derived_fact_clashes(
+    ruleset: CompiledRuleset, columns: Iterable[str], source: str
+) -> list[Problem]:
+    """A units column named like a derived fact would compete with its provider."""
+    present = set(columns)
+    return [
+        Problem(
+            source,
+            None,
+            name,
+            f"is a derived fact (from [providers.{spec.derived.provider}]); remove the column",
+        )
+        for name, spec in ruleset.model.facts.items()
+        if spec.derived is not None and name in present
+    ]
+
+
 def derive_facts(
     ruleset: CompiledRuleset,
     units: Path | str | pa.Table,
@@ -238,16 +256,7 @@ def derive_facts(
     derived = {name: spec for name, spec in ruleset.model.facts.items() if spec.derived is not None}
     if not ruleset.providers:
         return derivation
-    clashes = [
-        Problem(
-            label,
-            None,
-            name,
-            f"is a derived fact (from [providers.{spec.derived.provider}]); remove the column",
-        )
-        for name, spec in derived.items()
-        if spec.derived is not None and name in table.column_names
-    ]
+    clashes = derived_fact_clashes(ruleset, table.column_names, label)
     if clashes:
         raise InputError(clashes)
     if "unit_id" not in table.column_names:

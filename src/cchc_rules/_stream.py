@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_rules._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
-from cchc_rules._derive import derive_facts
+from cchc_rules._derive import derive_facts, derived_fact_clashes
 from cchc_rules._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
 from cchc_rules._facts import read_units
 from cchc_rules._loading import CompiledRuleset
@@ -137,19 +137,22 @@ def derive_dataset_facts(
 ) -> pa.Table | None:
     """The derived facts of every unit of the dataset, in dataset order (None: none).
 
-    Only ``unit_id`` (and any column named like a derived fact, so the clash is
-    reported) is read from the units; the record sets are checked and derived once.
+    Only ``unit_id`` is read from the units; the record sets are checked and derived
+    once. A units file with a column named like a derived fact is refused by name.
     """
     if not ruleset.providers:
         return None
     derived = [name for name, spec in ruleset.model.facts.items() if spec.derived is not None]
     files = dataset_files(dataset)
-    parts: list[pa.Table] = []
+    clashes: list[Problem] = []
+    ids: list[pa.Table] = []
     for file in files:
         present = pq.ParquetFile(file).schema_arrow.names
-        wanted = [c for c in ("unit_id", *derived) if c in present]
-        parts.append(pq.read_table(file, columns=wanted))
-    units = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+        clashes += derived_fact_clashes(ruleset, present, str(file))
+        ids.append(pq.read_table(file, columns=[c for c in ("unit_id",) if c in present]))
+    if clashes:
+        raise InputError(clashes)
+    units = pa.concat_tables(ids, promote_options="permissive")
     label = str(files[0]) if len(files) == 1 else str(dataset)
     table = derive_facts(ruleset, units, records, source=label).table
     return table.select([name for name in derived if name in table.column_names])
