@@ -17,10 +17,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 import cchc_rules
-from cchc_rules._aggregate import aggregate
-from cchc_rules._engine import score_units
-from cchc_rules._facts import read_units
-from cchc_rules._scorecards import Scorecards
+from cchc_rules.inputs._units import read_units
+from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.scoring._aggregate import aggregate
+from cchc_rules.scoring._engine import score_units
 
 
 def main(argv: list[str]) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cchc_rules._expr import (
+from cchc_rules.expressions import (
     UNIT_TYPE,
     Expression,
     ExprType,

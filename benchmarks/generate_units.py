@@ -32,9 +32,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import cchc_rules
-from cchc_rules._loading import CompiledRuleset
-from cchc_rules._models import FactSpec
-from cchc_rules._scorecards import decimal_array
+from cchc_rules.results._scorecards import decimal_array
+from cchc_rules.ruleset._compiled import CompiledRuleset
+from cchc_rules.ruleset._models import FactSpec
 
 MISSING_SHARE = 0.01
 DEFAULT_SEED = 20181206

@@ -113,7 +113,7 @@ def run_cchc(data: Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     import cchc_rules
-    from cchc_rules._derive import derive_facts, record_paths
+    from cchc_rules.inputs._derive import derive_facts, record_paths
 
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "bench.toml"

@@ -24,13 +24,14 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 import cchc_rules
-from cchc_rules import _cli
-from cchc_rules._api import compare, select_ruleset
-from cchc_rules._diff import diff_rulesets
-from cchc_rules._loading import CompiledRuleset, load_ruleset_file
+from cchc_rules import cli as _cli
 from cchc_rules._plugins import KindRegistry
-from cchc_rules._resolve import ruleset_toml
+from cchc_rules.api import compare, select_ruleset
 from cchc_rules.errors import RulesetError
+from cchc_rules.ruleset._compiled import CompiledRuleset
+from cchc_rules.ruleset._diff import diff_rulesets
+from cchc_rules.ruleset._loading import load_ruleset_file
+from cchc_rules.ruleset._resolve import ruleset_toml
 
 HERE = Path(__file__).resolve().parent
 AMENDMENTS = HERE / "rulesets" / "amendments"

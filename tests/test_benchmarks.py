@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import cchc_rules
-from cchc_rules._kinds import BUILTIN_KINDS
+from cchc_rules.scoring._builtin import BUILTIN_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_RULESETS = ROOT / "benchmarks" / "rulesets"

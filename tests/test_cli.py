@@ -26,7 +26,7 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 import cchc_rules
-from cchc_rules import _cli
+from cchc_rules import cli as _cli
 
 RULESET = "ttcp@2018"
 DEMO_CSV = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"

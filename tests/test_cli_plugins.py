@@ -15,12 +15,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from cchc_rules import _kinds
-from cchc_rules._cli import app
-from cchc_rules._cli._app import state
 from cchc_rules._plugins import load_plugins
+from cchc_rules.cli import app
+from cchc_rules.cli._app import state
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
 from cchc_rules.providers import DeriveContext
+from cchc_rules.scoring import _builtin as _kinds
 
 WIDE = 1000
 """Terminal width: no cell wraps, so a label's lines are its Vietnamese and English texts."""

@@ -12,8 +12,9 @@ import pytest
 import tomli_w
 
 import cchc_rules
-from cchc_rules._loading import CompiledRuleset, compile_ruleset
 from cchc_rules.errors import InputError, RulesetError
+from cchc_rules.ruleset._compiled import CompiledRuleset
+from cchc_rules.ruleset._loading import compile_ruleset
 
 TEXT = {"vi": "x", "en": "x"}
 

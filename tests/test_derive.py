@@ -15,16 +15,16 @@ import pytest
 
 import cchc_rules
 from cchc_rules import hookspecs
-from cchc_rules._api import demo_units_path, evaluate_units
-from cchc_rules._derive import (
+from cchc_rules._plugins import PluginInfo, load_plugins
+from cchc_rules.api import demo_units_path, evaluate_units
+from cchc_rules.errors import InputError, PluginError, RulesetError
+from cchc_rules.inputs._derive import (
     demo_records_dir,
     derive_facts,
     parse_records_option,
     record_paths,
 )
-from cchc_rules._facts import read_units
-from cchc_rules._plugins import PluginInfo, load_plugins
-from cchc_rules.errors import InputError, PluginError, RulesetError
+from cchc_rules.inputs._units import read_units
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -263,7 +263,7 @@ def test_published_hashes_do_not_change() -> None:
 def test_resolved_2020_reloads_with_the_same_hash(
     ruleset: cchc_rules.CompiledRuleset, tmp_path: Path
 ) -> None:
-    from cchc_rules._resolve import ruleset_toml
+    from cchc_rules.ruleset._resolve import ruleset_toml
 
     directory = tmp_path / "rulesets" / "ttcp"
     directory.mkdir(parents=True)

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cchc_rules
-from cchc_rules._aggregate import rank_within_groups
-from cchc_rules._loading import CompiledRuleset, compile_ruleset
+from cchc_rules.ruleset._compiled import CompiledRuleset
+from cchc_rules.ruleset._loading import compile_ruleset
+from cchc_rules.scoring._aggregate import rank_within_groups
 
 TEXT = {"vi": "x", "en": "x"}
 

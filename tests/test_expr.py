@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cchc_rules._expr import (
+from cchc_rules.expressions import (
     BOOLEAN,
     UNIT_TYPE,
     Expression,
@@ -28,8 +28,8 @@ from cchc_rules._expr import (
     problems,
     unit_type_column,
 )
-from cchc_rules._models import FactSpec, Text
 from cchc_rules.kinds import EPOCH, FactColumn, FactValue
+from cchc_rules.ruleset._models import FactSpec, Text
 
 CASES = Path(__file__).parent / "cases" / "expressions"
 BENCH = Path(__file__).parent.parent / "benchmarks" / "expr_bench.py"

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cchc_rules import InputError, Ruleset
-from cchc_rules._facts import read_units
+from cchc_rules.inputs._units import read_units
 
 
 def _text(vi: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cchc_rules._kinds import (
+from cchc_rules.kinds import Batch, CriterionInfo, CriterionKind, FactColumn, FactType
+from cchc_rules.scoring._builtin import (
     BUILTIN_KINDS,
     Appraised,
     DeadlineSteps,
@@ -25,14 +26,13 @@ from cchc_rules._kinds import (
     RatioBands,
     SurveyScaled,
 )
-from cchc_rules._kinds._appraised import AppraisedParams
-from cchc_rules._kinds._deadline_steps import DeadlineStepsParams, LateStep
-from cchc_rules._kinds._deduction import DeductionParams
-from cchc_rules._kinds._flag import FlagParams
-from cchc_rules._kinds._proportional import ProportionalParams
-from cchc_rules._kinds._ratio_bands import RatioBand, RatioBandsParams
-from cchc_rules._kinds._survey_scaled import SurveyScaledParams
-from cchc_rules.kinds import Batch, CriterionInfo, CriterionKind, FactColumn, FactType
+from cchc_rules.scoring._builtin._appraised import AppraisedParams
+from cchc_rules.scoring._builtin._deadline_steps import DeadlineStepsParams, LateStep
+from cchc_rules.scoring._builtin._deduction import DeductionParams
+from cchc_rules.scoring._builtin._flag import FlagParams
+from cchc_rules.scoring._builtin._proportional import ProportionalParams
+from cchc_rules.scoring._builtin._ratio_bands import RatioBand, RatioBandsParams
+from cchc_rules.scoring._builtin._survey_scaled import SurveyScaledParams
 from cchc_rules.testing import (
     BadParamsCase,
     KindCase,
@@ -58,7 +58,7 @@ def test_golden(kind_class: type[CriterionKind[Any]], case: KindCase | BadParams
 
 
 def test_builtin_plugin_registers_every_kind() -> None:
-    from cchc_rules import _kinds
+    from cchc_rules.scoring import _builtin as _kinds
     from cchc_rules._plugins import PluginInfo, kind_problems, load_plugins
 
     assert _kinds.CCHC_PLUGIN_API == 1

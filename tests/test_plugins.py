@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from cchc_rules import hookspecs
-from cchc_rules._kinds import BUILTIN_KINDS
 from cchc_rules._plugins import PluginInfo, load_plugins
 from cchc_rules.errors import PluginError
+from cchc_rules.scoring._builtin import BUILTIN_KINDS
 
 CCHC = Path(sys.executable).with_name("cchc")
 HOST_VERSION = importlib.metadata.version("cchc-rules")
@@ -91,7 +91,7 @@ def test_builtin_kinds_come_through_the_builtin_entry_point() -> None:
     [entry_point] = [
         ep for ep in importlib.metadata.entry_points(group="cchc_rules") if ep.name == "builtin"
     ]
-    assert entry_point.value == "cchc_rules._kinds"
+    assert entry_point.value == "cchc_rules.scoring._builtin"
     registry = load_plugins()
     for kind in BUILTIN_KINDS:
         entry = registry.kinds[kind.name]
@@ -294,7 +294,7 @@ def test_a_hook_that_raises_is_named(tmp_path: Path) -> None:
 
 
 def test_the_same_module_offered_twice_registers_once() -> None:
-    from cchc_rules import _kinds
+    from cchc_rules.scoring import _builtin as _kinds
 
     registry = load_plugins(extra=[(PluginInfo("again", None, None, "test"), _kinds)])
     assert registry.kinds["flag"].plugin.label == BUILTIN_LABEL

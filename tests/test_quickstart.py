@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cchc_rules import _cli
+from cchc_rules import cli as _cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

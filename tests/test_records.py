@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from cchc_rules import _records
-from cchc_rules._records import MergedSchema, RecordSet, read_record_set
 from cchc_rules.errors import InputError
+from cchc_rules.inputs import _records
+from cchc_rules.inputs._records import MergedSchema, RecordSet, read_record_set
 from cchc_rules.providers import Column, FactProvider, Output, ProviderParams, RecordSchema
 from cchc_rules.testing import bind_provider, derive_records
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import cchc_rules
-from cchc_rules import _cli
-from cchc_rules._derive import demo_records_dir
+from cchc_rules import cli as _cli
+from cchc_rules.inputs._derive import demo_records_dir
 
 RULESET = "ttcp@2020"
 RUNNER = CliRunner()

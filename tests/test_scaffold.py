@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cchc_rules._cli import app
 from cchc_rules._plugins import load_plugins
+from cchc_rules.cli import app
 
 
 def scaffold(tmp_path: Path) -> Path:

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 import cchc_rules
-from cchc_rules._registry import find_ruleset, list_ruleset_files
 from cchc_rules.errors import InputError, RulesetError
+from cchc_rules.ruleset._registry import find_ruleset, list_ruleset_files
 
 
 @pytest.fixture(scope="module")

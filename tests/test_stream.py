@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cchc_rules
-from cchc_rules import _stream
-from cchc_rules._cli import app
-from cchc_rules._loading import CompiledRuleset
-from cchc_rules._stream import evaluate_dataset, plan_pieces, regrouped
+from cchc_rules.cli import app
 from cchc_rules.errors import InputError
+from cchc_rules.evaluation import _stream
+from cchc_rules.evaluation._stream import evaluate_dataset, plan_pieces, regrouped
+from cchc_rules.ruleset._compiled import CompiledRuleset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import generate_units  # the benchmarks directory holds scripts, not a package
@@ -116,7 +116,7 @@ def test_several_processes_give_identical_results(tmp_path: Path) -> None:
 
 def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    from cchc_rules._dask import evaluate_dataset_on_dask
+    from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
 
     table = units(600, 3)
     # Uneven partitions: a one-unit file, a small one, a large one in uneven row groups.

@@ -16,11 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 import cchc_rules
-from cchc_rules._cli import app
-from cchc_rules._derive import demo_records_dir, record_paths
-from cchc_rules._loading import CompiledRuleset
-from cchc_rules._stream import evaluate_dataset
+from cchc_rules.cli import app
 from cchc_rules.errors import InputError
+from cchc_rules.evaluation._stream import evaluate_dataset
+from cchc_rules.inputs._derive import demo_records_dir, record_paths
+from cchc_rules.ruleset._compiled import CompiledRuleset
 
 
 @cache
@@ -80,7 +80,7 @@ def test_processes_with_records_equal_the_in_memory_run(tmp_path: Path) -> None:
 
 def test_dask_with_records_equals_the_in_memory_run(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    from cchc_rules._dask import evaluate_dataset_on_dask
+    from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
 
     output = tmp_path / "out.parquet"
     source = dataset(tmp_path / "units", 2)

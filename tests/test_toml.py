@@ -13,8 +13,8 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cchc_rules._toml import KeyPath, key_lines, line_of, read_toml
 from cchc_rules.errors import RulesetError
+from cchc_rules.ruleset._toml import KeyPath, key_lines, line_of, read_toml
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cchc_rules
-from cchc_rules._loading import compile_ruleset
 from cchc_rules._plugins import PluginInfo, load_plugins
 from cchc_rules.hookspecs import hookimpl
 from cchc_rules.kinds import CriterionKind, FactName, FactValue, KindParams, Reason, UnitScore
+from cchc_rules.ruleset._loading import compile_ruleset
 
 TEXT = {"vi": "x", "en": "x"}
 

@@ -30,9 +30,9 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from cchc_rules._kinds import BUILTIN_KINDS
 from cchc_rules.kinds import CriterionKind, Reason, fact_fields
 from cchc_rules.providers import DeriveContext, FactProvider, RecordSchema
+from cchc_rules.scoring._builtin import BUILTIN_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "kinds.md"

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from cchc_rules._api import default_registry, demo_units_path, evaluate, load_ruleset
-from cchc_rules._loading import CompiledRuleset
-from cchc_rules._models import Ruleset
 from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules._scorecards import CriterionLine, Explanation, Scorecards
+from cchc_rules.api import default_registry, demo_units_path, evaluate, load_ruleset
 from cchc_rules.errors import (
     CchcError,
     EngineError,
@@ -24,6 +21,9 @@ from cchc_rules.errors import (
     Problem,
     RulesetError,
 )
+from cchc_rules.results._scorecards import CriterionLine, Explanation, Scorecards
+from cchc_rules.ruleset._compiled import CompiledRuleset
+from cchc_rules.ruleset._models import Ruleset
 
 try:
     __version__ = version("cchc-rules")

@@ -1,5 +1,5 @@
 """``python -m cchc_rules``: the ``cchc`` command without the installed script."""
 
-from cchc_rules._cli import main
+from cchc_rules.cli import main
 
 main()

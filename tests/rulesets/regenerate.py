@@ -22,9 +22,9 @@ import sys
 from pathlib import Path
 
 from cchc_rules import KindRegistry, RulesetError
-from cchc_rules._kinds import BUILTIN_KINDS
-from cchc_rules._loading import load_ruleset_file
 from cchc_rules._plugins import KindEntry, PluginInfo
+from cchc_rules.ruleset._loading import load_ruleset_file
+from cchc_rules.scoring._builtin import BUILTIN_KINDS
 
 HERE = Path(__file__).resolve().parent
 VALID = HERE / "valid"
@@ -38,7 +38,7 @@ def builtin_registry() -> KindRegistry:
     NOTE: not ``load_plugins()``: goldens list the installed kinds ("did you mean"),
     and must not change when someone installs another plugin into their environment.
     """
-    info = PluginInfo("builtin", "cchc-rules", "golden", "cchc_rules._kinds")
+    info = PluginInfo("builtin", "cchc-rules", "golden", "cchc_rules.scoring._builtin")
     kinds = {kind.name: KindEntry(kind, info) for kind in BUILTIN_KINDS}
     return KindRegistry(kinds=dict(sorted(kinds.items())), plugins=(info,))
 

@@ -1,0 +1,1 @@
+"""Large datasets in pieces (streaming, processes, Dask); imports reports and every layer below."""

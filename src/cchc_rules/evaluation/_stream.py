@@ -1,0 +1,526 @@
+"""Evaluating a Parquet dataset in parts: streaming, on several processes, or elsewhere.
+
+A dataset (one Parquet file or a directory of them) is cut into *pieces* of whole row
+groups. Each piece is read, validated, scored and aggregated on its own, a bounded
+number of units at a time, and its per-unit results go to a *sink* (a spill file, or
+a Dask worker's memory). The coordinator keeps only what ranking needs: per unit the
+total, the applicable maximum and the peer group (18 bytes), plus the unit ids to
+check they are unique across pieces. Once every piece is in, it ranks all units at
+once — ranks are global and exact within each peer group whatever the cut — and
+writes the results in input order, rank filled in, to one Parquet file.
+
+Everything a unit's row holds except its rank depends on that unit alone, so the
+parts concatenate to exactly the table a whole-table run gives.
+
+Facts a ruleset derives from record sets are derived once, before any piece is
+scored, for every unit of the dataset (only the ``unit_id`` column is read for it):
+record sets are checked against all the units at once, and each piece takes its
+slice of the derived columns by position.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cchc_rules.errors import CchcError, InputError, Problem
+from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
+from cchc_rules.inputs._units import read_units
+from cchc_rules.results._scorecards import SUMMARY_COLUMNS, Scorecards
+from cchc_rules.ruleset._compiled import CompiledRuleset
+from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
+from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
+
+__all__ = [
+    "DEFAULT_PIECE_ROWS",
+    "PartKeys",
+    "Piece",
+    "dataset_files",
+    "derive_dataset_facts",
+    "evaluate_dataset",
+    "finish",
+    "piece_facts",
+    "plan_pieces",
+    "score_piece",
+    "with_rank",
+    "write_parquet",
+]
+
+DEFAULT_PIECE_ROWS = 131_072
+"""Units read and scored at once per process: about 300 MB of working memory."""
+OUTPUT_GROUP_ROWS = 262_144
+"""Units per row group of the output: twice a piece, as Parquet encodes larger groups
+markedly faster (fewer dictionaries and pages per column), at ~160 MB held while
+writing."""
+
+Sink = Callable[[pa.Table], None]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Whole row groups of one Parquet file; the unit of work handed to a process."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    first_row: int
+    """Row of the piece's first unit in its file, counted from 1 (as errors show it)."""
+    rows: int
+    offset: int = 0
+    """Position of the piece's first unit in the whole dataset (files in order)."""
+
+
+@dataclass(frozen=True)
+class PartKeys:
+    """What the coordinator keeps of a scored piece."""
+
+    piece: Piece
+    problems: tuple[Problem, ...]
+    unit_ids: pa.Array
+    total: npt.NDArray[np.int64]
+    applicable_max: npt.NDArray[np.int64]
+    groups: npt.NDArray[np.int16]
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """The Parquet files of a dataset: the file itself, or a directory's, sorted by name."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
+        if not files:
+            raise InputError([Problem(str(path), None, "", "no .parquet files in this directory")])
+        return files
+    if not path.exists():
+        raise InputError([Problem(str(path), None, "", "file does not exist")])
+    return [path]
+
+
+def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]:
+    """Cut a dataset into pieces of whole row groups, about ``piece_rows`` units each.
+
+    A row group larger than ``piece_rows`` is a piece of its own; it is still read
+    ``piece_rows`` units at a time.
+    """
+    pieces: list[Piece] = []
+    offset = 0
+    for file in dataset_files(path):
+        try:
+            metadata = pq.ParquetFile(file).metadata
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError([Problem(str(file), None, "", f"cannot read: {exc}")]) from exc
+        first, rows, groups = 1, 0, []
+        for group in range(metadata.num_row_groups):
+            groups.append(group)
+            rows += metadata.row_group(group).num_rows
+            if rows >= piece_rows:
+                pieces.append(Piece(str(file), tuple(groups), first, rows, offset))
+                first, offset, rows, groups = first + rows, offset + rows, 0, []
+        if groups or first == 1:
+            # The tail, or an empty file: scored too, so its columns are still checked.
+            pieces.append(Piece(str(file), tuple(groups), first, rows, offset))
+            offset += rows
+    return pieces
+
+
+def derive_dataset_facts(
+    ruleset: CompiledRuleset, dataset: Path, records: Mapping[str, Path | str]
+) -> pa.Table | None:
+    """The derived facts of every unit of the dataset, in dataset order (None: none).
+
+    Only ``unit_id`` is read from the units; the record sets are checked and derived
+    once. A units file with a column named like a derived fact is refused by name.
+    """
+    if not ruleset.providers:
+        return None
+    derived = [name for name, spec in ruleset.model.facts.items() if spec.derived is not None]
+    files = dataset_files(dataset)
+    clashes: list[Problem] = []
+    ids: list[pa.Table] = []
+    for file in files:
+        present = pq.ParquetFile(file).schema_arrow.names
+        clashes += derived_fact_clashes(ruleset, present, str(file))
+        ids.append(pq.read_table(file, columns=[c for c in ("unit_id",) if c in present]))
+    if clashes:
+        raise InputError(clashes)
+    units = pa.concat_tables(ids, promote_options="permissive")
+    label = str(files[0]) if len(files) == 1 else str(dataset)
+    table = derive_facts(ruleset, units, records, source=label).table
+    return table.select([name for name in derived if name in table.column_names])
+
+
+def piece_facts(derived: pa.Table | None, piece: Piece) -> pa.Table | None:
+    """The piece's rows of the derived facts, compact (a slice would pickle whole)."""
+    if derived is None:
+        return None
+    return derived.take(pa.array(np.arange(piece.offset, piece.offset + piece.rows)))
+
+
+def _with_derived(table: pa.Table, derived: pa.Table | None, start: int) -> pa.Table:
+    if derived is None:
+        return table
+    for name, column in zip(derived.column_names, derived.columns, strict=True):
+        table = table.append_column(name, column.slice(start, table.num_rows))
+    return table
+
+
+def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
+    handle = pq.ParquetFile(piece.path)
+    empty = True
+    for batch in handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups)):
+        empty = False
+        yield pa.Table.from_batches([batch])
+    if empty:
+        # A file without units is still checked (its columns) and gives the result schema.
+        yield handle.schema_arrow.empty_table()
+
+
+def score_piece(
+    ruleset: CompiledRuleset,
+    piece: Piece,
+    sink: Sink,
+    *,
+    lang: str = "vi",
+    batch_rows: int = DEFAULT_PIECE_ROWS,
+    derived: pa.Table | None = None,
+) -> PartKeys:
+    """Validate, score and aggregate one piece; its results (rank left null) go to ``sink``.
+
+    ``derived`` holds the derived facts of the piece's units (its slice of
+    :func:`derive_dataset_facts`), appended to each batch before it is checked.
+
+    Input problems do not raise here: they are returned, so the coordinator reports
+    the problems of every piece at once. After the first problem nothing more is
+    scored, only checked.
+    """
+    problems: list[Problem] = []
+    ids: list[pa.Array] = []
+    totals: list[npt.NDArray[np.int64]] = []
+    maxima: list[npt.NDArray[np.int64]] = []
+    groups: list[npt.NDArray[np.int16]] = []
+    first_row = piece.first_row
+    for table in _batches(piece, batch_rows):
+        try:
+            table = _with_derived(table, derived, first_row - piece.first_row)
+            units = read_units(table, ruleset.model, name=piece.path, first_row=first_row)
+            if problems:
+                check_inputs(ruleset, units)
+                continue
+            matrix = score_units(ruleset, units, batch_size=DEFAULT_BATCH_SIZE)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        finally:
+            first_row += table.num_rows
+        aggregates = aggregate(ruleset, units, matrix, ranked=False)
+        sink(Scorecards(ruleset, units, matrix, aggregates).to_arrow(lang=lang))
+        ids.append(units.unit_ids)
+        totals.append(aggregates.total)
+        maxima.append(aggregates.applicable_max)
+        groups.append(peer_group_codes(ruleset, units.peer_groups))
+    return PartKeys(
+        piece,
+        tuple(problems),
+        pa.concat_arrays(ids) if ids else pa.array([], pa.string()),
+        np.concatenate(totals) if totals else np.zeros(0, dtype=np.int64),
+        np.concatenate(maxima) if maxima else np.zeros(0, dtype=np.int64),
+        np.concatenate(groups) if groups else np.zeros(0, dtype=np.int16),
+    )
+
+
+def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
+    """Unit ids seen in an earlier piece (repeats inside a piece are reported by it)."""
+    everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
+    # polars hashes on every core: at ten million ids this is the coordinator's
+    # longest single step after the output write.
+    if pl.Series(everything).n_unique() == len(everything):
+        return []
+    counts = pc.value_counts(everything)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for part in parts:
+        positions = np.flatnonzero(pc.is_in(part.unit_ids, value_set=repeated).to_numpy(False))
+        here = [str(part.unit_ids[int(i)]) for i in positions]
+        for index, unit_id in zip(positions, here, strict=True):
+            if unit_id in seen:
+                row = part.piece.first_row + int(index)
+                message = f"duplicate unit id (got {unit_id!r})"
+                problems.append(Problem(part.piece.path, row, "unit_id", message))
+        seen.update(here)
+    return problems
+
+
+def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDArray[np.int64]]:
+    """Check the pieces together and rank every unit; the ranks, piece by piece.
+
+    Raises :class:`InputError` with the problems of every piece, in dataset order.
+    """
+    problems: list[Problem] = []
+    for part in parts:
+        problems.extend(part.problems)
+    if not problems:
+        problems = _duplicates_across(parts)
+    if problems:
+        # A column problem (no row) is found again by every piece of its file.
+        unique = list(dict.fromkeys(problems))
+        raise InputError(unique)
+    rank = rank_within_groups(
+        np.concatenate([p.total for p in parts]),
+        np.concatenate([p.applicable_max for p in parts]),
+        np.concatenate([p.groups for p in parts]),
+        ruleset.model.ranking.ties,
+    )
+    bounds = np.cumsum([len(p.total) for p in parts])[:-1]
+    return np.split(rank, bounds)
+
+
+def with_rank(table: pa.Table, rank: npt.NDArray[np.int64]) -> pa.Table:
+    """A piece's results with its ranks filled in (null where nothing applies)."""
+    column = table.schema.get_field_index("rank")
+    ranks = pa.array(rank, pa.int64(), mask=rank == NO_RANK)
+    return table.set_column(column, "rank", ranks)
+
+
+def write_parquet(tables: Iterable[pa.Table], output: Path, *, force: bool) -> int:
+    """Write tables one after another to one Parquet file, atomically; the rows written.
+
+    The file appears under its name only once complete (a temporary file beside it,
+    then a rename); an existing file is replaced only with ``force``, and even then
+    a failed run leaves it as it was.
+    """
+    if output.exists() and not force:
+        raise CchcError([Problem(str(output), None, "", "file exists; pass --force to replace it")])
+    if not output.parent.is_dir():
+        raise CchcError(
+            [Problem(str(output), None, "", f"directory {output.parent} does not exist")]
+        )
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    rows = 0
+    try:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for table in tables:
+                if writer is None:
+                    # Points are decimals of at most 18 digits: stored as Parquet's
+                    # INT64-backed DECIMAL they stay exact and encode fast. Column
+                    # statistics (for readers' filters) are kept for the unit and result
+                    # columns only; per-criterion columns skip them (~20 % of the write).
+                    writer = pq.ParquetWriter(
+                        temporary,
+                        table.schema,
+                        store_decimal_as_integer=True,
+                        write_statistics=[n for n in SUMMARY_COLUMNS if n in table.schema.names],
+                    )
+                writer.write_table(table, row_group_size=OUTPUT_GROUP_ROWS)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        if force:
+            os.replace(temporary, output)
+        else:
+            # link() refuses a name taken meanwhile, where a rename would overwrite it.
+            os.link(temporary, output)
+            os.unlink(temporary)
+    except FileExistsError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise CchcError(
+            [Problem(str(output), None, "", "file exists; pass --force to replace it")]
+        ) from exc
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+# -- one machine: this process, or a pool of processes -----------------------------------
+
+_worker_ruleset: CompiledRuleset | None = None
+
+
+def _init_worker(ruleset: CompiledRuleset) -> None:
+    global _worker_ruleset
+    _worker_ruleset = ruleset
+
+
+def _spill_piece(
+    piece: Piece, spill: str, lang: str, batch_rows: int, derived: pa.Table | None
+) -> PartKeys:
+    """Score a piece in a worker process, its results to the spill file ``spill``."""
+    assert _worker_ruleset is not None, "the pool initializer sets the ruleset"
+    return _spill(_worker_ruleset, piece, spill, lang, batch_rows, derived)
+
+
+def _spill(
+    ruleset: CompiledRuleset,
+    piece: Piece,
+    spill: str,
+    lang: str,
+    batch_rows: int,
+    derived: pa.Table | None,
+) -> PartKeys:
+    # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
+    # and skipping Parquet's encoding makes the second pass several times cheaper.
+    # Compressing and writing (Arrow, without the GIL) runs on a second thread while
+    # the next batch is scored; one write at a time, so one batch at most waits.
+    writer: list[pa.ipc.RecordBatchFileWriter] = []
+    writing: list[Future[None]] = []
+
+    with ThreadPoolExecutor(max_workers=1) as background:
+
+        def sink(table: pa.Table) -> None:
+            if writing:
+                writing.pop().result()
+            if not writer:
+                options = pa.ipc.IpcWriteOptions(compression="lz4")
+                writer.append(pa.ipc.new_file(spill, table.schema, options=options))
+            writing.append(background.submit(writer[0].write_table, table))
+
+        try:
+            return score_piece(
+                ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived
+            )
+        finally:
+            if writing:
+                writing.pop().result()
+            if writer:
+                writer[0].close()
+
+
+def _read_spill(spill: Path) -> Iterator[pa.Table]:
+    if not spill.exists():
+        return
+    with pa.memory_map(str(spill)) as source:
+        reader = pa.ipc.open_file(source)
+        if reader.num_record_batches == 0:
+            # No units: the schema alone still makes the output a readable, empty table.
+            yield reader.schema.empty_table()
+        for number in range(reader.num_record_batches):
+            yield pa.Table.from_batches([reader.get_batch(number)])
+
+
+def evaluate_dataset(
+    ruleset: CompiledRuleset,
+    dataset: Path,
+    output: Path,
+    *,
+    workers: int = 1,
+    force: bool = False,
+    lang: str = "vi",
+    piece_rows: int = DEFAULT_PIECE_ROWS,
+    on_progress: Callable[[int], None] | None = None,
+    records: Mapping[str, Path | str] | None = None,
+) -> int:
+    """Score a Parquet dataset piece by piece into the Parquet file ``output``.
+
+    ``records`` maps the record sets the ruleset's fact providers read to their files
+    (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
+
+    With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
+    bounded by ``piece_rows`` per process plus 18 bytes per unit for ranking; the
+    results are identical to :func:`cchc_rules.evaluate` on the whole table, in input
+    order. Returns the number of units.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    pieces = plan_pieces(dataset, piece_rows)
+    derived = derive_dataset_facts(ruleset, dataset, records or {})
+    with tempfile.TemporaryDirectory(prefix=".cchc-spill-", dir=output.parent) as spill_dir:
+        spills = [str(Path(spill_dir) / f"part-{n:06d}.arrow") for n in range(len(pieces))]
+        parts: list[PartKeys] = []
+        if workers == 1:
+            for piece, spill in zip(pieces, spills, strict=True):
+                facts = piece_facts(derived, piece)
+                parts.append(_spill(ruleset, piece, spill, lang, piece_rows, facts))
+                if on_progress is not None:
+                    on_progress(piece.rows)
+        else:
+            parts = _pool_map(
+                ruleset, pieces, spills, workers, lang, piece_rows, on_progress, derived
+            )
+        ranks = finish(ruleset, parts)
+        tables = (
+            with_rank(table, rank[start : start + table.num_rows])
+            for spill, rank in zip(spills, ranks, strict=True)
+            for start, table in _offsets(_read_spill(Path(spill)))
+        )
+        grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
+        return write_parquet(grouped, output, force=force)
+
+
+def _read_ahead(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The same tables; the next is read (decompressed) on a second thread meanwhile."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        coming = background.submit(next, tables, None)
+        while (table := coming.result()) is not None:
+            coming = background.submit(next, tables, None)
+            yield table
+
+
+def regrouped(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """The same rows, in order, as tables of ``rows`` rows (the last may be shorter)."""
+    held: list[pa.Table] = []
+    count = 0
+    given = False
+    for table in tables:
+        held.append(table)
+        count += table.num_rows
+        while count >= rows:
+            whole = pa.concat_tables(held)
+            yield whole.slice(0, rows)
+            given = True
+            held, count = [whole.slice(rows)], count - rows
+    if count or (held and not given):
+        # The tail; or, for a dataset without units, its empty table (the schema).
+        yield pa.concat_tables(held)
+
+
+def _offsets(tables: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
+    start = 0
+    for table in tables:
+        yield start, table
+        start += table.num_rows
+
+
+def _pool_map(
+    ruleset: CompiledRuleset,
+    pieces: Sequence[Piece],
+    spills: Sequence[str],
+    workers: int,
+    lang: str,
+    piece_rows: int,
+    on_progress: Callable[[int], None] | None,
+    derived: pa.Table | None,
+) -> list[PartKeys]:
+    # NOTE: fork where the platform has it: the workers inherit the compiled ruleset,
+    # including kinds from a --plugins-dir module that a fresh interpreter could not
+    # import by name. Elsewhere the ruleset is pickled (entry-point plugins only).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
+    ) as pool:
+        futures = [
+            pool.submit(_spill_piece, piece, spill, lang, piece_rows, piece_facts(derived, piece))
+            for piece, spill in zip(pieces, spills, strict=True)
+        ]
+        parts = []
+        for piece, future in zip(pieces, futures, strict=True):
+            parts.append(future.result())
+            if on_progress is not None:
+                on_progress(piece.rows)
+    return parts

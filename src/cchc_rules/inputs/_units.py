@@ -1,0 +1,591 @@
+"""Reading units and their facts, and checking them against a ruleset's facts schema.
+
+Sources: CSV, Parquet, XLSX, JSON (a list of records) or an in-memory Arrow-compatible
+table (pyarrow, polars, pandas). Text sources (CSV, XLSX, JSON) are read as text and
+parsed by the schema; typed sources (Parquet, tables) are checked type by type. Every
+problem is reported at once with file, row and column; nothing is coerced silently:
+a decimal fact refuses more digits than it declares, an integer refuses ``2.5``, a
+boolean accepts only the spellings listed in ``BOOLEAN_WORDS``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from cchc_rules._diagnostics import did_you_mean
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
+from cchc_rules.inputs._sheets import BOOLEAN_WORDS, cell_text, read_xlsx_text
+from cchc_rules.kinds import Batch, FactColumn, FactValue
+from cchc_rules.ruleset._models import FactSpec, Ruleset
+
+__all__ = ["UNIT_COLUMNS", "UnitTable", "read_units", "to_arrow"]
+
+UNIT_COLUMNS = ("unit_id", "name", "unit_type")
+OPTIONAL_UNIT_COLUMNS = ("name_en", "peer_group")
+
+RowLabel = Callable[[int], int]
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """Units with validated, exact fact columns, in input order."""
+
+    unit_ids: pa.StringArray
+    """Ids stay Arrow strings: a million Python strings would cost more than scoring."""
+    names: pa.StringArray
+    """Names stay Arrow strings: only explanations and the terminal table read them."""
+    names_en: pa.StringArray
+    unit_types: npt.NDArray[np.object_]
+    peer_groups: npt.NDArray[np.object_]
+    facts: dict[str, FactColumn]
+    source: str
+    rows: npt.NDArray[np.int64]
+    """Each unit's row in its source, as a person counts it (for located errors)."""
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+    def unit_id(self, position: int) -> str:
+        return str(self.unit_ids[position].as_py())
+
+    def batch(self) -> Batch:
+        return Batch(self.unit_types, self.facts)
+
+    def name(self, position: int, lang: str = "vi") -> str:
+        """The unit's name; in English when asked and given (``name_en``)."""
+        if lang == "en":
+            english = self.names_en[position].as_py()
+            if english:
+                return str(english)
+        return str(self.names[position].as_py())
+
+    def take(self, index: npt.NDArray[np.intp]) -> UnitTable:
+        positions = pa.array(index, pa.int64())
+        return UnitTable(
+            self.unit_ids.take(positions),
+            self.names.take(positions),
+            self.names_en.take(positions),
+            self.unit_types[index],
+            self.peer_groups[index],
+            {name: column.take(index) for name, column in self.facts.items()},
+            self.source,
+            self.rows[index],
+        )
+
+    def position(self, unit_id: str) -> int:
+        found = pc.index(self.unit_ids, unit_id).as_py()
+        if found < 0:
+            close = did_you_mean(unit_id, self.unit_ids.to_pylist())
+            raise InputError([Problem(self.source, None, "unit_id", f"no unit {unit_id!r}{close}")])
+        return int(found)
+
+
+# -- reading sources into Arrow tables -----------------------------------------------------
+
+
+def _read_csv(path: Path) -> pa.Table:
+    header = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+    return pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+class _UnreadableError(Exception):
+    """A source file whose content is not a table of units (message for the user)."""
+
+
+def _read_json(path: Path) -> pa.Table:
+    records = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise _UnreadableError("expected a JSON array of objects, one per unit")
+    names: list[str] = []
+    for record in records:
+        names.extend(k for k in record if k not in names)
+    return pa.table(
+        {name: pa.array([cell_text(r.get(name)) for r in records], pa.string()) for name in names}
+    )
+
+
+def to_arrow(data: object) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    if type(data).__module__.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise TypeError(f"expected a path or an Arrow-compatible table (got {type(data).__name__})")
+
+
+# -- converting columns ---------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self, source: str, row_of: RowLabel) -> None:
+        self.source = source
+        self.row_of = row_of
+        self.problems: list[Problem] = []
+
+    def rows(
+        self, column: str, mask: npt.NDArray[np.bool_], message: str, values: Any = None
+    ) -> None:
+        """One problem per bad row (up to a limit, then a count of the rest)."""
+        bad = np.flatnonzero(mask)
+        for index in bad[:MAX_ROWS_PER_PROBLEM]:
+            got = "" if values is None else f" (got {_shown(_cell(values, int(index)))})"
+            self.problems.append(
+                Problem(self.source, self.row_of(int(index)), column, f"{message}{got}")
+            )
+        if len(bad) > MAX_ROWS_PER_PROBLEM:
+            self.problems.append(
+                Problem(
+                    self.source,
+                    self.row_of(int(bad[MAX_ROWS_PER_PROBLEM])),
+                    column,
+                    f"{message}: {len(bad) - MAX_ROWS_PER_PROBLEM} more rows like this",
+                )
+            )
+
+
+class _ArrowText(FactColumn):
+    """A text fact kept as Arrow strings; its numpy ``values`` are made on first read.
+
+    Most criteria only ask whether a note is there (``blank``), which Arrow answers
+    without a Python string per unit.
+    """
+
+    def __init__(self, strings: pa.StringArray, missing: npt.NDArray[np.bool_]) -> None:
+        # The frozen dataclass's own __init__ would set ``values`` eagerly.
+        object.__setattr__(self, "type", "text")
+        object.__setattr__(self, "missing", missing)
+        object.__setattr__(self, "scale", 1)
+        object.__setattr__(self, "strings", strings)
+
+    strings: pa.StringArray
+
+    @functools.cached_property
+    def values(self) -> npt.NDArray[Any]:
+        return _objects(self.strings)
+
+    def take(self, index: npt.NDArray[np.intp]) -> FactColumn:
+        return _ArrowText(self.strings.take(pa.array(index, pa.int64())), self.missing[index])
+
+    def window(self, start: int, stop: int) -> FactColumn:
+        return _ArrowText(self.strings.slice(start, stop - start), self.missing[start:stop])
+
+    def blank(self) -> npt.NDArray[np.bool_]:
+        only_space = _bools(pc.equal(pc.utf8_trim_whitespace(self.strings), ""))
+        return self.missing | only_space
+
+    def value(self, row: int) -> FactValue:
+        return None if self.missing[row] else str(self.strings[row].as_py())
+
+
+def _bools(array: pa.Array) -> npt.NDArray[np.bool_]:
+    """A boolean Arrow array without nulls as numpy (unpacked from Arrow's bits in C)."""
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _objects(array: pa.Array) -> npt.NDArray[np.object_]:
+    """Arrow strings as a numpy array of ``str`` (``None`` where null)."""
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _repeated(values: pa.StringArray) -> npt.NDArray[np.bool_]:
+    """Every occurrence of a value after its first."""
+    # Arrow's hash kernel answers "all distinct?" far faster than sorting Python strings;
+    # only a table that does repeat a value pays for finding where.
+    if len(pc.unique(values)) == len(values):
+        return np.zeros(len(values), dtype=bool)
+    _, first_index = np.unique(_objects(values), return_index=True)
+    repeated = np.ones(len(values), dtype=bool)
+    repeated[first_index] = False
+    return repeated
+
+
+def _cell(values: Any, index: int) -> object:
+    if isinstance(values, pa.Array):
+        return values[index].as_py()
+    return values[index]
+
+
+def _shown(value: object) -> str:
+    # text keeps its quotes (so '2.5' reads as what was typed); numbers are shown plainly,
+    # never as Decimal('1001') or np.float64(2.5)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
+    """Unscaled integers of a decimal128 array with ``decimals`` digits (valid rows only)."""
+    as_decimal = array.cast(pa.decimal128(38, decimals))
+    # decimal128 stores each value as a 16-byte little-endian integer; range checks keep
+    # values well inside int64, so the low 8 bytes are the whole value.
+    raw = np.frombuffer(as_decimal.buffers()[1], dtype=np.int64)
+    offset = as_decimal.offset
+    return np.asarray(raw[2 * offset : 2 * (offset + len(as_decimal)) : 2], dtype=np.int64)
+
+
+def _text_column(
+    name: str,
+    spec: FactSpec,
+    strings: pa.StringArray,
+    trimmed: pa.StringArray,
+    missing: npt.NDArray[np.bool_],
+    collect: _Collector,
+) -> FactColumn:
+    """A text source column (CSV, XLSX, JSON, or strings in Parquet) parsed as the fact's
+    type; ``trimmed`` is it without surrounding blanks, ``missing`` where that is empty."""
+    # Checks and conversions stay in Arrow; Python objects are made only for text facts
+    # (their values are numpy arrays of str for kinds) and for the rows reported.
+    kind = spec.type
+    if kind == "text":
+        return _ArrowText(pc.if_else(pa.array(missing), "", strings), missing)
+    if kind == "boolean":
+        lowered = pc.utf8_lower(trimmed)
+        known = _bools(pc.is_in(lowered, pa.array(list(BOOLEAN_WORDS)))) | missing
+        collect.rows(name, ~known, f"expected a boolean ({', '.join(BOOLEAN_WORDS)})", strings)
+        true_words = pa.array([w for w, v in BOOLEAN_WORDS.items() if v])
+        return FactColumn("boolean", _bools(pc.is_in(lowered, true_words)), missing)
+    if kind == "date":
+        shaped = pc.and_(
+            pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$"),
+            pc.not_equal(pc.utf8_slice_codeunits(trimmed, 0, 4), "0000"),
+        )
+        candidate = pc.if_else(shaped, trimmed, "1970-01-01")
+        parsed = pc.strptime(candidate, "%Y-%m-%d", "s", error_is_null=True)
+        # strptime rolls impossible days over (2021-02-29 becomes 2021-03-01): a date is
+        # valid only when it prints back as typed.
+        exact = pc.equal(pc.strftime(parsed, "%Y-%m-%d"), candidate).fill_null(False)
+        days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).fill_null(0)
+        bad = ~(_bools(shaped) & _bools(exact)) & ~missing
+        collect.rows(name, bad, "expected a date as YYYY-MM-DD", strings)
+        return FactColumn("date", days.to_numpy(zero_copy_only=False).astype(np.int64), missing)
+    decimals = spec.decimals or 0
+    pattern = r"^[+-]?\d+$" if kind == "integer" else rf"^[+-]?\d+(\.\d{{1,{decimals}}})?$"
+    # Very long digit strings would overflow the fixed-point column; the range check
+    # below reports them properly once they are parsed.
+    well_formed = pc.and_(
+        pc.match_substring_regex(trimmed, pattern), pc.less_equal(pc.utf8_length(trimmed), 15)
+    )
+    ok = _bools(well_formed)
+    expected = (
+        "expected a whole number"
+        if kind == "integer"
+        else f"expected a number with at most {decimals} digits after the point"
+    )
+    collect.rows(name, ~ok & ~missing, expected, strings)
+    valid = pc.if_else(well_formed, trimmed, "0")
+    units = _decimal_units(pc.cast(valid, pa.decimal128(38, decimals)), decimals)
+    return FactColumn(kind, units, missing | ~ok, spec.scale)
+
+
+def _typed_column(
+    name: str,
+    spec: FactSpec,
+    array: pa.Array,
+    missing: npt.NDArray[np.bool_],
+    collect: _Collector,
+) -> FactColumn:
+    """A typed Parquet / in-memory column (not text; ``missing`` where null): its Arrow
+    type must fit the fact type exactly."""
+    kind = spec.type
+    atype = array.type
+    problem = f"expected a column of {kind} values (got Arrow type {atype})"
+    if kind == "boolean" and pa.types.is_boolean(atype):
+        filled = array.fill_null(False) if array.null_count else array
+        return FactColumn("boolean", filled.to_numpy(zero_copy_only=False), missing)
+    if kind == "date" and pa.types.is_date(atype):
+        days = array.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        return FactColumn("date", days.astype(np.int64), missing)
+    if kind in ("integer", "decimal"):
+        scale = spec.scale
+        decimals = spec.decimals or 0
+        if pa.types.is_integer(atype):
+            whole = array.cast(pa.int64())
+            if whole.null_count:
+                whole = whole.fill_null(0)
+            # Zero-copy (read-only) when no scaling is needed: kinds never write facts.
+            values = whole.to_numpy(zero_copy_only=False)
+            return FactColumn(kind, values * scale if scale != 1 else values, missing, scale)
+        if pa.types.is_decimal(atype) and atype.scale <= decimals:
+            filled = array.fill_null(0)
+            return FactColumn(kind, _decimal_units(filled, decimals), missing, scale)
+        if pa.types.is_decimal(atype):
+            # more digits than the fact declares: fine when the extra ones are zeros
+            # (12.500 for a 2-decimal fact), refused row by row otherwise
+            extra = 10 ** (atype.scale - decimals)
+            fine = _decimal_units(array.fill_null(0), atype.scale)
+            exact = fine % extra == 0
+            expected = (
+                "expected a whole number"
+                if kind == "integer"
+                else f"expected a number with at most {decimals} digits after the point"
+            )
+            shown = [None if v is None else v.normalize() for v in array.to_pylist()]
+            collect.rows(name, ~exact & ~missing, expected, shown)
+            return FactColumn(kind, np.where(exact, fine // extra, 0), missing, scale)
+        if pa.types.is_floating(atype):
+            floats = array.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
+            scaled = np.round(floats * scale)
+            # A float is accepted only when it is exactly the decimal the user typed
+            # (its shortest form has at most `decimals` digits): the round trip proves it.
+            exact = (scaled / scale == floats) & (np.abs(scaled) < 2**53)
+            expected = (
+                "expected a whole number"
+                if kind == "integer"
+                else f"expected a number with at most {decimals} digits after the point"
+            )
+            collect.rows(name, ~exact & ~missing, expected, floats)
+            return FactColumn(kind, np.where(exact, scaled, 0).astype(np.int64), missing, scale)
+    if kind == "text":
+        problem = f"expected a column of text (got Arrow type {atype})"
+    collect.problems.append(Problem(collect.source, None, name, problem))
+    return FactColumn(kind, np.zeros(len(array), dtype=np.int64), np.ones(len(array), dtype=bool))
+
+
+def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collector) -> None:
+    if column.type not in ("integer", "decimal"):
+        return
+    present = ~column.missing
+    for bound, compare, word, rounding in (
+        (spec.min, np.less, "≥", ROUND_CEILING),
+        (spec.max, np.greater, "≤", ROUND_FLOOR),
+    ):
+        if bound is None:
+            continue
+        # A bound finer than the fact's digits (min = 0.5 for an integer) still binds:
+        # the smallest allowed stored value is the bound rounded inwards.
+        limit = int((bound * column.scale).to_integral_value(rounding=rounding))
+        bad = present & compare(column.values, limit)
+        if not bad.any():
+            continue
+        # Only the reported rows are turned into Decimals: a million-row column is not.
+        shown = {
+            int(i): Decimal(int(column.values[i])) / column.scale
+            for i in np.flatnonzero(bad)[:MAX_ROWS_PER_PROBLEM]
+        }
+        collect.rows(name, bad, f"expected a value {word} {bound}", shown)
+
+
+# -- the whole table ----------------------------------------------------------------------
+
+
+def read_units(
+    data: Path | str | object, ruleset: Ruleset, *, name: str | None = None, first_row: int = 1
+) -> UnitTable:
+    """Read units and facts from a file or a table and check them against ``ruleset``.
+
+    ``first_row`` is the row a table's first unit is called in messages: a part of a
+    larger file read in pieces says where in that file its units are.
+    Raises :class:`InputError` listing every problem with its file, row and column.
+    """
+    if isinstance(data, str | Path):
+        path = Path(data)
+        source = name or str(path)
+        suffix = path.suffix.lower()
+        readers: dict[str, Callable[[Path], pa.Table]] = {
+            ".csv": _read_csv,
+            ".parquet": pq.read_table,
+            ".pq": pq.read_table,
+            ".xlsx": read_xlsx_text,
+            ".json": _read_json,
+        }
+        reader = readers.get(suffix)
+        if reader is None:
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        None,
+                        "",
+                        f"expected a .csv, .parquet, .xlsx or .json file (got {suffix!r})",
+                    )
+                ]
+            )
+        if not path.exists():
+            raise InputError([Problem(source, None, "", "file does not exist")])
+        try:
+            table = reader(path)
+        except _UnreadableError as exc:
+            raise InputError([Problem(source, None, "", str(exc))]) from exc
+        except (
+            pa.ArrowInvalid,
+            json.JSONDecodeError,
+            InvalidOperation,
+            OSError,
+            ValueError,
+        ) as exc:
+            raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
+        # Text files count a header line: the first unit is on row 2 (as in a spreadsheet).
+        # JSON counts records from 1, Parquet rows from 1.
+        first = {".csv": 2, ".xlsx": 2, ".json": 1}.get(suffix, 1)
+    else:
+        table = to_arrow(data)
+        source = name or "<table>"
+        first = first_row
+    return _validate(table, ruleset, source, lambda index: index + first)
+
+
+def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) -> UnitTable:
+    collect = _Collector(source, row_of)
+    columns = table.column_names
+    known = [*UNIT_COLUMNS, *OPTIONAL_UNIT_COLUMNS, *ruleset.facts]
+    for column in columns:
+        if column not in known:
+            collect.problems.append(
+                Problem(
+                    source,
+                    None,
+                    column,
+                    f"unknown column{did_you_mean(column, known)} (expected unit columns "
+                    f"{', '.join(UNIT_COLUMNS)} and facts declared by {ruleset.ref})",
+                )
+            )
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    for column in duplicated:
+        collect.problems.append(Problem(source, None, column, "column appears more than once"))
+    for column in UNIT_COLUMNS:
+        if column not in columns:
+            collect.problems.append(Problem(source, None, column, "missing required column"))
+    for fact, spec in ruleset.facts.items():
+        if spec.computed and fact in columns:
+            # A column for a computed fact would silently compete with its expression.
+            collect.problems.append(
+                Problem(
+                    source,
+                    None,
+                    fact,
+                    f"is a computed fact ({fact} = {spec.expr}); remove the column",
+                )
+            )
+        elif spec.required and not spec.computed and fact not in columns:
+            collect.problems.append(
+                Problem(source, None, fact, "missing column for a required fact")
+            )
+    if duplicated:
+        # With two columns of one name no cell can be attributed: stop at the columns.
+        raise InputError(collect.problems)
+
+    # Column problems do not stop here: the rows of the columns that are present are
+    # checked too, so one run shows everything to fix.
+    size = table.num_rows
+
+    def strings(column: str) -> pa.StringArray:
+        if column not in columns:
+            return pa.array([""] * size, pa.string())
+        values = table.column(column).combine_chunks().cast(pa.string())
+        trimmed: pa.StringArray = pc.utf8_trim_whitespace(values).fill_null("")
+        return trimmed
+
+    def words(column: str) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+        # Unit types and peer groups repeat a handful of values: checks run on the few
+        # distinct words and reach the units through their codes.
+        encoded = pc.dictionary_encode(strings(column))
+        vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        return vocabulary, encoded.indices.to_numpy(zero_copy_only=False)
+
+    unit_ids = strings("unit_id")
+    no_id = _bools(pc.equal(unit_ids, ""))
+    if "unit_id" in columns:
+        collect.rows("unit_id", no_id, "expected a unit id")
+    duplicate = _repeated(unit_ids) & ~no_id
+    collect.rows("unit_id", duplicate, "duplicate unit id", unit_ids)
+    names = strings("name")
+    if "name" in columns:
+        empty = pc.equal(names, "").to_numpy(zero_copy_only=False)
+        collect.rows("name", np.asarray(empty, dtype=bool), "expected the unit's name")
+    type_words, type_codes = words("unit_type")
+    unit_types = type_words[type_codes]
+    declared_types = list(ruleset.unit_types)
+    known_type = np.isin(type_words, declared_types)[type_codes]
+    if "unit_type" in columns:
+        collect.rows(
+            "unit_type",
+            ~known_type,
+            f"expected one of the unit types {', '.join(declared_types)}",
+            unit_types,
+        )
+    group_words, group_codes = words("peer_group")
+    # A unit with no peer group of its own ranks in its type's declared group.
+    type_group = np.asarray(
+        [
+            ruleset.unit_types[word].peer_group if word in ruleset.unit_types else ""
+            for word in type_words
+        ],
+        dtype=object,
+    )
+    blank = (group_words == "")[group_codes]
+    peer_groups = np.where(blank, type_group[type_codes], group_words[group_codes])
+    declared_groups = list(ruleset.ranking.peer_groups)
+    known_group = np.where(
+        blank,
+        np.isin(type_group, declared_groups)[type_codes],
+        np.isin(group_words, declared_groups)[group_codes],
+    )
+    collect.rows(
+        "peer_group",
+        ~known_group & known_type,
+        f"expected one of the peer groups {', '.join(declared_groups)}",
+        peer_groups,
+    )
+
+    facts: dict[str, FactColumn] = {}
+    for fact, spec in ruleset.facts.items():
+        if spec.computed:
+            continue  # the engine computes it from the input facts
+        if fact not in columns:
+            facts[fact] = FactColumn(
+                spec.type,
+                np.zeros(size, dtype=object if spec.type == "text" else np.int64),
+                np.ones(size, dtype=bool),
+                spec.scale,
+            )
+            continue
+        array = table.column(fact).combine_chunks()
+        if pa.types.is_null(array.type):
+            array = array.cast(pa.string())
+        # Cells with no value: null, or (text) nothing but blanks. Trimmed once, here.
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            cells = array.cast(pa.string())
+            trimmed = pc.utf8_trim_whitespace(cells).fill_null("")
+            absent = _bools(pc.equal(trimmed, ""))
+            column = _text_column(fact, spec, cells, trimmed, absent, collect)
+        else:
+            absent = _bools(array.is_null()) if array.null_count else np.zeros(size, dtype=bool)
+            column = _typed_column(fact, spec, array, absent, collect)
+        _check_range(fact, spec, column, collect)
+        if spec.required:
+            # NOTE: only empty cells: a cell that holds a bad value is already reported
+            # as such, though the column marks it missing so no kind ever reads it
+            collect.rows(fact, absent, "expected a value (the fact is required)")
+        facts[fact] = column
+    if collect.problems:
+        # Column problems (no row) first, in the order found; then by row and column.
+        raise InputError(
+            sorted(
+                collect.problems,
+                key=lambda p: (p.line is not None, p.line or 0, p.path if p.line else ""),
+            )
+        )
+    # Row labels are a fixed offset from the position (header line or 1-based count).
+    rows = np.arange(size, dtype=np.int64) + row_of(0)
+    return UnitTable(
+        unit_ids, names, strings("name_en"), unit_types, peer_groups, facts, source, rows
+    )

@@ -1,0 +1,1 @@
+"""One writer per output format, atomic output; imports results, ruleset diffs, and below."""

@@ -1,0 +1,1 @@
+"""Scorecards and comparisons; imports scoring, inputs and the compiled ruleset, not loading."""

@@ -1,0 +1,401 @@
+"""Scorecards: the result of an evaluation, as a columnar table and as explanations.
+
+Explanations are rendered from reason codes only for the units someone asks about, so
+a million-unit run builds no million strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cchc_rules.expressions import UNIT_TYPE
+from cchc_rules.inputs._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
+from cchc_rules.inputs._units import UnitTable
+from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
+from cchc_rules.ruleset._models import Text
+from cchc_rules.scoring._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
+from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
+
+__all__ = ["SUMMARY_COLUMNS", "CriterionLine", "Explanation", "Scorecards"]
+
+ENGINE_TEXTS: dict[str, Text] = {
+    "not_applicable_unit_type": Text(
+        vi="Không áp dụng cho loại đơn vị này ({unit_type})",
+        en="Not applicable to this unit type ({unit_type})",
+    ),
+    "not_applicable_condition": Text(
+        vi="Không áp dụng: điều kiện {condition} không thỏa mãn",
+        en="Not applicable: condition {condition} does not hold",
+    ),
+    "missing_zero": Text(
+        vi="Thiếu số liệu ({facts}): tính 0 điểm",
+        en="Data missing ({facts}): scored 0 points",
+    ),
+    "full_points_condition": Text(
+        vi="Được tối đa điểm: điều kiện {full_points_condition} thỏa mãn",
+        en="Full points: condition {full_points_condition} holds",
+    ),
+    "missing_not_applicable": Text(
+        vi="Thiếu số liệu ({facts}): không áp dụng",
+        en="Data missing ({facts}): not applicable",
+    ),
+}
+MISSING_HINT = Text(
+    vi="Cung cấp số liệu {facts} kèm tài liệu kiểm chứng",
+    en="Provide {facts} with supporting evidence",
+)
+
+
+SUMMARY_COLUMNS = (
+    "unit_id",
+    "name",
+    "unit_type",
+    "peer_group",
+    "total",
+    "applicable_max",
+    "index",
+    "grade",
+    "grade_name",
+    "rank",
+)
+"""The unit and result columns of :meth:`Scorecards.to_arrow`, before areas and criteria."""
+
+
+def decimal_array(
+    units: npt.NDArray[np.int64], scale: int, valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
+    """Exact Arrow decimals from fixed-point integers (no float on the way).
+
+    ``decimal64`` stores exactly our int64 fixed point, so the array wraps the integers'
+    own memory instead of widening every value to 128 bits.
+    """
+    digits = len(str(scale)) - 1
+    values = np.ascontiguousarray(units, dtype=np.int64)
+    buffers = [
+        None if valid is None else pa.array(valid).buffers()[1],
+        pa.py_buffer(values),  # Arrow keeps the array's memory alive: no copy
+    ]
+    null_count = -1 if valid is not None else 0
+    return pa.Array.from_buffers(pa.decimal64(18, digits), len(values), buffers, null_count)
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    """One criterion of one unit's scorecard, explained."""
+
+    id: str
+    name: str
+    area_id: str
+    depth: int
+    points: Decimal | None
+    """``None`` when not applicable."""
+    max_points: Decimal
+    """The declared maximum."""
+    applicable_max: Decimal
+    """The maximum that counts for this unit (0 when not applicable)."""
+    reason_code: str
+    reason: str
+    hint: str
+    legal_ref: str | None
+    is_leaf: bool
+    evidence: tuple[str, ...] = ()
+    """Records behind lost points (people, documents), for facts derived from records."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one unit got its score: every criterion with points, reason and hint."""
+
+    unit_id: str
+    name: str
+    unit_type: str
+    peer_group: str
+    lines: tuple[CriterionLine, ...]
+    total: Decimal
+    applicable_max: Decimal
+    index: Decimal | None
+    grade: str | None
+    rank: int | None
+    group_size: int
+    ruleset: str
+    content_hash: str
+    points_decimals: int
+    """Digits after the point of the ruleset's points, for showing totals aligned."""
+
+
+class Scorecards:
+    """Per unit: points per criterion, area subtotals, total, index, grade, rank, reasons."""
+
+    def __init__(
+        self,
+        ruleset: CompiledRuleset,
+        units: UnitTable,
+        matrix: PointsMatrix,
+        aggregates: Aggregates,
+        derivation: Derivation | None = None,
+        evidence_limit: int = DEFAULT_EVIDENCE_LIMIT,
+    ) -> None:
+        self.ruleset = ruleset
+        self.units = units
+        self.matrix = matrix
+        self.aggregates = aggregates
+        self.derivation = derivation
+        """Where derived facts came from, to name the evidence in explanations."""
+        self.evidence_limit = evidence_limit
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    # -- columns -------------------------------------------------------------------------
+
+    def grade_ids(self) -> npt.NDArray[np.object_]:
+        model = self.ruleset.model
+        out = np.full(len(self), None, dtype=object)
+        for unit_type in model.unit_types:
+            grades = [band.grade for band in model.grading.bands_for(unit_type)]
+            mask = (self.units.unit_types == unit_type) & (self.aggregates.grade != NO_GRADE)
+            out[mask] = np.asarray(grades, dtype=object)[self.aggregates.grade[mask]]
+        return out
+
+    def grade_names(self, lang: str) -> npt.NDArray[np.object_]:
+        model = self.ruleset.model
+        out = np.full(len(self), None, dtype=object)
+        for unit_type in model.unit_types:
+            names = [band.name.get(lang) for band in model.grading.bands_for(unit_type)]
+            mask = (self.units.unit_types == unit_type) & (self.aggregates.grade != NO_GRADE)
+            out[mask] = np.asarray(names, dtype=object)[self.aggregates.grade[mask]]
+        return out
+
+    def _reason_dictionary(self, row: int) -> tuple[list[str], npt.NDArray[np.int16]]:
+        """Reason names of one criterion, and each unit's position among them."""
+        leaf = self.ruleset.leaves[row]
+        names = [r.code for r in type(leaf.kind).reasons]
+        engine_codes = sorted(ENGINE_REASONS, reverse=True)  # -1, -2, …
+        names += [ENGINE_REASONS[code] for code in engine_codes]
+        reasons = self.matrix.reasons[row]
+        # Engine codes are negative; they map after the kind's own codes.
+        kind_count = len(names) - len(engine_codes)
+        positions = np.where(reasons >= 0, reasons, kind_count - reasons - 1)
+        return names, positions.astype(np.int16)
+
+    def to_arrow(
+        self,
+        *,
+        lang: str = "vi",
+        criteria: bool = True,
+        order: npt.NDArray[np.intp] | None = None,
+    ) -> pa.Table:
+        """The scorecards as an Arrow table, in input order or in ``order`` (positions).
+
+        Columns: unit columns, ``total``, ``applicable_max``, ``index`` (%), ``grade``,
+        ``grade_name``, ``rank``; then ``area:ID`` subtotals and ``area:ID:index`` component
+        indexes (%, truncated like the index); then per scored criterion
+        ``ID`` (points, null when not applicable) and ``ID:reason`` (reason code,
+        dictionary-encoded: a million units share a handful of reason names).
+        """
+        at: Any = slice(None) if order is None else order
+        scale = self.ruleset.scale
+        agg = self.aggregates
+        has_max = agg.applicable_max[at] > 0
+        rank = agg.rank[at]
+        columns: dict[str, Any] = {
+            "unit_id": self.units.unit_ids
+            if order is None
+            else self.units.unit_ids.take(pa.array(order, pa.int64())),
+            "name": self.units.names
+            if order is None
+            else self.units.names.take(pa.array(order, pa.int64())),
+            "unit_type": pa.array(self.units.unit_types[at], pa.string()),
+            "peer_group": pa.array(self.units.peer_groups[at], pa.string()),
+            "total": decimal_array(agg.total[at], scale),
+            "applicable_max": decimal_array(agg.applicable_max[at], scale),
+            "index": decimal_array(agg.index_bp[at], 100, has_max),
+            "grade": pa.array(self.grade_ids()[at], pa.string()),
+            "grade_name": pa.array(self.grade_names(lang)[at], pa.string()),
+            "rank": pa.array(np.where(rank != NO_RANK, rank, 0), pa.int64(), mask=rank == NO_RANK),
+        }
+        for area in self.ruleset.model.areas:
+            node = agg.nodes[area.id]
+            points, maximum = node.points[at], node.maximum[at]
+            columns[f"area:{area.id}"] = decimal_array(points, scale)
+            # The component index: the area's points against what applies of it.
+            applies = maximum > 0
+            component = (points * 10_000) // np.where(applies, maximum, 1)
+            columns[f"area:{area.id}:index"] = decimal_array(component, 100, applies)
+        if criteria:
+            for row, leaf in enumerate(self.ruleset.leaves):
+                columns[leaf.criterion.id] = decimal_array(
+                    self.matrix.points[row][at], scale, self.matrix.applicable[row][at]
+                )
+                names, positions = self._reason_dictionary(row)
+                columns[f"{leaf.criterion.id}:reason"] = pa.DictionaryArray.from_arrays(
+                    pa.array(positions[at], pa.int16()), pa.array(names, pa.string())
+                )
+        return pa.table(columns)
+
+    def ranked_order(self) -> npt.NDArray[np.intp]:
+        """Unit positions by peer group (ruleset order), then rank, then unit id."""
+        rank = np.where(
+            self.aggregates.rank == NO_RANK, np.iinfo(np.int64).max, self.aggregates.rank
+        )
+        keys = pa.table(
+            {
+                "group": peer_group_codes(self.ruleset, self.units.peer_groups),
+                "rank": rank,
+                "unit_id": self.units.unit_ids,
+            }
+        )
+        order = pc.sort_indices(
+            keys, [("group", "ascending"), ("rank", "ascending"), ("unit_id", "ascending")]
+        )
+        return np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.intp)
+
+    # -- explanations ----------------------------------------------------------------------
+
+    def explain(self, unit_id: str, *, lang: str = "vi") -> Explanation:
+        """Every criterion of one unit with its points, reason and what would raise it."""
+        position = self.units.position(unit_id)
+        scale = self.ruleset.scale
+        agg = self.aggregates
+        facts = {name: column.value(position) for name, column in self.units.facts.items()}
+        # Computed facts for this one unit, by the per-unit evaluator of the same
+        # expressions the engine evaluated over columns.
+        for name, expression in self.ruleset.computed.items():
+            facts[name] = expression.evaluate_unit(facts)
+        leaf_rows = {leaf.criterion.id: row for row, leaf in enumerate(self.ruleset.leaves)}
+        lines: list[CriterionLine] = []
+
+        def node_line(
+            node_id: str, name: Text, area_id: str, depth: int, max_points: Decimal
+        ) -> None:
+            totals = agg.nodes[node_id]
+            possible = int(totals.maximum[position])
+            lines.append(
+                CriterionLine(
+                    id=node_id,
+                    name=name.get(lang),
+                    area_id=area_id,
+                    depth=depth,
+                    points=Decimal(int(totals.points[position])) / scale if possible else None,
+                    max_points=max_points,
+                    applicable_max=Decimal(possible) / scale,
+                    reason_code="subtotal",
+                    reason="",
+                    hint="",
+                    legal_ref=None,
+                    is_leaf=False,
+                )
+            )
+
+        def walk(area_id: str, criteria: Any, depth: int) -> None:
+            for criterion in criteria:
+                if criterion.is_leaf:
+                    row = leaf_rows[criterion.id]
+                    lines.append(
+                        self._leaf_line(self.ruleset.leaves[row], row, position, facts, depth, lang)
+                    )
+                else:
+                    node_line(criterion.id, criterion.name, area_id, depth, criterion.max_points)
+                    walk(area_id, criterion.criteria, depth + 1)
+
+        for area in self.ruleset.model.areas:
+            node_line(area.id, area.name, area.id, 0, area.max_points)
+            walk(area.id, area.criteria, 1)
+
+        applicable_max = int(agg.applicable_max[position])
+        grade_id = self.grade_names(lang)[position]
+        rank = int(agg.rank[position])
+        group = self.units.peer_groups[position]
+        return Explanation(
+            unit_id=unit_id,
+            name=self.units.name(position, lang),
+            unit_type=str(self.units.unit_types[position]),
+            peer_group=str(group),
+            lines=tuple(lines),
+            total=Decimal(int(agg.total[position])) / scale,
+            applicable_max=Decimal(applicable_max) / scale,
+            index=Decimal(int(agg.index_bp[position])) / 100 if applicable_max else None,
+            grade=None if grade_id is None else str(grade_id),
+            rank=rank if rank != NO_RANK else None,
+            group_size=int(
+                np.count_nonzero((self.units.peer_groups == group) & (agg.applicable_max > 0))
+            ),
+            ruleset=self.ruleset.ref,
+            content_hash=self.ruleset.content_hash,
+            points_decimals=self.ruleset.model.ruleset.points_decimals,
+        )
+
+    def _leaf_line(
+        self, leaf: Leaf, row: int, position: int, facts: dict[str, Any], depth: int, lang: str
+    ) -> CriterionLine:
+        criterion = leaf.criterion
+        scale = self.ruleset.scale
+        code = int(self.matrix.reasons[row, position])
+        applicable = bool(self.matrix.applicable[row, position])
+        points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None
+        read = list(leaf.kind.facts())
+        if leaf.condition is not None:
+            read += sorted(leaf.condition.names - {UNIT_TYPE} - set(read))
+        missing = [f for f in read if facts.get(f) is None]
+        values: dict[str, Any] = {
+            "unit_type": self.ruleset.model.unit_types[self.units.unit_types[position]].name.get(
+                lang
+            ),
+            "condition": leaf.condition.source if leaf.condition is not None else "",
+            "full_points_condition": leaf.full_points.source if leaf.full_points else "",
+            "facts": ", ".join(missing),
+            "points": _plain(points if points is not None else Decimal(0)),
+            "max_points": _plain(criterion.max_points),
+        }
+        if code < 0:
+            name = ENGINE_REASONS[code]
+            reason = ENGINE_TEXTS[name].get(lang).format(**values)
+            hint = MISSING_HINT.get(lang).format(**values) if code == MISSING_ZERO else ""
+        else:
+            spec = type(leaf.kind).reasons[code]
+            name = spec.code
+            present = {f: v for f, v in facts.items() if v is not None}
+            present[UNIT_TYPE] = str(self.units.unit_types[position])
+            values = {**leaf.kind.explain_values(present), **values}
+            values = {k: _plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+            reason = spec.text(lang).format(**values)
+            hint = spec.hint(lang).format(**values)
+        evidence: tuple[str, ...] = ()
+        if self.derivation is not None and points is not None and points < criterion.max_points:
+            # Only for a criterion that lost points: the records that cost them.
+            evidence = tuple(
+                self.derivation.evidence_for(
+                    self.units.unit_id(position),
+                    leaf.kind.facts(),
+                    lang=lang,
+                    limit=self.evidence_limit,
+                )
+            )
+        return CriterionLine(
+            id=criterion.id,
+            name=criterion.name.get(lang),
+            area_id=leaf.area.id,
+            depth=depth,
+            points=points,
+            max_points=criterion.max_points,
+            applicable_max=criterion.max_points if applicable else Decimal(0),
+            reason_code=name,
+            reason=reason,
+            hint=hint,
+            legal_ref=str(criterion.legal_ref) if criterion.legal_ref else None,
+            is_leaf=True,
+            evidence=evidence,
+        )
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: 2.50 → 2.5, 3.00 → 3."""
+    text = format(value.normalize(), "f")
+    return text

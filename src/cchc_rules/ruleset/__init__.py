@@ -1,0 +1,1 @@
+"""Rulesets, TOML to compiled form; imports only expressions, the plugin manager and API, errors."""

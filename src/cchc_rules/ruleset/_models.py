@@ -1,0 +1,372 @@
+"""Pydantic models of a ruleset: frozen, strict, exact.
+
+These models describe the TOML format one to one (see ``docs/ruleset-format.md``).
+They check the shape of each value; cross-checks that need the whole tree (sums,
+unique ids, declared facts, kind parameters) live in :mod:`cchc_rules.ruleset._loading`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Area",
+    "Band",
+    "Condition",
+    "Criterion",
+    "DerivedFrom",
+    "FactSpec",
+    "Grading",
+    "LegalBasis",
+    "LegalReference",
+    "LegalText",
+    "LegalVersion",
+    "LineageEntry",
+    "PeerGroup",
+    "ProviderSpec",
+    "Ranking",
+    "RecordSetSpec",
+    "Ruleset",
+    "RulesetMeta",
+    "Text",
+    "Transition",
+    "UnitType",
+]
+
+
+def _exact_number(value: object) -> object:
+    # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
+    # strings, bools and binary floats are refused rather than converted.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
+    return Decimal(value)
+
+
+Number = Annotated[Decimal, BeforeValidator(_exact_number)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+CriterionId = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$")]
+FactType = Literal["integer", "decimal", "boolean", "date", "text"]
+RulesetRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*@[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Text(_Model):
+    """A label in Vietnamese (first) and English."""
+
+    vi: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def get(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+class LegalBasis(_Model):
+    """The decision that issued a ruleset version."""
+
+    decision: Annotated[str, Field(min_length=1)]
+    date: dt.date
+    issuer: Text | None = None
+    title: Text | None = None
+    requested_by: str | None = None
+    """The act that asked for this version, e.g. the inspection notice behind an amendment."""
+
+
+class LegalReference(_Model):
+    """A legal text a criterion rests on (decree, law, decision), optionally an article."""
+
+    document: Annotated[str, Field(min_length=1)]
+    article: str | None = None
+    title: Text | None = None
+    ref: Identifier | None = None
+    """A key of ``[legal_refs]``: ``document`` and ``title`` are then those of the version
+    in force for the ruleset's first period (filled in when the ruleset is resolved)."""
+
+    def __str__(self) -> str:
+        return f"{self.document}, {self.article}" if self.article else self.document
+
+
+class Transition(_Model):
+    """Periods in which this version and another one are both in force, units choosing."""
+
+    periods: Annotated[list[int], Field(min_length=1)]
+    default: bool = False
+    """Whether this version applies to units that do not choose."""
+
+
+class RulesetMeta(_Model):
+    family: Identifier
+    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    title: Text
+    status: Literal["draft", "in_force", "superseded"]
+    legal_basis: LegalBasis
+    periods: Annotated[list[int], Field(min_length=1)]
+    total_points: Number
+    points_decimals: Annotated[int, Field(ge=0, le=4)] = 2
+    note: Text | None = None
+    extends: RulesetRef | None = None
+    """The version this one amends (``family@version``), recorded in the resolved ruleset."""
+    transition: Transition | None = None
+
+
+class DerivedFrom(_Model):
+    """Where a derived fact comes from: an output of a ``[providers.NAME]`` table."""
+
+    provider: Identifier
+    """The name of the ``[providers.NAME]`` table (not the provider's class name)."""
+    output: Identifier
+
+
+class FactSpec(_Model):
+    """A declared fact: its type, unit, allowed range, and meaning.
+
+    With ``expr`` it is a *computed* fact: not read from the units table but computed
+    from other facts by an expression of the ruleset's language (``docs/expressions.md``).
+    With ``derived`` it is a *derived* fact: computed from record sets by a fact
+    provider before scoring (``docs/ruleset-format.md#record-sets-and-fact-providers``).
+    """
+
+    type: FactType
+    description: Text
+    unit: str | None = None
+    decimals: Annotated[int, Field(ge=1, le=6)] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    required: bool = True
+    expr: Annotated[str, Field(min_length=1)] | None = None
+    derived: DerivedFrom | None = None
+
+    @model_validator(mode="after")
+    def _decimals_match_type(self) -> FactSpec:
+        if self.expr is not None and self.derived is not None:
+            raise ValueError("a fact is computed ('expr') or derived ('derived'), not both")
+        if self.type == "decimal" and self.decimals is None:
+            raise ValueError("a decimal fact needs 'decimals' (digits after the point)")
+        if self.type != "decimal" and self.decimals is not None:
+            raise ValueError(f"'decimals' applies to decimal facts only (type is {self.type!r})")
+        if (self.min is not None or self.max is not None) and self.type not in (
+            "integer",
+            "decimal",
+        ):
+            raise ValueError(f"'min'/'max' apply to numeric facts only (type is {self.type!r})")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max})")
+        if self.expr is not None and (self.min is not None or self.max is not None):
+            # A range is a check on input; a computed value is what its expression says.
+            raise ValueError("'min'/'max' apply to input facts, not to a computed fact ('expr')")
+        return self
+
+    @property
+    def computed(self) -> bool:
+        return self.expr is not None
+
+    @property
+    def scale(self) -> int:
+        return int(10 ** (self.decimals or 0))
+
+
+class UnitType(_Model):
+    name: Text
+    peer_group: Identifier
+
+
+class PeerGroup(_Model):
+    name: Text
+
+
+class Band(_Model):
+    """A grade: units whose index is at least ``min_index`` (and below the band above)."""
+
+    grade: Identifier
+    name: Text
+    min_index: Annotated[Number, Field(ge=0, le=100)]
+
+
+class Grading(_Model):
+    bands: Annotated[list[Band], Field(min_length=1)]
+    by_unit_type: dict[str, Annotated[list[Band], Field(min_length=1)]] = {}
+
+    def bands_for(self, unit_type: str) -> list[Band]:
+        return self.by_unit_type.get(unit_type, self.bands)
+
+
+class Ranking(_Model):
+    peer_groups: Annotated[dict[str, PeerGroup], Field(min_length=1)]
+    ties: Literal["shared", "dense"] = "shared"
+    """``shared``: equal index shares a rank and the next rank skips (1, 2, 2, 4);
+    ``dense``: equal index shares a rank, no skip (1, 2, 2, 3)."""
+
+
+class Condition(_Model):
+    """A condition on one fact in table form: ``{ fact = "x", op = ">", value = 0 }``.
+
+    NOTE: kept beside expression conditions (``applies_when = "x > 0"``) because
+    published rulesets use it and a published version never changes; it means exactly
+    the expression :meth:`expression` returns.
+    """
+
+    fact: str
+    op: Literal["==", "!=", ">", ">=", "<", "<="]
+    value: bool | int | Decimal | str | dt.date
+
+    def expression(self) -> str:
+        value = self.value
+        if isinstance(value, bool):
+            literal = "true" if value else "false"
+        elif isinstance(value, str):
+            literal = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        elif isinstance(value, dt.date):
+            literal = f"date('{value.isoformat()}')"
+        else:
+            literal = format(value, "f")
+        return f"{self.fact} {self.op} {literal}"
+
+
+class Criterion(_Model):
+    """A criterion: a scored leaf (``kind`` + ``params``) or a group of sub-criteria."""
+
+    id: CriterionId
+    name: Text
+    max_points: Annotated[Number, Field(ge=0)]
+    kind: str | None = None
+    params: dict[str, Any] = {}
+    applies_to: list[str] | None = None
+    applies_when: Annotated[str, Field(min_length=1)] | Condition | None = None
+    full_points_when: Annotated[str, Field(min_length=1)] | None = None
+    """A condition giving full points without scoring (e.g. nothing arose this year)."""
+    when_missing: Literal["zero", "not_applicable"] = "zero"
+    legal_ref: LegalReference | None = None
+    note: Text | None = None
+    criteria: list[Criterion] = []
+
+    @model_validator(mode="after")
+    def _leaf_or_group(self) -> Criterion:
+        if self.kind is None and not self.criteria:
+            raise ValueError("a criterion needs either 'kind' (a scored leaf) or sub-criteria")
+        if self.kind is not None and self.criteria:
+            raise ValueError("a criterion has either 'kind' or sub-criteria, not both")
+        if self.criteria and self.full_points_when is not None:
+            raise ValueError("'full_points_when' belongs to scored leaves, not to a group")
+        if self.criteria and self.params:
+            raise ValueError("'params' belong to scored leaves, not to a group of sub-criteria")
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind is not None
+
+
+class LegalVersion(_Model):
+    """One version of a legal text, e.g. Decree 59/2019/NĐ-CP replacing 158/2007/NĐ-CP."""
+
+    document: Annotated[str, Field(min_length=1)]
+    in_force_from: dt.date
+    title: Text | None = None
+
+
+class LegalText(_Model):
+    """A legal standard whose text changes over time (``[legal_refs.NAME]``)."""
+
+    title: Text
+    versions: Annotated[list[LegalVersion], Field(min_length=1)]
+
+
+class LineageEntry(_Model):
+    """How criterion ids changed in one version: renamed, split, merged, replaced, retired.
+
+    Ids in ``old`` and not in ``new`` are retired for good: never reused.
+    """
+
+    version: str
+    change: Literal["renamed", "split", "merged", "replaced", "retired"]
+    old: Annotated[list[CriterionId], Field(min_length=1)]
+    new: list[CriterionId] = []
+    why: Text | None = None
+
+
+class RecordSetSpec(_Model):
+    """A record set the ruleset's providers read (``[record_sets.NAME]``)."""
+
+    description: Text
+    path: Annotated[str, Field(min_length=1)] | None = None
+    """Default file, relative to the ruleset file that declares it; ``--records NAME=PATH``
+    overrides it."""
+
+
+class ProviderSpec(_Model):
+    """A fact provider bound to record sets and parameters (``[providers.NAME]``)."""
+
+    provider: Identifier
+    """The provider's registered name, e.g. ``rotation_compliance``."""
+    records: dict[Identifier, Identifier]
+    """The provider's record-set roles → names of ``[record_sets]``."""
+    params: dict[str, Any] = {}
+    description: Text | None = None
+
+
+class Area(_Model):
+    id: CriterionId
+    name: Text
+    max_points: Annotated[Number, Field(ge=0)]
+    criteria: Annotated[list[Criterion], Field(min_length=1)]
+
+
+class Ruleset(_Model):
+    """A complete, validated ruleset version."""
+
+    ruleset: RulesetMeta
+    unit_types: Annotated[dict[Identifier, UnitType], Field(min_length=1)]
+    facts: dict[Identifier, FactSpec]
+    grading: Grading
+    ranking: Ranking
+    areas: Annotated[list[Area], Field(min_length=1)]
+    legal_refs: dict[Identifier, LegalText] | None = None
+    lineage: list[LineageEntry] | None = None
+    """Id changes across the versions this one descends from, oldest first."""
+    record_sets: dict[Identifier, RecordSetSpec] | None = None
+    providers: dict[Identifier, ProviderSpec] | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.ruleset.family}@{self.ruleset.version}"
+
+    @property
+    def scale(self) -> int:
+        return int(10**self.ruleset.points_decimals)
+
+    def leaves(self) -> list[tuple[Area, Criterion]]:
+        """Scored leaves in ruleset order, each with its area."""
+        found: list[tuple[Area, Criterion]] = []
+
+        def walk(area: Area, criteria: list[Criterion]) -> None:
+            for criterion in criteria:
+                if criterion.is_leaf:
+                    found.append((area, criterion))
+                walk(area, criterion.criteria)
+
+        for area in self.areas:
+            walk(area, area.criteria)
+        return found
+
+    def content_hash(self) -> str:
+        """sha256 of the canonical JSON form: the same content gives the same hash anywhere.
+
+        NOTE: keys whose value is None are left out (every optional field defaults to
+        None, so nothing is lost): a new optional field added to the models then leaves
+        the hash of every published ruleset unchanged (docs/decisions/0006).
+        """
+        canonical = json.dumps(
+            self.model_dump(mode="json", exclude_none=True),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""The engine, built-in kinds, aggregation; imports inputs and the compiled ruleset, not loading."""

@@ -1,0 +1,241 @@
+"""The ``deadline_steps`` kind: full points on time, fewer the later, none past the last step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field
+
+from cchc_rules.kinds import (
+    Batch,
+    BatchScore,
+    ConditionText,
+    CriterionKind,
+    FactName,
+    FactType,
+    FactValue,
+    Reason,
+    UnitScore,
+)
+from cchc_rules.scoring._builtin._common import (
+    NonNegative,
+    Params,
+    multiple_of_step,
+    non_increasing_points,
+    number_text,
+    steps_problems,
+)
+
+__all__ = ["DeadlineSteps", "DeadlineStepsParams", "LateStep"]
+
+
+class LateStep(Params):
+    max_days_late: Annotated[int, Field(ge=1)] = Field(
+        description="Latest day (counted after the deadline) that still earns this step's points."
+    )
+    points: NonNegative = Field(description="Points for finishing late within this step.")
+    when: ConditionText | None = Field(
+        default=None,
+        description="A condition (docs/expressions.md): the step counts only for units where "
+        'it holds, e.g. "rescheduled_formally"; others fall to the next step.',
+    )
+
+
+class DeadlineStepsParams(Params):
+    days_late: FactName = Field(
+        description="Integer fact: days after the deadline the work was done (≤ 0: on time)."
+    )
+    done: FactName | None = Field(
+        default=None,
+        description="Boolean fact: whether the work was done at all. When false the unit gets "
+        "0 points, and its days_late may be left empty.",
+    )
+    steps: list[LateStep] = Field(
+        default_factory=list,
+        description="Points for being late, by increasing max_days_late; later than the last "
+        "step earns 0. Empty: any delay earns 0.",
+    )
+
+
+class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
+    """Đúng hạn được tối đa điểm; chậm thì được điểm theo từng mức chậm; quá mức cuối 0 điểm.
+
+    On time gets the full points; late work gets the points of the first step it falls
+    in; later than every step, or not done, gets none.
+
+    ``days_late ≤ 0`` → ``max_points`` (reason ``on_time``). Otherwise the first step with
+    ``days_late ≤ max_days_late`` gives its ``points`` (``late_step``); later than the last
+    step → 0 (``too_late``). With ``done`` given, a unit whose ``done`` is false gets 0
+    (``not_done``) whatever its ``days_late``, which may then be empty. A step may carry
+    a condition, ``when = "…"`` (``docs/expressions.md``): it then counts only for units
+    where the condition holds, and the others fall to the next step. Steps must have
+    strictly increasing ``max_days_late`` and non-increasing ``points``, each below
+    ``max_points``.
+
+    Example::
+
+        [[areas.criteria]]
+        id = "A1"
+        name.vi = "Ban hành kế hoạch CCHC năm đúng thời hạn"
+        name.en = "Annual PAR plan issued on time"
+        max_points = 1.5
+        kind = "deadline_steps"
+        [areas.criteria.params]
+        days_late = "plan_days_late"
+        done = "plan_issued"
+        steps = [
+            { max_days_late = 15, points = 1 },
+            { max_days_late = 30, points = 0.5 },
+        ]
+    """
+
+    name: ClassVar[str] = "deadline_steps"
+    Params: ClassVar[type[DeadlineStepsParams]] = DeadlineStepsParams
+    summary: ClassVar[Mapping[str, str]] = {
+        "vi": "Đúng hạn đủ điểm, chậm được điểm theo mức chậm.",
+        "en": "Full points on time, fewer points the later.",
+    }
+    reasons: ClassVar[Sequence[Reason]] = (
+        Reason("on_time", vi="Hoàn thành đúng hạn", en="Done on time"),
+        Reason(
+            "late_step",
+            vi="Hoàn thành muộn {days_late} ngày (muộn không quá {max_days_late} ngày được "
+            "{step_points}/{max_points} điểm)",
+            en="Done {days_late} day(s) late (up to {max_days_late} days late earns "
+            "{step_points} of {max_points} points)",
+            hint_vi="Hoàn thành đúng hạn để được tối đa {max_points} điểm",
+            hint_en="Finish on time to get the full {max_points} points",
+        ),
+        Reason(
+            "too_late",
+            vi="Hoàn thành muộn {days_late} ngày (muộn quá {last_max_days_late} ngày thì không "
+            "được điểm)",
+            en="Done {days_late} day(s) late (more than {last_max_days_late} days late earns "
+            "no points)",
+            hint_vi="Hoàn thành đúng hạn để được tối đa {max_points} điểm",
+            hint_en="Finish on time to get the full {max_points} points",
+        ),
+        Reason(
+            "not_done",
+            vi="Chưa hoàn thành",
+            en="Not done",
+            hint_vi="Hoàn thành đúng hạn để được {max_points} điểm",
+            hint_en="Get it done on time to get the full {max_points} points",
+        ),
+    )
+
+    def fact_types(self) -> Mapping[str, Sequence[FactType]]:
+        types: dict[str, Sequence[FactType]] = {self.params.days_late: ("integer",)}
+        if self.params.done is not None:
+            types[self.params.done] = ("boolean",)
+        return types
+
+    def optional_facts(self) -> list[str]:
+        # NOTE: work that was not done has no delay, so with ``done`` given an empty
+        # days_late is expected there; input_problems refuses it where done is true.
+        return [] if self.params.done is None else [self.params.days_late]
+
+    def check(self) -> list[tuple[str, str]]:
+        steps = self.params.steps
+        problems = steps_problems("steps", steps, "max_days_late", increasing=True)
+        problems += non_increasing_points("steps", steps)
+        for index, step in enumerate(steps):
+            if step.points >= self.criterion.max_points:
+                problems.append(
+                    (
+                        f"steps.{index}.points",
+                        f"expected less than the criterion's max_points {self.criterion.max_points}"
+                        f", since being late must cost points (got {step.points})",
+                    )
+                )
+            problems += multiple_of_step(f"steps.{index}.points", step.points, self.criterion.scale)
+        return problems
+
+    def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
+        if self.params.done is None:
+            return []
+        done = batch[self.params.done]
+        days_late = batch[self.params.days_late]
+        bad = ~done.missing & done.values.astype(np.bool_) & days_late.missing
+        if not bad.any():
+            return []
+        return [
+            (
+                bad,
+                self.params.days_late,
+                f"expected the days late of work that is done ({self.params.done} is true)",
+            )
+        ]
+
+    def score_batch(self, batch: Batch) -> BatchScore:
+        days_late_column = batch[self.params.days_late]
+        days_late = np.asarray(days_late_column.values, dtype=np.int64)
+        limits = np.array([s.max_days_late for s in self.params.steps], dtype=np.int64)
+        scale = self.criterion.scale
+        step_points = np.array(
+            [int(s.points * scale) for s in self.params.steps] + [0], dtype=np.int64
+        )
+        # The first step whose limit is ≥ days_late and whose condition (if any) holds;
+        # len(steps) when past every step.
+        step = np.full(batch.size, len(limits), dtype=np.intp)
+        for index in range(len(limits) - 1, -1, -1):
+            reached = days_late <= limits[index]
+            if self.params.steps[index].when is not None:
+                reached &= self.condition_holds(f"steps.{index}.when", batch)
+            step = np.where(reached, index, step)
+        on_time = days_late <= 0
+        points = np.where(on_time, self.criterion.max_units, step_points[step])
+        reasons = np.where(
+            on_time,
+            self.reason_code("on_time"),
+            np.where(
+                step < len(limits), self.reason_code("late_step"), self.reason_code("too_late")
+            ),
+        )
+        if self.params.done is not None:
+            done = np.asarray(batch[self.params.done].values, dtype=np.bool_)
+            reasons = np.where(done, reasons, self.reason_code("not_done"))
+            points = np.where(done, points, 0)
+            # Refused by input_problems; scored as too late should the engine go on.
+            unknown = done & days_late_column.missing
+            reasons = np.where(unknown, self.reason_code("too_late"), reasons)
+            points = np.where(unknown, 0, points)
+        return BatchScore(points.astype(np.int64), reasons.astype(np.int16))
+
+    def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
+        if self.params.done is not None and not facts[self.params.done]:
+            return UnitScore(Decimal(0), "not_done")
+        days_late = facts[self.params.days_late]
+        if not isinstance(days_late, int):
+            return UnitScore(Decimal(0), "too_late")
+        if days_late <= 0:
+            return UnitScore(self.criterion.max_points, "on_time")
+        step = self._unit_step(days_late, facts)
+        if step is None:
+            return UnitScore(Decimal(0), "too_late")
+        return UnitScore(step.points, "late_step")
+
+    def _unit_step(self, days_late: int, facts: Mapping[str, FactValue]) -> LateStep | None:
+        for index, step in enumerate(self.params.steps):
+            if days_late > step.max_days_late:
+                continue
+            if step.when is None or self.condition_holds_unit(f"steps.{index}.when", facts):
+                return step
+        return None
+
+    def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
+        days_late = facts.get(self.params.days_late)
+        steps = self.params.steps
+        values: dict[str, Any] = {
+            "days_late": days_late,
+            "last_max_days_late": steps[-1].max_days_late if steps else 0,
+        }
+        step = self._unit_step(days_late, facts) if isinstance(days_late, int) else None
+        if step is not None:
+            values["max_days_late"] = step.max_days_late
+            values["step_points"] = number_text(step.points)
+        return values

@@ -1,0 +1,150 @@
+"""The ``proportional`` kind: points in proportion to a ratio, full at a target percentage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field
+
+from cchc_rules.kinds import Batch, BatchScore, CriterionKind, FactValue, Reason, UnitScore
+from cchc_rules.scoring._builtin._common import (
+    Positive,
+    div_half_up,
+    fact_fraction,
+    number_text,
+    percent_text,
+    round_fraction,
+    times,
+    to_points,
+)
+from cchc_rules.scoring._builtin._ratio import (
+    RatioParams,
+    negative_problems,
+    ratio_terms,
+    unit_ratio,
+)
+
+__all__ = ["Proportional", "ProportionalParams"]
+
+
+class ProportionalParams(RatioParams):
+    target_percent: Annotated[Positive, Field(le=100)] = Field(
+        default=Decimal(100),
+        description="Percentage (numerator ÷ denominator × 100) that earns the full points; "
+        "above it the points stay at the maximum.",
+    )
+
+
+class Proportional(CriterionKind[ProportionalParams]):
+    """Điểm tỷ lệ thuận với tỷ lệ đạt được (tử số ÷ mẫu số), đủ điểm khi đạt mục tiêu.
+
+    Points in proportion to a ratio (numerator ÷ denominator), full at a target percentage.
+
+    ``points = max_points × min(ratio ÷ target_percent %, 1)``, rounded half-up to the
+    ruleset's precision (with 2 decimals, 2 of 3 reports on time on a 1-point criterion
+    gives 0.67). Full points give reason ``at_target``, fewer ``partial``. A zero
+    denominator either drops the criterion for the unit
+    (``zero_denominator = "not_applicable"``, reason ``zero_denominator_na``) or gives
+    full points (``"full_points"``, ``zero_denominator_full``).
+
+    Example::
+
+        [[areas.criteria]]
+        id = "A4.1"
+        name.vi = "Báo cáo CCHC định kỳ nộp đúng hạn"
+        name.en = "Periodic PAR reports submitted on time"
+        max_points = 1.5
+        kind = "proportional"
+        [areas.criteria.params]
+        numerator = "reports_on_time"
+        denominator = "reports_due"
+        target_percent = 100
+        zero_denominator = "not_applicable"
+    """
+
+    name: ClassVar[str] = "proportional"
+    Params: ClassVar[type[ProportionalParams]] = ProportionalParams
+    summary: ClassVar[Mapping[str, str]] = {
+        "vi": "Điểm tỷ lệ thuận với tỷ lệ đạt được so với mục tiêu.",
+        "en": "Points in proportion to a ratio, full at a target.",
+    }
+    reasons: ClassVar[Sequence[Reason]] = (
+        Reason(
+            "at_target",
+            vi="Tỷ lệ đạt {percent}% (mục tiêu {target_percent}%): đủ {max_points} điểm",
+            en="{percent}% achieved (target {target_percent}%): the full {max_points} points",
+        ),
+        Reason(
+            "partial",
+            vi="Tỷ lệ đạt {percent}% so với mục tiêu {target_percent}%: được {points}/{max_points}"
+            " điểm",
+            en="{percent}% achieved against a target of {target_percent}%: {points} of "
+            "{max_points} points",
+            hint_vi="Đạt tỷ lệ {target_percent}% để được tối đa {max_points} điểm",
+            hint_en="Reach {target_percent}% to get the full {max_points} points",
+        ),
+        Reason(
+            "zero_denominator_na",
+            vi="Không phát sinh trong kỳ (mẫu số bằng 0): tiêu chí không áp dụng",
+            en="Nothing arose in the period (the denominator is 0): the criterion does not apply",
+        ),
+        Reason(
+            "zero_denominator_full",
+            vi="Không phát sinh trong kỳ (mẫu số bằng 0): được tối đa điểm",
+            en="Nothing arose in the period (the denominator is 0): full points",
+        ),
+    )
+
+    def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
+        return negative_problems(batch, self.params)
+
+    def score_batch(self, batch: Batch) -> BatchScore:
+        top, bottom = ratio_terms(batch, self.params)
+        zero = np.asarray(bottom == 0, dtype=np.bool_)
+        max_units = self.criterion.max_units
+        # ratio ÷ (p/q %) = top × 100 × q ÷ (bottom × p), capped at 1 before scaling
+        p, q = self.params.target_percent.as_integer_ratio()
+        reached = times(top, 100 * q)
+        target = times(np.where(zero, 1, bottom), p)
+        capped = np.where(reached < target, reached, target)
+        points = to_points(div_half_up(times(capped, max_units), target))
+        reasons = np.where(
+            points == max_units, self.reason_code("at_target"), self.reason_code("partial")
+        )
+        applicable = None
+        if self.params.zero_denominator == "full_points":
+            points = np.where(zero, max_units, points)
+            reasons = np.where(zero, self.reason_code("zero_denominator_full"), reasons)
+        elif zero.any():
+            points = np.where(zero, 0, points)
+            reasons = np.where(zero, self.reason_code("zero_denominator_na"), reasons)
+            applicable = ~zero
+        return BatchScore(points.astype(np.int64), reasons.astype(np.int16), applicable)
+
+    def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
+        ratio = unit_ratio(facts, self.params)
+        max_points = self.criterion.max_points
+        if ratio is None:
+            if self.params.zero_denominator == "full_points":
+                return UnitScore(max_points, "zero_denominator_full")
+            return UnitScore(Decimal(0), "zero_denominator_na", applicable=False)
+        share = min(ratio * 100 / Fraction(self.params.target_percent), Fraction(1))
+        points = round_fraction(share * Fraction(max_points), self.criterion.scale)
+        return UnitScore(points, "at_target" if points == max_points else "partial")
+
+    def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
+        numerator = fact_fraction(facts[self.params.numerator])
+        denominator = fact_fraction(facts[self.params.denominator])
+        values: dict[str, Any] = {
+            "numerator": facts[self.params.numerator],
+            "denominator": facts[self.params.denominator],
+            "target_percent": number_text(self.params.target_percent),
+        }
+        if denominator != 0:
+            values["percent"] = percent_text(numerator, denominator)
+        return values

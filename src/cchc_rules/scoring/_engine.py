@@ -1,0 +1,270 @@
+"""Columnar scoring: every criterion scores whole batches of units at once.
+
+The engine decides applicability (unit type, condition) and missing values, hands each
+kind only the units it must score, and checks what the kind returns. The result is a
+points matrix (criteria × units) of exact integers in units of ``1/ruleset.scale``,
+with a reason code per cell. Batches are independent and scoring is per unit, so the
+result does not depend on batch size or unit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, EngineError, InputError, Problem
+from cchc_rules.expressions import (
+    UNIT_TYPE,
+    ExpressionOverflowError,
+    evaluate_all,
+    unit_type_column,
+)
+from cchc_rules.inputs._units import UnitTable
+from cchc_rules.kinds import Batch, BatchScore, FactColumn
+from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
+
+__all__ = [
+    "ENGINE_REASONS",
+    "MISSING_NOT_APPLICABLE",
+    "MISSING_ZERO",
+    "NOT_APPLICABLE_CONDITION",
+    "NOT_APPLICABLE_UNIT_TYPE",
+    "PointsMatrix",
+    "check_inputs",
+    "score_units",
+]
+
+# Reason codes the engine itself gives; kinds' own codes are their indexes (≥ 0).
+NOT_APPLICABLE_UNIT_TYPE = -1
+NOT_APPLICABLE_CONDITION = -2
+MISSING_ZERO = -3
+MISSING_NOT_APPLICABLE = -4
+FULL_POINTS_CONDITION = -5
+ENGINE_REASONS = {
+    NOT_APPLICABLE_UNIT_TYPE: "not_applicable_unit_type",
+    NOT_APPLICABLE_CONDITION: "not_applicable_condition",
+    MISSING_ZERO: "missing_zero",
+    MISSING_NOT_APPLICABLE: "missing_not_applicable",
+    FULL_POINTS_CONDITION: "full_points_condition",
+}
+
+DEFAULT_BATCH_SIZE = 65_536
+
+
+@dataclass(frozen=True)
+class PointsMatrix:
+    """Scores of every leaf (rows, in ruleset order) for every unit (columns).
+
+    Points are 0 wherever ``applicable`` is false, so sums need no mask.
+    """
+
+    points: npt.NDArray[np.int64]
+    reasons: npt.NDArray[np.int16]
+    applicable: npt.NDArray[np.bool_]
+
+
+def _check_score(leaf: Leaf, score: BatchScore, size: int) -> None:
+    kind = type(leaf.kind)
+    where = f"kind {kind.name!r} ({kind.__module__}) scoring {leaf.criterion.id}"
+    if score.points.shape != (size,) or score.reasons.shape != (size,):
+        raise EngineError(f"{where}: returned arrays of the wrong length (expected {size})")
+    if score.applicable is not None and score.applicable.shape != (size,):
+        raise EngineError(f"{where}: returned an applicable mask of the wrong length")
+    maximum = leaf.kind.criterion.max_units
+    out_of_range = (score.points < 0) | (score.points > maximum)
+    if out_of_range.any():
+        bad = int(score.points[np.flatnonzero(out_of_range)[0]])
+        raise EngineError(
+            f"{where}: returned {Decimal(bad) / leaf.kind.criterion.scale} points, "
+            f"outside 0 … {leaf.criterion.max_points}"
+        )
+    if ((score.reasons < 0) | (score.reasons >= len(kind.reasons))).any():
+        raise EngineError(f"{where}: returned a reason code it does not declare")
+
+
+def with_computed_facts(ruleset: CompiledRuleset, batch: Batch, units: UnitTable) -> Batch:
+    """``batch`` (all of ``units``) with the ruleset's computed facts added, in order.
+
+    Raises :class:`InputError` naming the units whose computed value does not fit the
+    exact fixed point.
+    """
+    if not ruleset.computed:
+        return batch
+    try:
+        computed = evaluate_all(ruleset.computed, batch.columns, batch.size)
+    except ExpressionOverflowError as exc:
+        raise InputError(
+            [
+                Problem(
+                    units.source,
+                    int(units.rows[index]),
+                    f"unit {units.unit_id(int(index))}",
+                    f"a computed fact overflows: {exc}",
+                )
+                for index in exc.rows[:MAX_ROWS_PER_PROBLEM]
+            ]
+        ) from exc
+    return Batch(batch.unit_types, {**batch.columns, **computed})
+
+
+def check_inputs(ruleset: CompiledRuleset, units: UnitTable, batch: Batch | None = None) -> None:
+    """Ask every kind which facts it refuses; raise them all as located input errors."""
+    batch = batch if batch is not None else with_computed_facts(ruleset, units.batch(), units)
+    problems: list[Problem] = []
+    for leaf in ruleset.leaves:
+        kind_batch = Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
+        for mask, fact, message in leaf.kind.input_problems(kind_batch):
+            bad = np.flatnonzero(mask)
+            for index in bad[:MAX_ROWS_PER_PROBLEM]:
+                problems.append(
+                    Problem(
+                        units.source,
+                        int(units.rows[index]),
+                        fact,
+                        f"{message} (unit {units.unit_id(int(index))}, "
+                        f"criterion {leaf.criterion.id})",
+                    )
+                )
+            if len(bad) > MAX_ROWS_PER_PROBLEM:
+                problems.append(
+                    Problem(
+                        units.source,
+                        int(units.rows[bad[MAX_ROWS_PER_PROBLEM]]),
+                        fact,
+                        f"{message}: {len(bad) - MAX_ROWS_PER_PROBLEM} more rows like this",
+                    )
+                )
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+
+
+def _window(batch: Batch, start: int, stop: int) -> Batch:
+    """Units ``start:stop`` of ``batch`` as views: a contiguous batch needs no copy."""
+    return Batch(
+        batch.unit_types[start:stop],
+        {name: col.window(start, stop) for name, col in batch.columns.items()},
+    )
+
+
+class _TypeMasks:
+    """``unit_type == t`` per unit type, computed once per batch and shared by criteria."""
+
+    def __init__(self, unit_types: npt.NDArray[np.object_]) -> None:
+        self.unit_types = unit_types
+        self.masks: dict[str, npt.NDArray[np.bool_]] = {}
+
+    def any_of(self, types: list[str]) -> npt.NDArray[np.bool_]:
+        result = np.zeros(len(self.unit_types), dtype=bool)
+        for unit_type in types:
+            if unit_type not in self.masks:
+                self.masks[unit_type] = np.asarray(self.unit_types == unit_type, dtype=bool)
+            result |= self.masks[unit_type]
+        return result
+
+
+def _score_leaf(
+    leaf: Leaf,
+    batch: Batch,
+    types: _TypeMasks,
+    points: npt.NDArray[np.int64],
+    reasons: npt.NDArray[np.int16],
+    applicable: npt.NDArray[np.bool_],
+) -> None:
+    criterion = leaf.criterion
+    size = batch.size
+    applicable[:] = True
+    if leaf.applies_to is not None:
+        by_type = types.any_of(sorted(leaf.applies_to))
+        reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
+        applicable &= by_type
+    required = leaf.kind.required_facts()
+    missing = np.zeros(size, dtype=bool)
+    for fact in required:
+        missing |= batch[fact].missing
+    columns: dict[str, FactColumn] = {}
+    if leaf.condition is not None or leaf.full_points is not None:
+        columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
+    if leaf.condition is not None:
+        # A condition that cannot be decided (a missing input) follows when_missing.
+        answer = leaf.condition.evaluate(columns, size)
+        missing |= answer.missing
+        holds = answer.values.astype(bool) | answer.missing
+        reasons[applicable & ~holds] = NOT_APPLICABLE_CONDITION
+        applicable &= holds
+    if leaf.full_points is not None:
+        # NOTE: only a definite "yes" gives full points; an undecidable answer (a missing
+        # input) leaves the unit to be scored as usual.
+        answer = leaf.full_points.evaluate(columns, size)
+        full = applicable & answer.values.astype(bool) & ~answer.missing
+        points[full] = leaf.kind.criterion.max_units
+        reasons[full] = FULL_POINTS_CONDITION
+        applicable_to_score = applicable & ~full
+    else:
+        applicable_to_score = applicable
+    missing &= applicable_to_score
+    if criterion.when_missing == "zero":
+        reasons[missing] = MISSING_ZERO
+    else:
+        reasons[missing] = MISSING_NOT_APPLICABLE
+        applicable &= ~missing
+    to_score = np.flatnonzero(applicable_to_score & ~missing)
+    if len(to_score) == 0:
+        return
+    # Only the facts this kind reads travel into its batch: copying every column for
+    # every criterion would cost more than the scoring itself.
+    if len(to_score) == size:
+        sub = Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
+    else:
+        sub = Batch(
+            batch.unit_types[to_score], {f: batch[f].take(to_score) for f in leaf.kind.facts()}
+        )
+    score = leaf.kind.score_batch(sub)
+    _check_score(leaf, score, len(to_score))
+    points[to_score] = score.points
+    reasons[to_score] = score.reasons
+    if score.applicable is not None:
+        applicable[to_score] = score.applicable
+        not_applicable = to_score[~score.applicable]
+        points[not_applicable] = 0
+
+
+def score_units(
+    ruleset: CompiledRuleset,
+    units: UnitTable,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> PointsMatrix:
+    """Score every leaf of ``ruleset`` for every unit, ``batch_size`` units at a time.
+
+    ``on_progress`` is called with the number of units finished after each batch.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    count = len(units)
+    leaves = len(ruleset.leaves)
+    points = np.zeros((leaves, count), dtype=np.int64)
+    reasons = np.zeros((leaves, count), dtype=np.int16)
+    applicable = np.zeros((leaves, count), dtype=bool)
+    full = with_computed_facts(ruleset, units.batch(), units)
+    check_inputs(ruleset, units, full)
+    for start in range(0, count, batch_size):
+        stop = min(start + batch_size, count)
+        batch = _window(full, start, stop)
+        types = _TypeMasks(batch.unit_types)
+        for row, leaf in enumerate(ruleset.leaves):
+            _score_leaf(
+                leaf,
+                batch,
+                types,
+                points[row, start:stop],
+                reasons[row, start:stop],
+                applicable[row, start:stop],
+            )
+        if on_progress is not None:
+            on_progress(stop - start)
+    return PointsMatrix(points, reasons, applicable)
