@@ -31,7 +31,7 @@ from cchc_rules.errors import RulesetError
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._diff import diff_rulesets
 from cchc_rules.ruleset._loading import load_ruleset_file
-from cchc_rules.ruleset._resolve import ruleset_toml
+from cchc_rules.ruleset._toml import ruleset_toml
 
 HERE = Path(__file__).resolve().parent
 AMENDMENTS = HERE / "rulesets" / "amendments"

@@ -263,7 +263,7 @@ def test_published_hashes_do_not_change() -> None:
 def test_resolved_2020_reloads_with_the_same_hash(
     ruleset: cchc_rules.CompiledRuleset, tmp_path: Path
 ) -> None:
-    from cchc_rules.ruleset._resolve import ruleset_toml
+    from cchc_rules.ruleset._toml import ruleset_toml
 
     directory = tmp_path / "rulesets" / "ttcp"
     directory.mkdir(parents=True)

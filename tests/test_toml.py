@@ -13,8 +13,9 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cchc_rules._diagnostics import KeyPath, line_of
 from cchc_rules.errors import RulesetError
-from cchc_rules.ruleset._toml import KeyPath, key_lines, line_of, read_toml
+from cchc_rules.ruleset._toml import key_lines, read_toml
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -8,7 +8,6 @@ directly.
 
 from __future__ import annotations
 
-import difflib
 import importlib.metadata
 import importlib.util
 import inspect
@@ -24,6 +23,8 @@ import pluggy
 from pydantic import BaseModel
 
 from cchc_rules import hookspecs
+from cchc_rules._diagnostics import did_you_mean
+from cchc_rules._names import NAME
 from cchc_rules.errors import PluginError, Problem
 from cchc_rules.kinds import CriterionKind, Reason
 from cchc_rules.providers import FactProvider, RecordSchema
@@ -37,7 +38,7 @@ __all__ = [
     "provider_problems",
 ]
 
-_KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KIND_NAME = re.compile(f"^{NAME}$")
 AnyKind = type[CriterionKind[Any]]
 AnyProvider = type[FactProvider[Any]]
 
@@ -415,8 +416,7 @@ def _check_hook_names(
             for caller in manager.get_hookcallers(plugin) or []:
                 if caller.has_spec():
                     continue
-                close = difflib.get_close_matches(caller.name, specs, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(caller.name, specs)
                 problems.append(
                     Problem(
                         info.label,

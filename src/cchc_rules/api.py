@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
@@ -173,10 +174,10 @@ def resolve_reference(
     Returns the ruleset and a note for the user when the choice needs saying: the
     version picked for the period, or an explicit version that does not cover it.
     """
-    if period is not None and re.fullmatch(r"[a-z][a-z0-9_]*", name):
+    if period is not None and re.fullmatch(NAME, name):
         selection = select_ruleset(name, period, rulesets_dir=rulesets_dir, registry=registry)
         return selection.ruleset, f"{name} for {period}: {selection.reason}"
-    if re.fullmatch(r"[a-z][a-z0-9_]*", name) and not Path(name).exists():
+    if re.fullmatch(NAME, name) and not Path(name).exists():
         versions = [f.ref for f in list_ruleset_files(rulesets_dir) if f.family == name]
         if versions:
             raise RulesetError(

@@ -50,6 +50,8 @@ from typing import ClassVar, Generic, Literal, TypeVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from cchc_rules.kinds import FactType
+
 __all__ = [
     "POLARS_TYPES",
     "Column",
@@ -63,7 +65,8 @@ __all__ = [
     "RecordSchema",
 ]
 
-ColumnType = Literal["integer", "decimal", "boolean", "date", "text"]
+ColumnType = FactType
+"""A record column's type: the five types a fact has (a column may become a fact)."""
 
 POLARS_TYPES: Mapping[str, pl.DataType] = {
     "integer": pl.Int64(),

@@ -86,6 +86,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
+from cchc_rules._diagnostics import line_of, validation_problems
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs._records import MergedSchema, RecordSet, read_record_set
 from cchc_rules.kinds import (
@@ -100,8 +101,7 @@ from cchc_rules.kinds import (
     UnitScore,
 )
 from cchc_rules.providers import Column, DeriveContext, FactProvider, RecordSchema
-from cchc_rules.ruleset._loading import validation_problems
-from cchc_rules.ruleset._toml import key_lines, line_of, read_toml
+from cchc_rules.ruleset._toml import key_lines, read_toml
 
 __all__ = [
     "BadParamsCase",

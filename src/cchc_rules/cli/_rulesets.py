@@ -32,7 +32,7 @@ from cchc_rules.ruleset._diff import diff_rulesets
 from cchc_rules.ruleset._loading import load_ruleset_file, load_ruleset_text
 from cchc_rules.ruleset._lock import LOCK_FILE, PUBLISHED, read_lock, render_lock
 from cchc_rules.ruleset._registry import list_ruleset_files, rulesets_root
-from cchc_rules.ruleset._resolve import ruleset_toml
+from cchc_rules.ruleset._toml import ruleset_toml
 
 
 @rulesets_app.command("list")

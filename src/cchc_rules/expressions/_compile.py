@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import difflib
 import re
 import unicodedata
 import warnings
@@ -19,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, Protocol
 
+from .._diagnostics import did_you_mean
 from ._nodes import (
     Abs,
     Arith,
@@ -153,11 +153,6 @@ class ExpressionError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def _suggest(word: str, candidates: Collection[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _a(category: str) -> str:
     return category if category == "text" else f"a {category}"
 
@@ -287,12 +282,12 @@ class _Checker:
             self.fail(
                 n,
                 f"unknown name {name!r}; names are lowercase ASCII letters, digits and '_'"
-                + _suggest(name.lower(), self.names),
+                + did_you_mean(name.lower(), self.names, aside=True),
             )
             return None
         spec = self.names.get(name)
         if spec is None:
-            suggestion = _suggest(name, [*self.names, *FUNCTIONS])
+            suggestion = did_you_mean(name, [*self.names, *FUNCTIONS], aside=True)
             self.fail(n, f"unknown name {name!r}" + (suggestion or "; declare it as a fact first"))
             return None
         self.read.add(name)
@@ -430,7 +425,10 @@ class _Checker:
         self.fail(
             n,
             f"{value.value!r} is not a value of {name.name}"
-            + (_suggest(str(value.value), allowed) or f" (one of {', '.join(sorted(allowed))})"),
+            + (
+                did_you_mean(str(value.value), allowed, aside=True)
+                or f" (one of {', '.join(sorted(allowed))})"
+            ),
         )
 
     def is_missing(self, n: ast.Compare) -> Node | None:
@@ -504,7 +502,10 @@ class _Checker:
                 self.fail(
                     n,
                     f"unknown function {name!r}"
-                    + (_suggest(name, FUNCTIONS) or f" (the functions are {', '.join(FUNCTIONS)})"),
+                    + (
+                        did_you_mean(name, FUNCTIONS, aside=True)
+                        or f" (the functions are {', '.join(FUNCTIONS)})"
+                    ),
                 )
             return None
         if n.keywords:

@@ -2,7 +2,10 @@
 
 These models describe the TOML format one to one (see ``docs/ruleset-format.md``).
 They check the shape of each value; cross-checks that need the whole tree (sums,
-unique ids, declared facts, kind parameters) live in :mod:`cchc_rules.ruleset._loading`.
+unique ids, declared facts) live in :mod:`cchc_rules.ruleset._checks`, kind parameters
+in :mod:`cchc_rules.ruleset._bind`. The tree's shape (areas → criteria → sub-criteria)
+is walked here only: :meth:`Ruleset.tree` over the models, :func:`raw_tree` over data not
+validated yet.
 """
 
 from __future__ import annotations
@@ -10,10 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from cchc_rules._diagnostics import KeyPath
+from cchc_rules._names import CRITERION_ID, NAME, VERSION
+from cchc_rules.kinds import FactType
 
 __all__ = [
     "Area",
@@ -29,14 +38,20 @@ __all__ = [
     "LegalVersion",
     "LineageEntry",
     "PeerGroup",
+    "Placed",
     "ProviderSpec",
     "Ranking",
+    "RawNode",
     "RecordSetSpec",
     "Ruleset",
     "RulesetMeta",
     "Text",
+    "TomlModel",
     "Transition",
     "UnitType",
+    "Version",
+    "first_period",
+    "raw_tree",
 ]
 
 
@@ -49,17 +64,19 @@ def _exact_number(value: object) -> object:
 
 
 Number = Annotated[Decimal, BeforeValidator(_exact_number)]
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-CriterionId = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$")]
-FactType = Literal["integer", "decimal", "boolean", "date", "text"]
-RulesetRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*@[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Identifier = Annotated[str, Field(pattern=f"^{NAME}$")]
+CriterionId = Annotated[str, Field(pattern=f"^{CRITERION_ID}$")]
+Version = Annotated[str, Field(pattern=f"^{VERSION}$")]
+RulesetRef = Annotated[str, Field(pattern=f"^{NAME}@{VERSION}$")]
 
 
-class _Model(BaseModel):
+class TomlModel(BaseModel):
+    """A table of a ruleset file: frozen, no unknown keys, no conversions."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-class Text(_Model):
+class Text(TomlModel):
     """A label in Vietnamese (first) and English."""
 
     vi: Annotated[str, Field(min_length=1)]
@@ -69,7 +86,7 @@ class Text(_Model):
         return self.vi if lang == "vi" else self.en
 
 
-class LegalBasis(_Model):
+class LegalBasis(TomlModel):
     """The decision that issued a ruleset version."""
 
     decision: Annotated[str, Field(min_length=1)]
@@ -80,7 +97,7 @@ class LegalBasis(_Model):
     """The act that asked for this version, e.g. the inspection notice behind an amendment."""
 
 
-class LegalReference(_Model):
+class LegalReference(TomlModel):
     """A legal text a criterion rests on (decree, law, decision), optionally an article."""
 
     document: Annotated[str, Field(min_length=1)]
@@ -94,7 +111,7 @@ class LegalReference(_Model):
         return f"{self.document}, {self.article}" if self.article else self.document
 
 
-class Transition(_Model):
+class Transition(TomlModel):
     """Periods in which this version and another one are both in force, units choosing."""
 
     periods: Annotated[list[int], Field(min_length=1)]
@@ -102,9 +119,9 @@ class Transition(_Model):
     """Whether this version applies to units that do not choose."""
 
 
-class RulesetMeta(_Model):
+class RulesetMeta(TomlModel):
     family: Identifier
-    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    version: Version
     title: Text
     status: Literal["draft", "in_force", "superseded"]
     legal_basis: LegalBasis
@@ -117,7 +134,7 @@ class RulesetMeta(_Model):
     transition: Transition | None = None
 
 
-class DerivedFrom(_Model):
+class DerivedFrom(TomlModel):
     """Where a derived fact comes from: an output of a ``[providers.NAME]`` table."""
 
     provider: Identifier
@@ -125,7 +142,7 @@ class DerivedFrom(_Model):
     output: Identifier
 
 
-class FactSpec(_Model):
+class FactSpec(TomlModel):
     """A declared fact: its type, unit, allowed range, and meaning.
 
     With ``expr`` it is a *computed* fact: not read from the units table but computed
@@ -173,16 +190,16 @@ class FactSpec(_Model):
         return int(10 ** (self.decimals or 0))
 
 
-class UnitType(_Model):
+class UnitType(TomlModel):
     name: Text
     peer_group: Identifier
 
 
-class PeerGroup(_Model):
+class PeerGroup(TomlModel):
     name: Text
 
 
-class Band(_Model):
+class Band(TomlModel):
     """A grade: units whose index is at least ``min_index`` (and below the band above)."""
 
     grade: Identifier
@@ -190,7 +207,7 @@ class Band(_Model):
     min_index: Annotated[Number, Field(ge=0, le=100)]
 
 
-class Grading(_Model):
+class Grading(TomlModel):
     bands: Annotated[list[Band], Field(min_length=1)]
     by_unit_type: dict[str, Annotated[list[Band], Field(min_length=1)]] = {}
 
@@ -198,14 +215,14 @@ class Grading(_Model):
         return self.by_unit_type.get(unit_type, self.bands)
 
 
-class Ranking(_Model):
+class Ranking(TomlModel):
     peer_groups: Annotated[dict[str, PeerGroup], Field(min_length=1)]
     ties: Literal["shared", "dense"] = "shared"
     """``shared``: equal index shares a rank and the next rank skips (1, 2, 2, 4);
     ``dense``: equal index shares a rank, no skip (1, 2, 2, 3)."""
 
 
-class Condition(_Model):
+class Condition(TomlModel):
     """A condition on one fact in table form: ``{ fact = "x", op = ">", value = 0 }``.
 
     NOTE: kept beside expression conditions (``applies_when = "x > 0"``) because
@@ -230,7 +247,7 @@ class Condition(_Model):
         return f"{self.fact} {self.op} {literal}"
 
 
-class Criterion(_Model):
+class Criterion(TomlModel):
     """A criterion: a scored leaf (``kind`` + ``params``) or a group of sub-criteria."""
 
     id: CriterionId
@@ -264,7 +281,7 @@ class Criterion(_Model):
         return self.kind is not None
 
 
-class LegalVersion(_Model):
+class LegalVersion(TomlModel):
     """One version of a legal text, e.g. Decree 59/2019/NĐ-CP replacing 158/2007/NĐ-CP."""
 
     document: Annotated[str, Field(min_length=1)]
@@ -272,14 +289,14 @@ class LegalVersion(_Model):
     title: Text | None = None
 
 
-class LegalText(_Model):
+class LegalText(TomlModel):
     """A legal standard whose text changes over time (``[legal_refs.NAME]``)."""
 
     title: Text
     versions: Annotated[list[LegalVersion], Field(min_length=1)]
 
 
-class LineageEntry(_Model):
+class LineageEntry(TomlModel):
     """How criterion ids changed in one version: renamed, split, merged, replaced, retired.
 
     Ids in ``old`` and not in ``new`` are retired for good: never reused.
@@ -292,7 +309,7 @@ class LineageEntry(_Model):
     why: Text | None = None
 
 
-class RecordSetSpec(_Model):
+class RecordSetSpec(TomlModel):
     """A record set the ruleset's providers read (``[record_sets.NAME]``)."""
 
     description: Text
@@ -301,7 +318,7 @@ class RecordSetSpec(_Model):
     overrides it."""
 
 
-class ProviderSpec(_Model):
+class ProviderSpec(TomlModel):
     """A fact provider bound to record sets and parameters (``[providers.NAME]``)."""
 
     provider: Identifier
@@ -312,14 +329,14 @@ class ProviderSpec(_Model):
     description: Text | None = None
 
 
-class Area(_Model):
+class Area(TomlModel):
     id: CriterionId
     name: Text
     max_points: Annotated[Number, Field(ge=0)]
     criteria: Annotated[list[Criterion], Field(min_length=1)]
 
 
-class Ruleset(_Model):
+class Ruleset(TomlModel):
     """A complete, validated ruleset version."""
 
     ruleset: RulesetMeta
@@ -342,19 +359,29 @@ class Ruleset(_Model):
     def scale(self) -> int:
         return int(10**self.ruleset.points_decimals)
 
+    def tree(self) -> Iterator[Placed]:
+        """Every area and criterion in its place, depth first in ruleset order."""
+
+        def below(
+            area: Area, criteria: list[Criterion], path: KeyPath, parents: tuple[Criterion, ...]
+        ) -> Iterator[Placed]:
+            for index, criterion in enumerate(criteria):
+                here = (*path, "criteria", index)
+                yield Placed(criterion, here, area, parents)
+                yield from below(area, criterion.criteria, here, (*parents, criterion))
+
+        for index, area in enumerate(self.areas):
+            path: KeyPath = ("areas", index)
+            yield Placed(area, path, area, ())
+            yield from below(area, area.criteria, path, ())
+
     def leaves(self) -> list[tuple[Area, Criterion]]:
         """Scored leaves in ruleset order, each with its area."""
-        found: list[tuple[Area, Criterion]] = []
-
-        def walk(area: Area, criteria: list[Criterion]) -> None:
-            for criterion in criteria:
-                if criterion.is_leaf:
-                    found.append((area, criterion))
-                walk(area, criterion.criteria)
-
-        for area in self.areas:
-            walk(area, area.criteria)
-        return found
+        return [
+            (placed.area, placed.node)
+            for placed in self.tree()
+            if isinstance(placed.node, Criterion) and placed.node.is_leaf
+        ]
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON form: the same content gives the same hash anywhere.
@@ -370,3 +397,55 @@ class Ruleset(_Model):
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An area or criterion where it sits in the tree."""
+
+    node: Area | Criterion
+    path: KeyPath
+    """Where it is in the ruleset data: ``("areas", 0, "criteria", 2)``."""
+    area: Area
+    parents: tuple[Criterion, ...]
+    """The enclosing criteria below the area, outermost first."""
+
+    @property
+    def depth(self) -> int:
+        """0 for an area, 1 for its criteria, and so on down."""
+        return len(self.path) // 2 - 1
+
+
+@dataclass(frozen=True)
+class RawNode:
+    """An area or criterion table of raw data, and where it sits."""
+
+    path: KeyPath
+    siblings: list[Any]
+    """The array it is an item of (``areas`` or a ``criteria``)."""
+    position: int
+    table: dict[str, Any]
+
+
+def raw_tree(items: Any, path: KeyPath = ("areas",)) -> Iterator[RawNode]:
+    """The tables of the array ``items`` at ``path`` and every criterion table below them,
+    depth first; for data not validated yet, so anything that is not a table is skipped."""
+    if not isinstance(items, list):
+        return
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            here = (*path, index)
+            yield RawNode(here, items, index, item)
+            yield from raw_tree(item.get("criteria"), (*here, "criteria"))
+
+
+def first_period(data: Any) -> int | None:
+    """The first period of raw ruleset data, or None when it is not readable yet (the
+    schema pass reports why)."""
+    meta = data.get("ruleset") if isinstance(data, dict) else None
+    periods = meta.get("periods") if isinstance(meta, dict) else None
+    if not isinstance(periods, list) or not periods:
+        return None
+    if not all(isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 9999 for p in periods):
+        return None
+    return int(min(periods))

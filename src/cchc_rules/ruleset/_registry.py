@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cchc_rules._names import NAME, VERSION
 from cchc_rules.errors import Problem, RulesetError
 
 __all__ = [
@@ -18,7 +19,7 @@ __all__ = [
     "rulesets_root",
 ]
 
-REF_PATTERN = r"^(?P<family>[a-z][a-z0-9_]*)@(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*)$"
+REF_PATTERN = f"^(?P<family>{NAME})@(?P<version>{VERSION})$"
 _REF = re.compile(REF_PATTERN)
 
 

@@ -1,24 +1,26 @@
-"""Reading TOML exactly, and finding the line of any key path.
+"""Reading TOML exactly, finding the line of any key path, and writing it back.
 
 ``tomllib`` parses (floats as :class:`~decimal.Decimal`, syntax errors with line and
 column); it does not say where a key was. :func:`key_lines` recovers that from the
 source of a document ``tomllib`` has already accepted, so validation errors can start
-with ``file:line``.
+with ``file:line``. :func:`ruleset_toml` writes a document that reads back the same.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
+from cchc_rules._diagnostics import KeyPath
 from cchc_rules.errors import Problem, RulesetError
 
-__all__ = ["KeyPath", "key_lines", "line_of", "read_toml"]
-
-KeyPath = tuple[str | int, ...]
+__all__ = ["key_lines", "read_toml", "ruleset_toml", "toml_values"]
 
 _SYNTAX_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
@@ -270,10 +272,22 @@ def key_lines(source: str) -> dict[KeyPath, int]:
     return _Scanner(source).document()
 
 
-def line_of(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
-    """Line of ``path``, or of its nearest located ancestor."""
-    for end in range(len(path), 0, -1):
-        found = lines.get(path[:end])
-        if found is not None:
-            return found
-    return None
+def toml_values(value: Any) -> Any:
+    """Data for tomli_w that reads back to the same model, hence the same content hash.
+
+    tomli_w writes ``Decimal("100")`` as ``100.0``, which reads back as a different
+    Decimal (and hash); a whole Decimal without a fraction is written as an integer.
+    """
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent == 0 else value
+    if isinstance(value, dict):
+        return {key: toml_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [toml_values(item) for item in value]
+    return value
+
+
+def ruleset_toml(document: Mapping[str, Any], header: str = "") -> str:
+    """A ruleset (or amendment) document as TOML text, optionally after comment lines."""
+    comment = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines())
+    return comment + (("\n" if comment else "") + tomli_w.dumps(toml_values(document)))

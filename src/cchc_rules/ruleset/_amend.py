@@ -1,4 +1,4 @@
-"""Resolving amendments: a ruleset version that ``extends`` another and lists its changes.
+"""Amendments: a ruleset version that ``extends`` another and lists its changes.
 
 An amendment file has ``ruleset.extends`` and no ``[[areas]]``; it names the version it
 amends and says only what the decision changed::
@@ -14,47 +14,53 @@ amends and says only what the decision changed::
     id = "A3"
     set.params.bands = [...]
 
-Resolution works on plain data and remembers where every part came from, so a problem
-found when the resolved ruleset is validated points at the line that caused it: the
-amendment's ``[[changes]]`` entry, or the parent file for what was inherited.
+:func:`read_chain` reads a file and every version it extends, down to a complete
+ruleset; :func:`amend` applies one amendment to its resolved parent. Resolution works on
+plain data and remembers where every part came from (:mod:`cchc_rules.ruleset._origin`),
+so a problem found when the resolved ruleset is validated points at the line that
+caused it: the amendment's ``[[changes]]`` entry, or the parent file for what was
+inherited.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 import posixpath
 import re
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from cchc_rules._diagnostics import (
+    KeyPath,
+    did_you_mean,
+    in_reading_order,
+    line_of,
+    readable_path,
+    validation_problems,
+)
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._models import (
     CriterionId,
     Identifier,
     LegalBasis,
+    RawNode,
+    Ruleset,
     Text,
+    TomlModel,
     Transition,
+    Version,
+    raw_tree,
 )
+from cchc_rules.ruleset._origin import Located, Origin
 from cchc_rules.ruleset._registry import REF_PATTERN
-from cchc_rules.ruleset._toml import KeyPath, line_of
+from cchc_rules.ruleset._toml import key_lines, read_toml
 
-__all__ = [
-    "Amendment",
-    "Located",
-    "apply_amendment",
-    "fill_legal_refs",
-    "find_parent",
-    "is_amendment",
-    "ruleset_toml",
-    "toml_values",
-]
+__all__ = ["Amendment", "ChainFile", "amend", "is_amendment", "read_chain"]
 
 # Keys of [ruleset] an amendment inherits when it does not give them; everything else
 # (title, status, periods, legal basis…) belongs to one version and must be restated.
@@ -64,13 +70,9 @@ INHERITED_META = ("total_points", "points_decimals")
 # -- the amendment schema -----------------------------------------------------------------
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-
-class AmendmentMeta(_Model):
+class AmendmentMeta(TomlModel):
     family: Identifier
-    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    version: Version
     extends: Annotated[str, Field(min_length=1)]
     title: Text
     status: Literal["draft", "in_force", "superseded"]
@@ -95,7 +97,7 @@ _OP_FIELDS: dict[str, tuple[set[str], list[set[str]]]] = {
 }
 
 
-class Change(_Model):
+class Change(TomlModel):
     """One ``[[changes]]`` entry; ``op`` says which of the other keys it takes."""
 
     op: Op
@@ -134,18 +136,18 @@ class Change(_Model):
         return self
 
 
-class Amendment(_Model):
+class Amendment(TomlModel):
     """An amendment file: the new version's metadata and what changed."""
 
     ruleset: AmendmentMeta
-    unit_types: dict[Identifier, dict[str, Any]] = {}
-    facts: dict[Identifier, dict[str, Any]] = {}
-    legal_refs: dict[Identifier, dict[str, Any]] = {}
-    record_sets: dict[Identifier, dict[str, Any]] = {}
-    providers: dict[Identifier, dict[str, Any]] = {}
+    unit_types: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    facts: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    legal_refs: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    record_sets: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    providers: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
     grading: dict[str, Any] | None = None
     ranking: dict[str, Any] | None = None
-    changes: list[Change] = []
+    changes: list[Change] = Field(default_factory=list)
 
 
 def is_amendment(data: Mapping[str, Any]) -> bool:
@@ -157,70 +159,6 @@ def is_amendment(data: Mapping[str, Any]) -> bool:
     """
     meta = data.get("ruleset")
     return isinstance(meta, dict) and "extends" in meta and "areas" not in data
-
-
-# -- where things came from ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Origin:
-    file: str
-    lines: dict[KeyPath, int]
-    path: KeyPath
-
-    def line(self) -> int | None:
-        return line_of(self.lines, self.path) if self.path else None
-
-    def below(self, *steps: str | int) -> Origin:
-        return Origin(self.file, self.lines, (*self.path, *steps))
-
-
-class Located:
-    """Ruleset data and, for any key path in it, the file and line it came from.
-
-    Containers (tables, arrays) carry the origin they were taken from; keys set by an
-    amendment carry the line of the change. Objects are held here as well as in the
-    data, so ``id()`` keys stay unique while this object lives.
-    """
-
-    def __init__(self, data: dict[str, Any], file: str, lines: dict[KeyPath, int]) -> None:
-        self.data = data
-        self._containers: dict[int, tuple[object, Origin]] = {}
-        self._keys: dict[tuple[int, str | int], tuple[object, Origin]] = {}
-        self.mark(data, Origin(file, lines, ()))
-
-    def mark(self, value: object, origin: Origin) -> None:
-        if isinstance(value, dict | list):
-            self._containers[id(value)] = (value, origin)
-
-    def mark_key(self, container: object, key: str | int, origin: Origin) -> None:
-        self._keys[(id(container), key)] = (container, origin)
-
-    def origin(self, path: KeyPath) -> Origin:
-        node: Any = self.data
-        origin = self._containers[id(node)][1]
-        for step in path:
-            child = _child(node, step)
-            if (id(node), step) in self._keys:
-                origin = self._keys[(id(node), step)][1]
-            elif child is not None and id(child) in self._containers:
-                origin = self._containers[id(child)][1]
-            else:
-                origin = origin.below(step)
-            node = child
-        return origin
-
-    def locate(self, path: KeyPath) -> tuple[str, int | None]:
-        origin = self.origin(path)
-        return origin.file, origin.line() if origin.path else None
-
-
-def _child(node: Any, step: str | int) -> Any:
-    if isinstance(node, dict) and isinstance(step, str):
-        return node.get(step)
-    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-        return node[step]
-    return None
 
 
 # -- finding the parent -------------------------------------------------------------------
@@ -271,27 +209,12 @@ def find_parent(
 # -- applying an amendment ------------------------------------------------------------------
 
 
-def _walk_nodes(data: dict[str, Any]) -> Iterator[tuple[list[Any], int, dict[str, Any]]]:
-    """Every area and criterion table as (its list, its index, the table), depth first."""
-
-    def walk(items: Any) -> Iterator[tuple[list[Any], int, dict[str, Any]]]:
-        if not isinstance(items, list):
-            return
-        for index, item in enumerate(items):
-            if isinstance(item, dict):
-                yield items, index, item
-                yield from walk(item.get("criteria"))
-
-    yield from walk(data.get("areas"))
-
-
-def _ids_in(node: Mapping[str, Any]) -> Iterator[str]:
-    ident = node.get("id")
-    if isinstance(ident, str):
-        yield ident
-    for child in node.get("criteria") or []:
-        if isinstance(child, dict):
-            yield from _ids_in(child)
+def _ids_in(table: dict[str, Any]) -> Iterator[str]:
+    """The id of an area or criterion table and of every criterion below it."""
+    for node in raw_tree([table], ()):
+        ident = node.table.get("id")
+        if isinstance(ident, str):
+            yield ident
 
 
 class _Amender:
@@ -318,21 +241,21 @@ class _Amender:
 
     def problem(self, path: KeyPath, message: str) -> None:
         self.problems.append(
-            Problem(self.file, line_of(self.lines, path), _id_path(self.raw, path), message)
+            Problem(self.file, line_of(self.lines, path), readable_path(self.raw, path)[1], message)
         )
 
     @property
     def data(self) -> dict[str, Any]:
         return self.target.data
 
-    def find(self, ident: str) -> tuple[list[Any], int, dict[str, Any]] | None:
-        for found in _walk_nodes(self.data):
-            if found[2].get("id") == ident:
+    def find(self, ident: str) -> RawNode | None:
+        for found in raw_tree(self.data.get("areas")):
+            if found.table.get("id") == ident:
                 return found
         return None
 
     def known_ids(self) -> list[str]:
-        return [str(node.get("id")) for _, _, node in _walk_nodes(self.data)]
+        return [str(node.table.get("id")) for node in raw_tree(self.data.get("areas"))]
 
     def retired(self) -> dict[str, str]:
         """Ids retired so far, each with the version that retired it."""
@@ -344,8 +267,7 @@ class _Amender:
         return gone
 
     def missing(self, path: KeyPath, ident: str) -> None:
-        close = difflib.get_close_matches(ident, self.known_ids(), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(ident, self.known_ids())
         self.problem(path, f"no criterion or area {ident!r} in {self.parent_ref}{hint}")
 
     def check_new_ids(
@@ -434,7 +356,7 @@ class _Amender:
             if found is None:
                 self.missing(("changes", index, "into"), change.into)
                 return
-            parent = found[2]
+            parent = found.table
             if parent.get("kind") is not None:
                 self.problem(
                     ("changes", index, "into"),
@@ -463,11 +385,10 @@ class _Amender:
         if change.fact is not None:
             facts = self.data.get("facts", {})
             if change.fact not in facts:
-                close = difflib.get_close_matches(change.fact, list(facts), n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
                 self.problem(
                     ("changes", index, "fact"),
-                    f"no fact {change.fact!r} in {self.parent_ref}{hint}",
+                    f"no fact {change.fact!r} in {self.parent_ref}"
+                    f"{did_you_mean(change.fact, list(facts))}",
                 )
                 return
             del facts[change.fact]
@@ -477,8 +398,8 @@ class _Amender:
         if found is None:
             self.missing(("changes", index, "id"), change.id)
             return
-        siblings, position, node = found
-        del siblings[position]
+        del found.siblings[found.position]
+        node = found.table
         self.record(index, change, "retired", list(_ids_in(node)), [])
 
     def op_set(self, index: int, change: Change) -> None:
@@ -487,7 +408,7 @@ class _Amender:
         if found is None:
             self.missing(("changes", index, "id"), change.id)
             return
-        node = found[2]
+        node = found.table
         values = self.raw_change(index)["set"]
         for key in ("id", "criteria"):
             if key in values:
@@ -514,7 +435,7 @@ class _Amender:
         if found is None:
             self.missing(("changes", index, "id"), change.id)
             return
-        node = found[2]
+        node = found.table
         for position, key in enumerate(change.keys):
             if key not in node:
                 self.problem(
@@ -538,13 +459,13 @@ class _Amender:
         if len(found) != len(change.ids):
             return
         tables = self.raw_change(index)["by"]
-        old_ids = [i for _, _, node in found for i in _ids_in(node)]
+        old_ids = [i for hit in found for i in _ids_in(hit.table)]
         if not self.check_new_ids(("changes", index, "by"), tables, set(old_ids)):
             return
-        siblings, position, _ = found[0]
+        siblings = found[0].siblings
         for hit in found[1:]:
-            hit[0].remove(hit[2])
-        position = siblings.index(found[0][2])
+            hit.siblings.remove(hit.table)
+        position = siblings.index(found[0].table)
         siblings[position : position + 1] = tables
         for offset, table in enumerate(tables):
             self.target.mark(table, self.here("changes", index, "by", offset))
@@ -567,13 +488,13 @@ class _Amender:
             return
         if not self.check_new_ids(("changes", index, "to"), [{"id": change.to}], set()):
             return
-        node = found[2]
+        node = found.table
         node["id"] = change.to
         self.target.mark_key(node, "id", self.here("changes", index, "to"))
         self.record(index, change, "renamed", [change.id], [change.to])
 
 
-def apply_amendment(
+def _apply(
     parent: Located,
     parent_ref: str,
     raw: dict[str, Any],
@@ -592,128 +513,83 @@ def apply_amendment(
     return parent
 
 
-# -- legal references with versions --------------------------------------------------------
+# -- the chain of versions ------------------------------------------------------------------
 
 
-def reference_date(data: Mapping[str, Any]) -> dt.date | None:
-    """The day whose legal texts a ruleset cites: the last day of its first period.
+@dataclass(frozen=True)
+class ChainFile:
+    """One file of a chain of versions, read: a complete ruleset or an amendment."""
 
-    NOTE: the newer text applies (guidance 383/BNV-CCHC): a decree in force by the end
-    of the year assessed is the standard that year is assessed against.
+    path: Path
+    file: str
+    """How messages name it."""
+    data: dict[str, Any]
+    source: str
+    lines: dict[KeyPath, int]
+    amendment: Amendment | None
+    """Its amendment schema, validated; None for a complete ruleset."""
+
+    def located(self) -> Located:
+        return Located(self.data, self.file, self.lines)
+
+
+def read_chain(path: Path, file: str, root: Path, text: str | None = None) -> list[ChainFile]:
+    """``path`` and every version it extends, the complete ruleset they rest on first.
+
+    ``text`` stands for the content of ``path`` (a file not written yet). Raises
+    :class:`RulesetError` for an amendment that does not fit its schema and for an
+    ``extends`` that names no file, leaves ``root`` or makes a cycle.
     """
-    meta = data.get("ruleset")
-    periods = meta.get("periods") if isinstance(meta, dict) else None
-    if not isinstance(periods, list) or not periods:
-        return None
-    if not all(isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 9999 for p in periods):
-        return None
-    return dt.date(min(periods), 12, 31)
+    found: list[ChainFile] = []
+    extending: tuple[Path, ...] = ()  # the files read so far, to catch cycles
+    while True:
+        read = _read(path, file, text)
+        found.append(read)
+        if read.amendment is None:
+            return found[::-1]
+        extends_line = line_of(read.lines, ("ruleset", "extends"))
+        path, file = find_parent(
+            read.amendment.ruleset.extends, path, file, extends_line, root, extending
+        )
+        extending = (*extending, read.path.resolve())
+        text = None
 
 
-def fill_legal_refs(located: Located) -> None:
-    """Give every ``legal_ref = { ref = NAME }`` the document of the version in force.
+def _read(path: Path, file: str, text: str | None) -> ChainFile:
+    if text is None:
+        data, source = read_toml(path, file)
+    else:
+        data, source = tomllib.loads(text, parse_float=Decimal), text
+    lines = key_lines(source)
+    if not is_amendment(data):
+        return ChainFile(path, file, data, source, lines, None)
+    try:
+        amendment = Amendment.model_validate(data)
+    except ValidationError as exc:
+        raise RulesetError(
+            in_reading_order(validation_problems(file, lines, data, exc, Amendment))
+        ) from exc
+    return ChainFile(path, file, data, source, lines, amendment)
 
-    Raises :class:`RulesetError` for unknown names and names with no version in force.
+
+def amend(parent: Located, parent_model: Ruleset, amending: ChainFile) -> Located:
+    """The resolved ``parent`` (validated as ``parent_model``) with ``amending`` applied.
+
+    Raises :class:`RulesetError` for a parent of another family and with every change
+    that targets nothing.
     """
-    data = located.data
-    on = reference_date(data)
-    catalogue = data.get("legal_refs")
-    catalogue = catalogue if isinstance(catalogue, dict) else {}
-    problems: list[Problem] = []
-    for path, legal_ref in _legal_refs(data):
-        name = legal_ref.get("ref")
-        if not isinstance(name, str) or on is None:
-            continue
-        text = catalogue.get(name)
-        file, line = located.locate((*path, "ref"))
-        where = _id_path(data, path) + ".ref"
-        if not isinstance(text, dict):
-            known = ", ".join(catalogue) or "none"
-            problems.append(
+    amendment = amending.amendment
+    assert amendment is not None  # a complete ruleset amends nothing
+    if parent_model.ruleset.family != amendment.ruleset.family:
+        raise RulesetError(
+            [
                 Problem(
-                    file,
-                    line,
-                    where,
-                    f"unknown legal reference {name!r} (declared in [legal_refs]: {known})",
+                    amending.file,
+                    line_of(amending.lines, ("ruleset", "extends")),
+                    "ruleset.extends",
+                    f"expected a version of family {amendment.ruleset.family!r} "
+                    f"(got {parent_model.ref}, of family {parent_model.ruleset.family!r})",
                 )
-            )
-            continue
-        versions = [
-            v
-            for v in text.get("versions") or []
-            if isinstance(v, dict) and isinstance(v.get("in_force_from"), dt.date)
-        ]
-        in_force = [v for v in versions if v["in_force_from"] <= on]
-        if not in_force:
-            problems.append(
-                Problem(
-                    file, line, where, f"no version of {name!r} is in force on {on.isoformat()}"
-                )
-            )
-            continue
-        chosen = max(in_force, key=lambda v: v["in_force_from"])
-        legal_ref["document"] = chosen.get("document")
-        title = chosen.get("title") or text.get("title")
-        if title is not None:
-            legal_ref["title"] = title
-    if problems:
-        raise RulesetError(problems)
-
-
-def _legal_refs(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
-    def walk(path: KeyPath, items: Any) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
-        if not isinstance(items, list):
-            return
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            here = (*path, index)
-            if isinstance(item.get("legal_ref"), dict):
-                yield (*here, "legal_ref"), item["legal_ref"]
-            yield from walk((*here, "criteria"), item.get("criteria"))
-
-    areas = data.get("areas")
-    if isinstance(areas, list):
-        for index, area in enumerate(areas):
-            if isinstance(area, dict):
-                yield from walk(("areas", index, "criteria"), area.get("criteria"))
-
-
-def _id_path(data: Any, path: KeyPath) -> str:
-    """``areas.E.criteria.E4.1.legal_ref``: list items named by their ids, as the loader
-    names them (``changes.A3.set`` is the change of A3), others by index (``keys[1]``)."""
-    text = ""
-    node = data
-    for step in path:
-        node = _child(node, step)
-        ident = node.get("id") if isinstance(step, int) and isinstance(node, dict) else None
-        if isinstance(step, int) and not isinstance(ident, str):
-            text += f"[{step}]"
-        else:
-            part = ident if isinstance(step, int) else str(step)
-            text += f".{part}" if text else str(part)
-    return text
-
-
-# -- writing TOML ---------------------------------------------------------------------------
-
-
-def toml_values(value: Any) -> Any:
-    """Data for tomli_w that reads back to the same model, hence the same content hash.
-
-    tomli_w writes ``Decimal("100")`` as ``100.0``, which reads back as a different
-    Decimal (and hash); a whole Decimal without a fraction is written as an integer.
-    """
-    if isinstance(value, Decimal):
-        return int(value) if value.as_tuple().exponent == 0 else value
-    if isinstance(value, dict):
-        return {key: toml_values(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [toml_values(item) for item in value]
-    return value
-
-
-def ruleset_toml(document: Mapping[str, Any], header: str = "") -> str:
-    """A ruleset (or amendment) document as TOML text, optionally after comment lines."""
-    comment = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines())
-    return comment + (("\n" if comment else "") + tomli_w.dumps(toml_values(document)))
+            ]
+        )
+    return _apply(parent, parent_model.ref, amending.data, amendment, amending.file, amending.lines)

@@ -1,0 +1,223 @@
+"""Cross-checks over a whole validated ruleset that bind nothing.
+
+Unique ids, points that are multiples of the ruleset's precision and add up, declared
+unit types and peer groups, grading bands, table-form conditions, and the wiring of
+providers to record sets and derived facts. Each adds its problems to a
+:class:`~cchc_rules._diagnostics.Checker`, so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean, shown
+from cchc_rules.providers import Column, FactProvider
+from cchc_rules.ruleset._models import Band, Condition, Criterion, Ruleset
+
+__all__ = ["check_condition", "check_providers", "check_tree"]
+
+
+def check_tree(checker: Checker, model: Ruleset) -> None:
+    """Ids, points and sums of every area and criterion; unit types, peer groups, bands."""
+    scale = model.scale
+    meta = model.ruleset
+
+    def points_ok(path: KeyPath, value: Decimal) -> None:
+        if (value * scale) != (value * scale).to_integral_value():
+            checker.add(
+                path,
+                f"expected a multiple of {Decimal(1) / scale} "
+                f"(points_decimals = {meta.points_decimals}) (got {value})",
+            )
+
+    points_ok(("ruleset", "total_points"), meta.total_points)
+    seen: dict[str, KeyPath] = {}
+    for placed in model.tree():
+        node, path = placed.node, placed.path
+        if node.id in seen:
+            first_file, first = checker.locate((*seen[node.id], "id"))
+            where = ""
+            if first is not None:
+                where = f", first used on line {first}"
+                if first_file != checker.locate((*path, "id"))[0]:
+                    where = f", first used in {first_file}:{first}"
+            checker.add((*path, "id"), f"duplicate id {node.id!r} (ids must be unique{where})")
+        seen.setdefault(node.id, path)
+        points_ok((*path, "max_points"), node.max_points)
+        if node.criteria:
+            total = sum((c.max_points for c in node.criteria), Decimal(0))
+            if total != node.max_points:
+                checker.add(
+                    (*path, "max_points"),
+                    f"expected the sum of its criteria's max_points, {total} "
+                    f"(got {node.max_points})",
+                )
+        if isinstance(node, Criterion):
+            for position, listed in enumerate(node.applies_to or []):
+                if listed not in model.unit_types:
+                    checker.add(
+                        (*path, "applies_to", position),
+                        f"unknown unit type {listed!r}"
+                        f"{did_you_mean(listed, list(model.unit_types))}"
+                        f" (declared in [unit_types]: {', '.join(model.unit_types)})",
+                    )
+
+    area_total = sum((area.max_points for area in model.areas), Decimal(0))
+    if area_total != meta.total_points:
+        checker.add(
+            ("ruleset", "total_points"),
+            f"expected the sum of the areas' max_points, {area_total} (got {meta.total_points})",
+        )
+
+    for name, unit_type in model.unit_types.items():
+        if unit_type.peer_group not in model.ranking.peer_groups:
+            checker.add(
+                ("unit_types", name, "peer_group"),
+                f"unknown peer group {unit_type.peer_group!r}"
+                f"{did_you_mean(unit_type.peer_group, list(model.ranking.peer_groups))}"
+                f" (declared in [ranking.peer_groups]: {', '.join(model.ranking.peer_groups)})",
+            )
+    _check_bands(checker, ("grading", "bands"), model.grading.bands)
+    for unit_type_name, bands in model.grading.by_unit_type.items():
+        if unit_type_name not in model.unit_types:
+            checker.add(
+                ("grading", "by_unit_type", unit_type_name),
+                f"unknown unit type {unit_type_name!r}"
+                f"{did_you_mean(unit_type_name, list(model.unit_types))}",
+            )
+        _check_bands(checker, ("grading", "by_unit_type", unit_type_name), bands)
+
+
+def _check_bands(checker: Checker, path: KeyPath, bands: Sequence[Band]) -> None:
+    for index in range(1, len(bands)):
+        if bands[index].min_index >= bands[index - 1].min_index:
+            checker.add(
+                (*path, index, "min_index"),
+                f"expected less than {bands[index - 1].min_index}, the min_index of the band "
+                f"before it (bands run from the highest min_index down) "
+                f"(got {bands[index].min_index})",
+            )
+    if bands and bands[-1].min_index != 0:
+        checker.add(
+            (*path, len(bands) - 1, "min_index"),
+            f"expected the last band to start at 0 so every unit gets a grade "
+            f"(got {bands[-1].min_index})",
+        )
+    grades = [band.grade for band in bands]
+    for index, grade in enumerate(grades):
+        if grades.index(grade) != index:
+            checker.add((*path, index, "grade"), f"duplicate grade {grade!r}")
+
+
+def check_condition(checker: Checker, model: Ruleset, condition: Condition, path: KeyPath) -> None:
+    """A table-form condition names a declared fact, a value of its type and a fitting op."""
+    spec = model.facts.get(condition.fact)
+    if spec is None:
+        checker.add(
+            (*path, "fact"),
+            f"unknown fact {condition.fact!r}{did_you_mean(condition.fact, list(model.facts))}",
+        )
+        return
+    value = condition.value
+    is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+    ok = {
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "decimal": is_number,
+        "boolean": isinstance(value, bool),
+        "text": isinstance(value, str),
+        "date": not is_number and not isinstance(value, bool | str),
+    }[spec.type]
+    if not ok:
+        checker.add(
+            (*path, "value"),
+            f"expected {'an' if spec.type == 'integer' else 'a'} {spec.type} value to compare "
+            f"with fact {condition.fact!r} (got {shown(value)})",
+        )
+    if spec.type in ("boolean", "text") and condition.op not in ("==", "!="):
+        checker.add(
+            (*path, "op"), f"expected == or != for a {spec.type} fact (got {condition.op!r})"
+        )
+
+
+def check_providers(
+    checker: Checker, model: Ruleset, providers: Mapping[str, FactProvider[Any]]
+) -> None:
+    """Roles bound to declared record sets, one column type per record set, and derived
+    facts naming a provider's output of their own type."""
+    record_sets = model.record_sets or {}
+    columns: dict[str, dict[str, tuple[Column, str]]] = {}
+    for table_name, spec in (model.providers or {}).items():
+        provider = providers.get(table_name)
+        if provider is None:
+            continue
+        roles = type(provider).record_sets
+        path: KeyPath = ("providers", table_name, "records")
+        for role in roles:
+            if role not in spec.records:
+                checker.add(
+                    path,
+                    f"missing record set for role {role!r} of provider {spec.provider!r} "
+                    f"(it reads {', '.join(roles)})",
+                )
+        for role, record_set in spec.records.items():
+            if role not in roles:
+                checker.add(
+                    (*path, role),
+                    f"unknown role {role!r}{did_you_mean(role, list(roles))} of provider "
+                    f"{spec.provider!r} (it reads {', '.join(roles)})",
+                )
+                continue
+            if record_set not in record_sets:
+                checker.add(
+                    (*path, role),
+                    f"unknown record set {record_set!r}"
+                    f"{did_you_mean(record_set, list(record_sets))} (expected a record set "
+                    f"declared under [record_sets])",
+                )
+                continue
+            seen = columns.setdefault(record_set, {})
+            for column_name, column in roles[role].columns.items():
+                first = seen.get(column_name)
+                if first is None:
+                    seen[column_name] = (column, f"{table_name}.{role}")
+                elif (first[0].type, first[0].decimals) != (column.type, column.decimals):
+                    checker.add(
+                        (*path, role),
+                        f"record set {record_set!r} is read as {first[1]} too, where column "
+                        f"{column_name!r} is {first[0].type} (here it is {column.type}); "
+                        "bind each role to a record set of its own",
+                    )
+    for fact_name, fact in model.facts.items():
+        if fact.derived is None:
+            continue
+        where: KeyPath = ("facts", fact_name, "derived")
+        table = (model.providers or {}).get(fact.derived.provider)
+        if table is None:
+            known = list(model.providers or {})
+            checker.add(
+                (*where, "provider"),
+                f"unknown provider table {fact.derived.provider!r}"
+                f"{did_you_mean(fact.derived.provider, known)} (expected a name declared "
+                f"under [providers]: {', '.join(known) or 'none'})",
+            )
+            continue
+        provider = providers.get(fact.derived.provider)
+        if provider is None:
+            continue
+        outputs = provider.outputs()
+        output = outputs.get(fact.derived.output)
+        if output is None:
+            checker.add(
+                (*where, "output"),
+                f"unknown output {fact.derived.output!r}"
+                f"{did_you_mean(fact.derived.output, list(outputs))} of provider "
+                f"{table.provider!r} (it derives {', '.join(outputs)})",
+            )
+        elif output.type != fact.type:
+            checker.add(
+                ("facts", fact_name, "type"),
+                f"expected {output.type}, the type of output {fact.derived.output!r} of "
+                f"provider {table.provider!r} (got {fact.type})",
+            )
