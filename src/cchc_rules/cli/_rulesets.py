@@ -332,7 +332,7 @@ def rulesets_amend(
     except CchcError as exc:
         raise fail(exc) from exc
     reason = {"vi": why, "en": why} if why else None
-    ids = [leaf_id for leaf_id in _all_ids(parent.model)]
+    ids = [placed.node.id for placed in parent.model.tree()]
     changes: list[dict[str, Any]] = []
     for item in set_values or []:
         target_text, separator, value = item.partition("=")
@@ -381,18 +381,6 @@ def rulesets_amend(
     except CchcError as exc:
         raise fail(exc) from exc
     state.err.print(f"wrote {target} ({ref}, draft, {len(changes)} change(s))", highlight=False)
-
-
-def _all_ids(model: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(nodes: Any) -> None:
-        for node in nodes:
-            found.append(node.id)
-            walk(node.criteria)
-
-    walk(model.areas)
-    return found
 
 
 @rulesets_app.command("lock")

@@ -19,7 +19,7 @@ from cchc_rules.expressions import UNIT_TYPE
 from cchc_rules.inputs._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
 from cchc_rules.inputs._units import UnitTable
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
-from cchc_rules.ruleset._models import Text
+from cchc_rules.ruleset._models import Criterion, Text
 from cchc_rules.scoring._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
 from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
 
@@ -294,20 +294,14 @@ class Scorecards:
                 )
             )
 
-        def walk(area_id: str, criteria: Any, depth: int) -> None:
-            for criterion in criteria:
-                if criterion.is_leaf:
-                    row = leaf_rows[criterion.id]
-                    lines.append(
-                        self._leaf_line(self.ruleset.leaves[row], row, position, facts, depth, lang)
-                    )
-                else:
-                    node_line(criterion.id, criterion.name, area_id, depth, criterion.max_points)
-                    walk(area_id, criterion.criteria, depth + 1)
-
-        for area in self.ruleset.model.areas:
-            node_line(area.id, area.name, area.id, 0, area.max_points)
-            walk(area.id, area.criteria, 1)
+        for placed in self.ruleset.model.tree():
+            node, depth = placed.node, placed.depth
+            if isinstance(node, Criterion) and node.is_leaf:
+                row = leaf_rows[node.id]
+                leaf = self.ruleset.leaves[row]
+                lines.append(self._leaf_line(leaf, row, position, facts, depth, lang))
+            else:
+                node_line(node.id, node.name, placed.area.id, depth, node.max_points)
 
         applicable_max = int(agg.applicable_max[position])
         grade_id = self.grade_names(lang)[position]

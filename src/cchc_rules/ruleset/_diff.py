@@ -121,16 +121,14 @@ class RulesetDiff:
 
 
 def _nodes(model: Ruleset) -> dict[str, tuple[Area | Criterion, str | None]]:
+    """Every area and criterion by id, with the id of the area or group it sits in."""
     found: dict[str, tuple[Area | Criterion, str | None]] = {}
-
-    def walk(parent: str, criteria: list[Criterion]) -> None:
-        for criterion in criteria:
-            found[criterion.id] = (criterion, parent)
-            walk(criterion.id, criterion.criteria)
-
-    for area in model.areas:
-        found[area.id] = (area, None)
-        walk(area.id, area.criteria)
+    for placed in model.tree():
+        if placed.node is placed.area:
+            found[placed.node.id] = (placed.node, None)
+        else:
+            parent = placed.parents[-1].id if placed.parents else placed.area.id
+            found[placed.node.id] = (placed.node, parent)
     return found
 
 
