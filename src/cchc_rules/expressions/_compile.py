@@ -58,6 +58,8 @@ __all__ = ["ExprProblem", "ExpressionError", "TypedName", "check", "declared_typ
 
 EPOCH = dt.date(1970, 1, 1)
 FUNCTIONS = ("abs", "date", "max", "min", "round")
+# NOTE: wider than a fact name (cchc_rules._names.NAME): a lowercase name that may start
+# with "_" is still a name, reported as unknown, not as badly spelt.
 _NAME = re.compile(r"[a-z_][a-z0-9_]*", re.ASCII)
 _NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)

@@ -1,1 +1,1 @@
-"""Rulesets, TOML to compiled form; imports only expressions, the plugin manager and API, errors."""
+"""Rulesets, TOML to compiled form; imports only expressions, plugins and their API, diagnostics."""

@@ -41,7 +41,7 @@ def bind_kind_params(checker: Checker, registry: KindRegistry) -> dict[KeyPath, 
     for node in raw_tree(data.get("areas")):
         path, item = node.path, node.table
         kind_name = item.get("kind")
-        if node.path[-2] != "criteria" or "kind" not in item or not isinstance(kind_name, str):
+        if not node.is_criterion or not isinstance(kind_name, str):
             continue
         if kind_name not in registry:
             checker.add(

@@ -82,5 +82,5 @@ def fill_legal_refs(located: Located) -> None:
 def _legal_refs(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
     """Each criterion's ``legal_ref`` table, with its path (areas cite none)."""
     for node in raw_tree(data.get("areas")):
-        if node.path[-2] == "criteria" and isinstance(node.table.get("legal_ref"), dict):
+        if node.is_criterion and isinstance(node.table.get("legal_ref"), dict):
             yield (*node.path, "legal_ref"), node.table["legal_ref"]

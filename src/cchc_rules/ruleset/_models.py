@@ -426,6 +426,11 @@ class RawNode:
     position: int
     table: dict[str, Any]
 
+    @property
+    def is_criterion(self) -> bool:
+        """A criterion (or group) table, not an area."""
+        return self.path[-2:-1] == ("criteria",)
+
 
 def raw_tree(items: Any, path: KeyPath = ("areas",)) -> Iterator[RawNode]:
     """The tables of the array ``items`` at ``path`` and every criterion table below them,
