@@ -164,7 +164,7 @@ def is_amendment(data: Mapping[str, Any]) -> bool:
 # -- finding the parent -------------------------------------------------------------------
 
 
-def find_parent(
+def _find_parent(
     extends: str, path: Path, display: str, line: int | None, root: Path, chain: tuple[Path, ...]
 ) -> tuple[Path, str]:
     """The parent file named by ``extends`` and how to name it in messages.
@@ -548,7 +548,7 @@ def read_chain(path: Path, file: str, root: Path, text: str | None = None) -> li
         if read.amendment is None:
             return found[::-1]
         extends_line = line_of(read.lines, ("ruleset", "extends"))
-        path, file = find_parent(
+        path, file = _find_parent(
             read.amendment.ruleset.extends, path, file, extends_line, root, extending
         )
         extending = (*extending, read.path.resolve())
