@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -19,52 +18,25 @@ from cchc_rules.inputs._derive import derive_facts
 from cchc_rules.inputs._records import MergedSchema, read_record_set
 from cchc_rules.inputs._units import read_units
 from cchc_rules.providers import Column, ColumnType, RecordSchema
+from cchc_rules.ruleset._models import FactSpec, Text
 
 UNIT_IDS = pl.Series("unit_id", ["A"])
 
 
-def _text(vi: str) -> dict[str, str]:
-    return {"vi": vi, "en": vi}
+BASE = load_ruleset("ttcp@2018").model
+UNIT_TYPE = next(iter(BASE.unit_types))
 
 
 def _ruleset(column: ColumnType, decimals: int) -> Ruleset:
-    """A ruleset whose only fact ``value`` is of type ``column``."""
-    fact: dict[str, Any] = {"type": column, "required": False, "description": _text("Giá trị")}
-    if column == "decimal":
-        fact["decimals"] = decimals
-    return Ruleset.model_validate(
-        {
-            "ruleset": {
-                "family": "grammar",
-                "version": "1",
-                "title": _text("Ngữ pháp"),
-                "status": "draft",
-                "legal_basis": {"decision": "1/QĐ", "date": dt.date(2024, 1, 1)},
-                "periods": [2024],
-                "total_points": 1,
-            },
-            "unit_types": {"cuc": {"name": _text("Cục"), "peer_group": "all"}},
-            "facts": {"value": fact, "done": {"type": "boolean", "description": _text("Xong")}},
-            "grading": {"bands": [{"grade": "dat", "name": _text("Đạt"), "min_index": 0}]},
-            "ranking": {"peer_groups": {"all": {"name": _text("Tất cả")}}},
-            "areas": [
-                {
-                    "id": "A",
-                    "name": _text("A"),
-                    "max_points": 1,
-                    "criteria": [
-                        {
-                            "id": "A1",
-                            "name": _text("A1"),
-                            "max_points": 1,
-                            "kind": "flag",
-                            "params": {"fact": "done"},
-                        }
-                    ],
-                }
-            ],
-        }
+    """A ruleset whose only fact, ``value``, is of type ``column`` (the units reader
+    reads only its facts, unit types and peer groups)."""
+    fact = FactSpec(
+        type=column,
+        decimals=decimals if column == "decimal" else None,
+        required=False,
+        description=Text(vi="Giá trị", en="Value"),
     )
+    return BASE.model_copy(update={"facts": {"value": fact}})
 
 
 def _schema(column: ColumnType, decimals: int) -> MergedSchema:
@@ -84,7 +56,7 @@ def _schema(column: ColumnType, decimals: int) -> MergedSchema:
 
 def _unit(data: pa.Table, column: ColumnType, decimals: int) -> object:
     """The value a units table's one cell is read as, or the message of its problem."""
-    units = pa.table({"unit_id": ["A"], "name": ["Cục A"], "unit_type": ["cuc"], "done": ["true"]})
+    units = pa.table({"unit_id": ["A"], "name": ["Cục A"], "unit_type": [UNIT_TYPE]})
     for name in data.column_names:
         units = units.append_column(name, data.column(name))
     try:
@@ -217,7 +189,7 @@ def test_derive_facts_reads_a_units_file_as_read_units_does(tmp_path: Path) -> N
     path.write_text('{"unit_id": "A"}', encoding="utf-8")
     expected = ["units.json: expected a JSON array of objects, one per unit"]
     for read in (
-        lambda: read_units(path, load_ruleset("ttcp@2018").model, name="units.json"),
+        lambda: read_units(path, BASE, name="units.json"),
         lambda: derive_facts(load_ruleset("ttcp@2018"), path, {}, source="units.json"),
     ):
         with pytest.raises(InputError) as info:
