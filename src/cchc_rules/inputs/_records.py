@@ -187,8 +187,8 @@ def _parse(name: str, column: Column) -> _Value:
     cells (over the check frame, which has both), and what was expected."""
     text = _stripped(name)
     unreadable = _stripped(_RAW + name).is_not_null() & pl.col(name).is_null()
-    words = grammar.BOOLEAN_WORDS
     if column.type == "boolean":
+        words = grammar.BOOLEAN_WORDS
         value = text.str.to_lowercase().replace_strict(
             list(words), list(words.values()), default=None, return_dtype=pl.Boolean
         )
@@ -220,8 +220,8 @@ def _typed(name: str, column: Column, dtype: pl.DataType) -> _Value | None:
     value = pl.col(name).cast(target, strict=False)
     expected = grammar.expected_fit(column.type)
     if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > column.decimals:
-        # A cast to fewer digits after the point truncates: 12.500 fits two digits,
-        # 12.505 is refused, never rounded.
+        # A cast to fewer digits after the point loses the extra ones: 12.500 fits two
+        # digits, 12.505 is refused, never rounded or cut.
         value = pl.when(value.cast(dtype, strict=False) == pl.col(name)).then(value)
         expected = grammar.expected_cell(column.type, column.decimals)
     return _Value(
