@@ -11,23 +11,19 @@ facts when someone asks (``explain``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs._records import RecordSet, merged_schemas, read_record_set
-from cchc_rules.inputs._sheets import read_xlsx_text
+from cchc_rules.inputs._units import read_units_file
 from cchc_rules.providers import Evidence, FactProvider
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
@@ -117,46 +113,6 @@ def record_paths(
     if problems:
         raise InputError(problems)
     return found
-
-
-# -- the units table -----------------------------------------------------------------------
-
-
-def _read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
-    """The units file as an Arrow table for ``read_units`` (text files stay text, so the
-    facts schema parses every cell), and the row its first unit is on."""
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise InputError([Problem(source, None, "", "file does not exist")])
-    try:
-        if suffix == ".csv":
-            header = pacsv.read_csv(path).schema.names
-            options = pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            )
-            return pacsv.read_csv(path, convert_options=options), 2
-        if suffix in (".parquet", ".pq"):
-            return pq.read_table(path), 1
-        if suffix == ".json":
-            records = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-            names: list[str] = []
-            for record in records:
-                names.extend(k for k in record if k not in names)
-            columns = {n: [None if r.get(n) is None else str(r[n]) for r in records] for n in names}
-            return pa.table({n: pa.array(v, pa.string()) for n, v in columns.items()}), 1
-        if suffix == ".xlsx":
-            return read_xlsx_text(path), 2
-    except (OSError, ValueError, AttributeError, TypeError, pa.ArrowInvalid) as exc:
-        raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
-    raise InputError(
-        [
-            Problem(
-                source, None, "", f"expected a .csv, .parquet, .xlsx or .json file (got {suffix!r})"
-            )
-        ]
-    )
 
 
 # -- derivation ----------------------------------------------------------------------------
@@ -253,7 +209,7 @@ def derive_facts(
     else:
         path = Path(units)
         label = source or str(path)
-        table, first_row = _read_units_file(path, label)
+        table, first_row = read_units_file(path, label)
     derivation = Derivation(ruleset, table, label, first_row)
     derived = {name: spec for name, spec in ruleset.model.facts.items() if spec.derived is not None}
     if not ruleset.providers:

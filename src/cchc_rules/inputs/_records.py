@@ -16,6 +16,8 @@ key is sorted to find repeats, so memory stays at 8 bytes a row. Only when it fi
 something does the second pass read the values exactly, re-check repeated hashes on
 the keys themselves (a hash collision is never reported) and locate up to ten rows of
 each problem. A 100-million-row document log is checked streaming, in bounded memory.
+What a valid cell of each column type is, and how a bad one is worded, is the column
+grammar's (``_grammar``, shared with units); this module applies it with polars.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import polars as pl
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
-from cchc_rules.inputs._sheets import BOOLEAN_WORDS, read_xlsx_text
+from cchc_rules.inputs import _grammar as grammar
+from cchc_rules.inputs._sheets import read_xlsx_text
 from cchc_rules.providers import Column, RecordSchema
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
@@ -133,8 +136,19 @@ def _scan(path: Path, source: str) -> tuple[pl.LazyFrame, int]:
 # -- converting and checking columns -----------------------------------------------------
 
 
-def _is_text(dtype: pl.DataType) -> bool:
-    return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+def _stored(dtype: pl.DataType) -> grammar.StoredType | None:
+    """A polars type as the column grammar names it (``None``: no type it knows)."""
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "text"
+    if dtype.is_integer():
+        return "integer"
+    if isinstance(dtype, pl.Decimal):
+        return "decimal"
+    if dtype.is_float():
+        return "float"
+    if dtype == pl.Boolean:
+        return "boolean"
+    return "date" if dtype == pl.Date else None
 
 
 def _stripped(name: str) -> pl.Expr:
@@ -174,60 +188,45 @@ def _parse(name: str, column: Column) -> _Value:
     text = _stripped(name)
     unreadable = _stripped(_RAW + name).is_not_null() & pl.col(name).is_null()
     if column.type == "boolean":
+        words = grammar.BOOLEAN_WORDS
         value = text.str.to_lowercase().replace_strict(
-            list(BOOLEAN_WORDS), list(BOOLEAN_WORDS.values()), default=None, return_dtype=pl.Boolean
+            list(words), list(words.values()), default=None, return_dtype=pl.Boolean
         )
-        expected = f"expected a boolean ({', '.join(BOOLEAN_WORDS)})"
     elif column.type == "date":
-        valid = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
-        value = pl.when(valid).then(text).str.to_date("%Y-%m-%d", strict=False)
-        expected = "expected a date as YYYY-MM-DD"
-    elif column.type == "integer":
-        valid = text.str.contains(r"^[+-]?\d{1,18}$")
-        value = pl.when(valid).then(text).cast(pl.Int64, strict=False)
-        expected = "expected a whole number"
+        # chrono refuses impossible days (2021-02-29) itself: no round trip needed.
+        valid = text.str.contains(grammar.DATE_PATTERN) & ~text.str.starts_with(grammar.NO_YEAR)
+        value = pl.when(valid).then(text).str.to_date(grammar.DATE_FORMAT, strict=False)
     else:
-        digits = column.decimals
-        pattern = rf"^[+-]?\d{{1,18}}(\.\d{{1,{digits}}})?$" if digits else r"^[+-]?\d{1,18}$"
-        valid = text.str.contains(pattern)
-        value = pl.when(valid).then(text).str.to_decimal(scale=digits)
-        expected = _decimal_expected(digits)
-    return _Value(value, expected, unreadable=unreadable)
+        valid = text.str.contains(grammar.number_pattern(column.decimals))
+        value = pl.when(valid).then(text)
+        if column.type == "integer":
+            value = value.cast(pl.Int64, strict=False)
+        else:
+            value = value.str.to_decimal(scale=column.decimals)
+    return _Value(value, grammar.expected_cell(column.type, column.decimals), unreadable=unreadable)
 
 
 def _typed(name: str, column: Column, dtype: pl.DataType) -> _Value | None:
     """How a source column of type ``dtype`` is read, or ``None`` when its type cannot
     hold the column's values."""
-    if _is_text(dtype):
+    stored = _stored(dtype)
+    if stored == "text":
         return _text(name, dtype) if column.type == "text" else _parse(name, column)
     target = column.polars_type
     if dtype == target:
         return _Value(pl.col(name))  # nothing to convert, nothing unreadable
-    fits = {
-        "integer": dtype.is_integer(),
-        "decimal": dtype.is_integer() or isinstance(dtype, pl.Decimal),
-        "boolean": dtype == pl.Boolean,
-        "date": dtype == pl.Date,
-        "text": False,
-    }[column.type]
-    if not fits:
+    if not grammar.accepts(column.type, stored, floats=False):
         return None
     value = pl.col(name).cast(target, strict=False)
-    expected = f"expected a value that fits a {column.type} column"
+    expected = grammar.expected_fit(column.type)
     if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > column.decimals:
-        # A cast to fewer digits after the point rounds: 12.500 fits two digits, 12.505
-        # is refused (as in a units file), never rounded.
+        # A cast to fewer digits after the point loses the extra ones: 12.500 fits two
+        # digits, 12.505 is refused, never rounded or cut.
         value = pl.when(value.cast(dtype, strict=False) == pl.col(name)).then(value)
-        expected = _decimal_expected(column.decimals)
+        expected = grammar.expected_cell(column.type, column.decimals)
     return _Value(
         value, expected, unreadable=pl.col(_RAW + name).is_not_null() & pl.col(name).is_null()
     )
-
-
-def _decimal_expected(digits: int) -> str:
-    if not digits:
-        return "expected a whole number"
-    return f"expected a number with at most {digits} digits after the point"
 
 
 @dataclass(frozen=True, eq=False)
@@ -360,7 +359,7 @@ def read_record_set(
                     label,
                     None,
                     column_name,
-                    f"expected a column of {column.type} values (got {present[column_name]})",
+                    grammar.expected_column(column.type, str(present[column_name])),
                 )
             )
             plan.missing[column_name] = column.polars_type
@@ -383,7 +382,7 @@ def read_record_set(
                 _Check(
                     column_name,
                     typed_value.is_null() & readable,
-                    "expected a value (the column is required)",
+                    grammar.expected_value("column"),
                 )
             )
         if column.choices is not None:
@@ -532,12 +531,10 @@ def _locate(plan: _Plan, label: str, first: int, *, stored: bool) -> list[Proble
             line = int(row[_ROW]) + first
             if position == MAX_ROWS_PER_PROBLEM:
                 more = count - MAX_ROWS_PER_PROBLEM
-                problems.append(
-                    Problem(label, line, column, f"{message}: {more} more rows like this")
-                )
+                problems.append(Problem(label, line, column, grammar.more_rows(message, more)))
                 break
-            got = row.get("__shown")
-            suffix = f" (got {got!r})" if shown is not None and got is not None else ""
+            value = row.get("__shown")
+            suffix = grammar.got(value) if shown is not None and value is not None else ""
             problems.append(Problem(label, line, column, f"{message}{suffix}"))
     return problems
 

@@ -2,7 +2,6 @@
 
 Units and record sets read XLSX the same way as CSV — as text the schema then parses —
 so a cell typed 0.1 in Excel is checked as "0.1", never guessed from a binary float.
-The words a text cell may spell a boolean with are kept here for both.
 """
 
 from __future__ import annotations
@@ -12,20 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-__all__ = ["BOOLEAN_WORDS", "cell_text", "read_xlsx_text"]
-
-# The spellings a text cell may use for a boolean, in units and record sets alike
-# (docs/decisions/0004); nothing else is guessed.
-BOOLEAN_WORDS = {
-    "true": True,
-    "false": False,
-    "1": True,
-    "0": False,
-    "yes": True,
-    "no": False,
-    "có": True,
-    "không": False,
-}
+__all__ = ["cell_text", "read_xlsx_text"]
 
 
 def cell_text(value: object) -> str | None:

@@ -3,9 +3,9 @@
 Sources: CSV, Parquet, XLSX, JSON (a list of records) or an in-memory Arrow-compatible
 table (pyarrow, polars, pandas). Text sources (CSV, XLSX, JSON) are read as text and
 parsed by the schema; typed sources (Parquet, tables) are checked type by type. Every
-problem is reported at once with file, row and column; nothing is coerced silently:
-a decimal fact refuses more digits than it declares, an integer refuses ``2.5``, a
-boolean accepts only the spellings listed in ``BOOLEAN_WORDS``.
+problem is reported at once with file, row and column; nothing is coerced silently.
+What a valid cell of each fact type is, and how a bad one is worded, is the column
+grammar's (``_grammar``, shared with record sets); this module applies it with pyarrow.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ import pyarrow.parquet as pq
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
-from cchc_rules.inputs._sheets import BOOLEAN_WORDS, cell_text, read_xlsx_text
+from cchc_rules.inputs import _grammar as grammar
+from cchc_rules.inputs._sheets import cell_text, read_xlsx_text
 from cchc_rules.kinds import Batch, FactColumn, FactValue
 from cchc_rules.ruleset._models import FactSpec, Ruleset
 
-__all__ = ["UNIT_COLUMNS", "UnitTable", "read_units", "to_arrow"]
+__all__ = ["UNIT_COLUMNS", "UnitTable", "read_units", "read_units_file", "to_arrow"]
 
 UNIT_COLUMNS = ("unit_id", "name", "unit_type")
 OPTIONAL_UNIT_COLUMNS = ("name_en", "peer_group")
@@ -149,7 +150,7 @@ class _Collector:
         """One problem per bad row (up to a limit, then a count of the rest)."""
         bad = np.flatnonzero(mask)
         for index in bad[:MAX_ROWS_PER_PROBLEM]:
-            got = "" if values is None else f" (got {_shown(_cell(values, int(index)))})"
+            got = "" if values is None else grammar.got(_cell(values, int(index)))
             self.problems.append(
                 Problem(self.source, self.row_of(int(index)), column, f"{message}{got}")
             )
@@ -159,7 +160,7 @@ class _Collector:
                     self.source,
                     self.row_of(int(bad[MAX_ROWS_PER_PROBLEM])),
                     column,
-                    f"{message}: {len(bad) - MAX_ROWS_PER_PROBLEM} more rows like this",
+                    grammar.more_rows(message, len(bad) - MAX_ROWS_PER_PROBLEM),
                 )
             )
 
@@ -226,12 +227,6 @@ def _cell(values: Any, index: int) -> object:
     return values[index]
 
 
-def _shown(value: object) -> str:
-    # text keeps its quotes (so '2.5' reads as what was typed); numbers are shown plainly,
-    # never as Decimal('1001') or np.float64(2.5)
-    return repr(value) if isinstance(value, str) else str(value)
-
-
 def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
     """Unscaled integers of a decimal128 array with ``decimals`` digits (valid rows only)."""
     as_decimal = array.cast(pa.decimal128(38, decimals))
@@ -255,45 +250,52 @@ def _text_column(
     # Checks and conversions stay in Arrow; Python objects are made only for text facts
     # (their values are numpy arrays of str for kinds) and for the rows reported.
     kind = spec.type
+    decimals = spec.decimals or 0
+    expected = grammar.expected_cell(kind, decimals)
     if kind == "text":
         return _ArrowText(pc.if_else(pa.array(missing), "", strings), missing)
     if kind == "boolean":
         lowered = pc.utf8_lower(trimmed)
-        known = _bools(pc.is_in(lowered, pa.array(list(BOOLEAN_WORDS)))) | missing
-        collect.rows(name, ~known, f"expected a boolean ({', '.join(BOOLEAN_WORDS)})", strings)
-        true_words = pa.array([w for w, v in BOOLEAN_WORDS.items() if v])
+        known = _bools(pc.is_in(lowered, pa.array(list(grammar.BOOLEAN_WORDS)))) | missing
+        collect.rows(name, ~known, expected, strings)
+        true_words = pa.array(grammar.TRUE_WORDS)
         return FactColumn("boolean", _bools(pc.is_in(lowered, true_words)), missing)
     if kind == "date":
         shaped = pc.and_(
-            pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}$"),
-            pc.not_equal(pc.utf8_slice_codeunits(trimmed, 0, 4), "0000"),
+            pc.match_substring_regex(trimmed, grammar.DATE_PATTERN),
+            pc.not_equal(pc.utf8_slice_codeunits(trimmed, 0, 4), grammar.NO_YEAR),
         )
         candidate = pc.if_else(shaped, trimmed, "1970-01-01")
-        parsed = pc.strptime(candidate, "%Y-%m-%d", "s", error_is_null=True)
+        parsed = pc.strptime(candidate, grammar.DATE_FORMAT, "s", error_is_null=True)
         # strptime rolls impossible days over (2021-02-29 becomes 2021-03-01): a date is
         # valid only when it prints back as typed.
-        exact = pc.equal(pc.strftime(parsed, "%Y-%m-%d"), candidate).fill_null(False)
+        exact = pc.equal(pc.strftime(parsed, grammar.DATE_FORMAT), candidate).fill_null(False)
         days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).fill_null(0)
         bad = ~(_bools(shaped) & _bools(exact)) & ~missing
-        collect.rows(name, bad, "expected a date as YYYY-MM-DD", strings)
+        collect.rows(name, bad, expected, strings)
         return FactColumn("date", days.to_numpy(zero_copy_only=False).astype(np.int64), missing)
-    decimals = spec.decimals or 0
-    pattern = r"^[+-]?\d+$" if kind == "integer" else rf"^[+-]?\d+(\.\d{{1,{decimals}}})?$"
-    # Very long digit strings would overflow the fixed-point column; the range check
-    # below reports them properly once they are parsed.
-    well_formed = pc.and_(
-        pc.match_substring_regex(trimmed, pattern), pc.less_equal(pc.utf8_length(trimmed), 15)
-    )
+    well_formed = pc.match_substring_regex(trimmed, grammar.number_pattern(decimals))
     ok = _bools(well_formed)
-    expected = (
-        "expected a whole number"
-        if kind == "integer"
-        else f"expected a number with at most {decimals} digits after the point"
-    )
     collect.rows(name, ~ok & ~missing, expected, strings)
     valid = pc.if_else(well_formed, trimmed, "0")
     units = _decimal_units(pc.cast(valid, pa.decimal128(38, decimals)), decimals)
     return FactColumn(kind, units, missing | ~ok, spec.scale)
+
+
+def _stored(atype: pa.DataType) -> grammar.StoredType | None:
+    """An Arrow type as the column grammar names it (``None``: no type it knows)."""
+    if pa.types.is_string(atype) or pa.types.is_large_string(atype):
+        return "text"
+    if pa.types.is_dictionary(atype):
+        return "text" if _stored(atype.value_type) == "text" else None
+    checks: tuple[tuple[Callable[[pa.DataType], bool], grammar.StoredType], ...] = (
+        (pa.types.is_integer, "integer"),
+        (pa.types.is_decimal, "decimal"),
+        (pa.types.is_floating, "float"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_date, "date"),
+    )
+    return next((stored for check, stored in checks if check(atype)), None)
 
 
 def _typed_column(
@@ -303,61 +305,49 @@ def _typed_column(
     missing: npt.NDArray[np.bool_],
     collect: _Collector,
 ) -> FactColumn:
-    """A typed Parquet / in-memory column (not text; ``missing`` where null): its Arrow
-    type must fit the fact type exactly."""
+    """A typed Parquet / in-memory column (not text; ``missing`` where null), of a stored
+    type the grammar accepts for the fact's type."""
     kind = spec.type
-    atype = array.type
-    problem = f"expected a column of {kind} values (got Arrow type {atype})"
-    if kind == "boolean" and pa.types.is_boolean(atype):
+    stored = _stored(array.type)
+    if stored == "boolean":
         filled = array.fill_null(False) if array.null_count else array
         return FactColumn("boolean", filled.to_numpy(zero_copy_only=False), missing)
-    if kind == "date" and pa.types.is_date(atype):
+    if stored == "date":
         days = array.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
         return FactColumn("date", days.astype(np.int64), missing)
-    if kind in ("integer", "decimal"):
-        scale = spec.scale
-        decimals = spec.decimals or 0
-        if pa.types.is_integer(atype):
-            whole = array.cast(pa.int64())
-            if whole.null_count:
-                whole = whole.fill_null(0)
-            # Zero-copy (read-only) when no scaling is needed: kinds never write facts.
-            values = whole.to_numpy(zero_copy_only=False)
-            return FactColumn(kind, values * scale if scale != 1 else values, missing, scale)
-        if pa.types.is_decimal(atype) and atype.scale <= decimals:
-            filled = array.fill_null(0)
-            return FactColumn(kind, _decimal_units(filled, decimals), missing, scale)
-        if pa.types.is_decimal(atype):
-            # more digits than the fact declares: fine when the extra ones are zeros
-            # (12.500 for a 2-decimal fact), refused row by row otherwise
-            extra = 10 ** (atype.scale - decimals)
-            fine = _decimal_units(array.fill_null(0), atype.scale)
-            exact = fine % extra == 0
-            expected = (
-                "expected a whole number"
-                if kind == "integer"
-                else f"expected a number with at most {decimals} digits after the point"
-            )
-            shown = [None if v is None else v.normalize() for v in array.to_pylist()]
-            collect.rows(name, ~exact & ~missing, expected, shown)
-            return FactColumn(kind, np.where(exact, fine // extra, 0), missing, scale)
-        if pa.types.is_floating(atype):
-            floats = array.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
-            scaled = np.round(floats * scale)
-            # A float is accepted only when it is exactly the decimal the user typed
-            # (its shortest form has at most `decimals` digits): the round trip proves it.
-            exact = (scaled / scale == floats) & (np.abs(scaled) < 2**53)
-            expected = (
-                "expected a whole number"
-                if kind == "integer"
-                else f"expected a number with at most {decimals} digits after the point"
-            )
-            collect.rows(name, ~exact & ~missing, expected, floats)
-            return FactColumn(kind, np.where(exact, scaled, 0).astype(np.int64), missing, scale)
-    if kind == "text":
-        problem = f"expected a column of text (got Arrow type {atype})"
-    collect.problems.append(Problem(collect.source, None, name, problem))
-    return FactColumn(kind, np.zeros(len(array), dtype=np.int64), np.ones(len(array), dtype=bool))
+    scale = spec.scale
+    decimals = spec.decimals or 0
+    if stored == "integer":
+        whole = array.cast(pa.int64())
+        if whole.null_count:
+            whole = whole.fill_null(0)
+        # Zero-copy (read-only) when no scaling is needed: kinds never write facts.
+        values = whole.to_numpy(zero_copy_only=False)
+        return FactColumn(kind, values * scale if scale != 1 else values, missing, scale)
+    expected = grammar.expected_cell(kind, decimals)
+    if stored == "decimal" and array.type.scale <= decimals:
+        filled = array.fill_null(0)
+        return FactColumn(kind, _decimal_units(filled, decimals), missing, scale)
+    if stored == "decimal":
+        extra = 10 ** (array.type.scale - decimals)
+        fine = _decimal_units(array.fill_null(0), array.type.scale)
+        exact = fine % extra == 0
+        shown = [None if v is None else v.normalize() for v in array.to_pylist()]
+        collect.rows(name, ~exact & ~missing, expected, shown)
+        return FactColumn(kind, np.where(exact, fine // extra, 0), missing, scale)
+    floats = array.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
+    scaled = np.round(floats * scale)
+    # A float is accepted only when it is exactly the decimal the user typed (its
+    # shortest form has at most `decimals` digits): the round trip proves it.
+    exact = (scaled / scale == floats) & (np.abs(scaled) < 2**53)
+    collect.rows(name, ~exact & ~missing, expected, floats)
+    return FactColumn(kind, np.where(exact, scaled, 0).astype(np.int64), missing, scale)
+
+
+def _no_values(spec: FactSpec, size: int) -> FactColumn:
+    """A fact column with no value in any row (no column for it, or an unreadable one)."""
+    placeholder = np.zeros(size, dtype=object if spec.type == "text" else np.int64)
+    return FactColumn(spec.type, placeholder, np.ones(size, dtype=bool), spec.scale)
 
 
 def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collector) -> None:
@@ -387,6 +377,53 @@ def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collec
 # -- the whole table ----------------------------------------------------------------------
 
 
+_READERS: dict[str, Callable[[Path], pa.Table]] = {
+    ".csv": _read_csv,
+    ".parquet": pq.read_table,
+    ".pq": pq.read_table,
+    ".xlsx": read_xlsx_text,
+    ".json": _read_json,
+}
+
+
+def read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
+    """A units file as an Arrow table (text files stay text, for the facts schema to
+    parse every cell), and the row its first unit is on in messages.
+
+    Raises :class:`InputError` naming ``source`` when the file cannot be read.
+    """
+    suffix = path.suffix.lower()
+    reader = _READERS.get(suffix)
+    if reader is None:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "",
+                    f"expected a .csv, .parquet, .xlsx or .json file (got {suffix!r})",
+                )
+            ]
+        )
+    if not path.exists():
+        raise InputError([Problem(source, None, "", "file does not exist")])
+    try:
+        table = reader(path)
+    except _UnreadableError as exc:
+        raise InputError([Problem(source, None, "", str(exc))]) from exc
+    except (
+        pa.ArrowInvalid,
+        json.JSONDecodeError,
+        InvalidOperation,
+        OSError,
+        ValueError,
+    ) as exc:
+        raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
+    # Text files count a header line: the first unit is on row 2 (as in a spreadsheet).
+    # JSON counts records from 1, Parquet rows from 1.
+    return table, {".csv": 2, ".xlsx": 2, ".json": 1}.get(suffix, 1)
+
+
 def read_units(
     data: Path | str | object, ruleset: Ruleset, *, name: str | None = None, first_row: int = 1
 ) -> UnitTable:
@@ -399,43 +436,7 @@ def read_units(
     if isinstance(data, str | Path):
         path = Path(data)
         source = name or str(path)
-        suffix = path.suffix.lower()
-        readers: dict[str, Callable[[Path], pa.Table]] = {
-            ".csv": _read_csv,
-            ".parquet": pq.read_table,
-            ".pq": pq.read_table,
-            ".xlsx": read_xlsx_text,
-            ".json": _read_json,
-        }
-        reader = readers.get(suffix)
-        if reader is None:
-            raise InputError(
-                [
-                    Problem(
-                        source,
-                        None,
-                        "",
-                        f"expected a .csv, .parquet, .xlsx or .json file (got {suffix!r})",
-                    )
-                ]
-            )
-        if not path.exists():
-            raise InputError([Problem(source, None, "", "file does not exist")])
-        try:
-            table = reader(path)
-        except _UnreadableError as exc:
-            raise InputError([Problem(source, None, "", str(exc))]) from exc
-        except (
-            pa.ArrowInvalid,
-            json.JSONDecodeError,
-            InvalidOperation,
-            OSError,
-            ValueError,
-        ) as exc:
-            raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
-        # Text files count a header line: the first unit is on row 2 (as in a spreadsheet).
-        # JSON counts records from 1, Parquet rows from 1.
-        first = {".csv": 2, ".xlsx": 2, ".json": 1}.get(suffix, 1)
+        table, first = read_units_file(path, source)
     else:
         table = to_arrow(data)
         source = name or "<table>"
@@ -551,18 +552,19 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         if spec.computed:
             continue  # the engine computes it from the input facts
         if fact not in columns:
-            facts[fact] = FactColumn(
-                spec.type,
-                np.zeros(size, dtype=object if spec.type == "text" else np.int64),
-                np.ones(size, dtype=bool),
-                spec.scale,
-            )
+            facts[fact] = _no_values(spec, size)
             continue
         array = table.column(fact).combine_chunks()
-        if pa.types.is_null(array.type):
-            array = array.cast(pa.string())
+        stored = "text" if pa.types.is_null(array.type) else _stored(array.type)
+        if not grammar.accepts(spec.type, stored, floats=True):
+            got_type = f"Arrow type {array.type}"
+            collect.problems.append(
+                Problem(source, None, fact, grammar.expected_column(spec.type, got_type))
+            )
+            facts[fact] = _no_values(spec, size)
+            continue
         # Cells with no value: null, or (text) nothing but blanks. Trimmed once, here.
-        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        if stored == "text":
             cells = array.cast(pa.string())
             trimmed = pc.utf8_trim_whitespace(cells).fill_null("")
             absent = _bools(pc.equal(trimmed, ""))
@@ -574,7 +576,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         if spec.required:
             # NOTE: only empty cells: a cell that holds a bad value is already reported
             # as such, though the column marks it missing so no kind ever reads it
-            collect.rows(fact, absent, "expected a value (the fact is required)")
+            collect.rows(fact, absent, grammar.expected_value("fact"))
         facts[fact] = column
     if collect.problems:
         # Column problems (no row) first, in the order found; then by row and column.
