@@ -129,20 +129,17 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
     criteria.add_column(header("unit_id", lang), no_wrap=True)
     criteria.add_column(header("criterion", lang), ratio=1)
     criteria.add_column(header("field", lang), ratio=2)
-    for node in diff.added:
-        criteria.add_row(
-            RichText("+ added", style="green"),
-            node.id,
-            RichText(node.name.get(lang)),
-            RichText(f"max_points {node.max_points}; in {node.parent or '(top level)'}"),
-        )
-    for node in diff.removed:
-        criteria.add_row(
-            RichText("− removed", style="red"),
-            node.id,
-            RichText(node.name.get(lang)),
-            RichText(f"max_points {node.max_points}; was in {node.parent or '(top level)'}"),
-        )
+    for nodes, verb, style, where in (
+        (diff.added, "+ added", "green", "in"),
+        (diff.removed, "− removed", "red", "was in"),
+    ):
+        for node in nodes:
+            criteria.add_row(
+                RichText(verb, style=style),
+                node.id,
+                RichText(node.name.get(lang)),
+                RichText(f"max_points {node.max_points}; {where} {node.parent or '(top level)'}"),
+            )
     for changed in diff.changed:
         ident = changed.id if changed.id == changed.old_id else f"{changed.old_id} → {changed.id}"
         criteria.add_row(
