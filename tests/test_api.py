@@ -19,7 +19,6 @@ import cchc_rules
 from cchc_rules import api
 from cchc_rules.cli import app
 from cchc_rules.errors import CchcError
-from cchc_rules.ruleset._authoring import AssignmentError
 from cchc_rules.ruleset._registry import bundled_rulesets_dir
 
 
@@ -65,7 +64,7 @@ def test_amend_ruleset_writes_a_valid_draft_and_never_an_existing_version(
 def test_amend_ruleset_refuses_an_assignment_it_cannot_place(
     rulesets: Path, assignment: str, message: str
 ) -> None:
-    with pytest.raises(AssignmentError, match=message):
+    with pytest.raises(api.AssignmentError, match=message):
         api.amend_ruleset("ttcp@2019", "x", "x", set_values=[assignment], rulesets_dir=rulesets)
     assert not (rulesets / "ttcp" / "x.toml").exists()
 

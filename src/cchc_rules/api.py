@@ -29,6 +29,7 @@ from cchc_rules.reports._parquet import write_parquet
 from cchc_rules.results._compare import Comparison
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._authoring import (
+    AssignmentError,
     LockUpdate,
     VersionState,
     amendment_text,
@@ -54,6 +55,7 @@ from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 __all__ = [
     "PARQUET_SUFFIXES",
     "Amendment",
+    "AssignmentError",
     "LockUpdate",
     "ProgressBar",
     "Selection",
@@ -503,7 +505,7 @@ def amend_ruleset(
     decision's, ``periods`` default to ``base``'s. The draft is resolved and validated
     before it is written, and an existing version is never touched
     (:class:`~cchc_rules.errors.CchcError`). An assignment naming no existing id and
-    field raises :class:`~cchc_rules.ruleset._authoring.AssignmentError` (a ValueError).
+    field raises :class:`AssignmentError` (a ValueError).
     """
     registry = registry or default_registry()
     parent = (

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cchc_rules.api import amend_ruleset, diff, list_rulesets, lock_rulesets, resolved_text
+from cchc_rules.api import (
+    AssignmentError,
+    amend_ruleset,
+    diff,
+    list_rulesets,
+    lock_rulesets,
+    resolved_text,
+)
 from cchc_rules.cli._app import (
     EXIT_INVALID,
     Lang,
@@ -22,7 +29,6 @@ from cchc_rules.cli._app import (
 from cchc_rules.errors import CchcError, RulesetError
 from cchc_rules.reports._json import diff_json
 from cchc_rules.reports._terminal_rulesets import diff_tables, ruleset_tree, versions_table
-from cchc_rules.ruleset._authoring import AssignmentError
 
 
 @rulesets_app.command("list")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["LABELS", "_fixed", "_plain", "both", "header", "label", "legend"]
+__all__ = ["LABELS", "both", "header", "label", "legend"]
 
 # Labels, Vietnamese first with English beside: both languages show in the terminal
 # so a mixed audience reads the same table; --lang picks which comes first.
@@ -58,6 +58,8 @@ def legend(lang: str, texts: tuple[str, str]) -> str:
     return f"{vi}\n{en}" if lang == "vi" else f"{en}\n{vi}"
 
 
+# The two ways a decimal reads, used by every report (named private: a public
+# decimal-to-text helper is to replace them).
 def _plain(value: Decimal | None) -> str:
     if value is None:
         return "—"
