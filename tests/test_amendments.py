@@ -27,6 +27,7 @@ import cchc_rules
 from cchc_rules import cli as _cli
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.api import compare, select_ruleset
+from cchc_rules.cli._app import Consoles
 from cchc_rules.errors import RulesetError
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._diff import diff_rulesets
@@ -265,14 +266,13 @@ def test_compare_scores_the_same_units_under_both_versions() -> None:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
+def cli() -> Iterator[Callable[..., Result]]:
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
-        monkeypatch.setattr(_cli.state, "out", Console(width=1000))
-        monkeypatch.setattr(_cli.state, "err", Console(stderr=True, width=1000))
+        consoles = Consoles(Console(width=1000), Console(stderr=True, width=1000))
         env = {"CCHC_LANG": None, "CCHC_RULESETS_DIR": None, "COLUMNS": "1000"}
-        return runner.invoke(_cli.app, list(args), env=env)
+        return runner.invoke(_cli.app, list(args), env=env, obj=consoles)
 
     yield invoke
 

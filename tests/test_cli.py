@@ -27,6 +27,7 @@ from typer.testing import CliRunner, Result
 
 import cchc_rules
 from cchc_rules import cli as _cli
+from cchc_rules.cli._app import Consoles
 
 RULESET = "ttcp@2018"
 DEMO_CSV = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"
@@ -64,17 +65,16 @@ def api_rows(cards: cchc_rules.Scorecards) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+def cli() -> Iterator[Invoke]:
     """Run ``cchc ARGS`` in process, on a terminal ``width`` columns wide."""
     runner = CliRunner()
 
     def invoke(*args: str, width: int = WIDE) -> Result:
-        # The consoles are made at import; a fresh pair fixes the width whatever the
-        # environment running the tests says.
-        monkeypatch.setattr(_cli.state, "out", Console(width=width))
-        monkeypatch.setattr(_cli.state, "err", Console(stderr=True, width=width))
+        # A pair of consoles of our own fixes the width whatever the environment running
+        # the tests says.
+        consoles = Consoles(Console(width=width), Console(stderr=True, width=width))
         env = {"CCHC_LANG": None, "CCHC_RULESETS_DIR": None, "COLUMNS": str(width)}
-        return runner.invoke(_cli.app, list(args), env=env)
+        return runner.invoke(_cli.app, list(args), env=env, obj=consoles)
 
     yield invoke
 

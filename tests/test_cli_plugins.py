@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from cchc_rules._plugins import load_plugins
 from cchc_rules.cli import app
-from cchc_rules.cli._app import state
+from cchc_rules.cli._app import Consoles
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
 from cchc_rules.providers import DeriveContext
 from cchc_rules.scoring import _builtin as _kinds
@@ -103,13 +103,12 @@ def cchc_register_kinds():
 
 
 @pytest.fixture
-def list_plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+def list_plugins() -> Callable[..., Result]:
     def invoke(*options: str, args: Sequence[str] = ()) -> Result:
         """``cchc OPTIONS plugins list ARGS``."""
-        # The consoles are made at import; fresh ones fix the width.
-        monkeypatch.setattr(state, "out", Console(width=WIDE))
-        monkeypatch.setattr(state, "err", Console(stderr=True, width=WIDE))
-        return CliRunner().invoke(app, [*options, "plugins", "list", *args])
+        # Consoles of our own fix the width.
+        consoles = Consoles(Console(width=WIDE), Console(stderr=True, width=WIDE))
+        return CliRunner().invoke(app, [*options, "plugins", "list", *args], obj=consoles)
 
     return invoke
 

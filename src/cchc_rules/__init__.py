@@ -12,7 +12,15 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules.api import default_registry, demo_units_path, evaluate, load_ruleset
+from cchc_rules.api import (
+    amend_ruleset,
+    compare,
+    default_registry,
+    demo_units_path,
+    evaluate,
+    evaluate_to_parquet,
+    load_ruleset,
+)
 from cchc_rules.errors import (
     CchcError,
     EngineError,
@@ -44,9 +52,12 @@ __all__ = [
     "RulesetError",
     "Scorecards",
     "__version__",
+    "amend_ruleset",
+    "compare",
     "default_registry",
     "demo_units_path",
     "evaluate",
+    "evaluate_to_parquet",
     "load_plugins",
     "load_ruleset",
 ]

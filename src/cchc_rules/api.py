@@ -1,23 +1,46 @@
-"""The Python API, mirroring the CLI: load a ruleset, evaluate units, explain, compare."""
+"""The Python API: every operation of the ``cchc`` command is a function here.
+
+Load, list, show, diff, amend and lock rulesets; evaluate units (in memory, or from a
+Parquet dataset to a Parquet file); compare two versions; list the plugins.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow.parquet as pq
 
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules.errors import Problem, RulesetError
+from cchc_rules.errors import CchcError, Problem, RulesetError
+from cchc_rules.evaluation._stream import dataset_files, evaluate_dataset
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._units import UnitTable, read_units, to_arrow
+from cchc_rules.reports._atomic import write_atomic
+from cchc_rules.reports._catalogue import catalogue_document
+from cchc_rules.reports._json import json_bytes
+from cchc_rules.reports._parquet import write_parquet
 from cchc_rules.results._compare import Comparison
 from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.ruleset._authoring import (
+    AssignmentError,
+    LockUpdate,
+    VersionState,
+    amendment_text,
+    lock_update,
+    version_states,
+)
 from cchc_rules.ruleset._compiled import CompiledRuleset
-from cchc_rules.ruleset._loading import load_ruleset_file
-from cchc_rules.ruleset._lock import PUBLISHED
+from cchc_rules.ruleset._diff import RulesetDiff, diff_rulesets
+from cchc_rules.ruleset._loading import load_ruleset_file, load_ruleset_text
+from cchc_rules.ruleset._lock import LOCK_FILE, PUBLISHED, render_lock
 from cchc_rules.ruleset._models import Ruleset
 from cchc_rules.ruleset._registry import (
     bundled_rulesets_dir,
@@ -25,22 +48,42 @@ from cchc_rules.ruleset._registry import (
     list_ruleset_files,
     rulesets_root,
 )
-from cchc_rules.ruleset._toml import read_toml
+from cchc_rules.ruleset._toml import read_toml, ruleset_toml
 from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 
 __all__ = [
+    "PARQUET_SUFFIXES",
+    "Amendment",
+    "AssignmentError",
+    "LockUpdate",
+    "ProgressBar",
     "Selection",
+    "VersionState",
+    "amend_ruleset",
     "compare",
     "default_registry",
     "demo_units_path",
+    "diff",
     "evaluate",
+    "evaluate_to_parquet",
     "evaluate_units",
+    "is_parquet",
+    "list_rulesets",
     "load_ruleset",
+    "lock_rulesets",
+    "plugin_catalogue",
     "read_with_records",
     "resolve_reference",
+    "resolved_text",
     "select_ruleset",
 ]
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+ProgressBar = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+"""Given the number of units, a context that yields what to call with each number scored
+(or None: no progress shown)."""
 
 
 @cache
@@ -265,11 +308,15 @@ def evaluate(
     default paths); for the bundled demo units the bundled demo records fill in.
     """
     compiled = ruleset if isinstance(ruleset, CompiledRuleset) else load_ruleset(ruleset)
-    demo = isinstance(units, str | Path) and Path(units) == demo_units_path(compiled)
-    table, derivation = read_with_records(compiled, units, records, demo=demo)
+    table, derivation = read_with_records(compiled, units, records, demo=_is_demo(compiled, units))
     return evaluate_units(
         compiled, table, batch_size=batch_size, on_progress=on_progress, derivation=derivation
     )
+
+
+def _is_demo(ruleset: CompiledRuleset, units: object) -> bool:
+    """Whether ``units`` are the bundled demo units, whose demo record sets then fill in."""
+    return isinstance(units, str | Path) and Path(units) == demo_units_path(ruleset)
 
 
 def read_with_records(
@@ -302,3 +349,218 @@ def evaluate_units(
     matrix = score_units(ruleset, units, batch_size=batch_size, on_progress=on_progress)
     aggregates = aggregate(ruleset, units, matrix)
     return Scorecards(ruleset, units, matrix, aggregates, derivation)
+
+
+def is_parquet(path: Path) -> bool:
+    """Whether ``path`` is a Parquet dataset: a directory of files, or a .parquet file."""
+    return path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def evaluate_to_parquet(
+    ruleset: CompiledRuleset,
+    units: Path,
+    output: Path,
+    *,
+    force: bool = False,
+    lang: str = "vi",
+    workers: int = 1,
+    engine: Literal["local", "dask"] = "local",
+    scheduler: str | None = None,
+    records: Mapping[str, Path | str] | None = None,
+    progress: ProgressBar | None = None,
+) -> None:
+    """Score a units file into the Parquet file ``output``, the way that fits the input.
+
+    A Parquet dataset (a file, or a directory of them) streams through in pieces, in
+    bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
+    at ``scheduler``; needs the ``cchc-rules[dask]`` extra). Any other file is scored
+    in memory, which ``workers`` > 1 and Dask cannot do (:class:`ValueError`). The
+    results are the same either way, ranks global within each peer group.
+    """
+    if scheduler is not None and engine != "dask":
+        raise ValueError("a scheduler needs the dask engine")
+    show = progress or (lambda total: nullcontext(None))
+    if not is_parquet(units):
+        if workers > 1 or engine == "dask":
+            raise ValueError(
+                "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
+                "directory of them)"
+            )
+        table, derivation = read_with_records(
+            ruleset, units, records, demo=_is_demo(ruleset, units)
+        )
+        with show(len(table)) as advance:
+            cards = evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
+        write_parquet([cards.to_arrow(lang=lang)], output, force=force)
+        return
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(units))
+    record_files = (
+        record_paths(ruleset, records, demo=_is_demo(ruleset, units)) if ruleset.providers else None
+    )
+    with show(total) as advance:
+        if engine == "local":
+            evaluate_dataset(
+                ruleset,
+                units,
+                output,
+                workers=workers,
+                force=force,
+                lang=lang,
+                on_progress=advance,
+                records=record_files,
+            )
+            return
+        try:
+            # NOTE: imported here, not above: Dask is an optional extra, and only a run
+            # on Dask needs it (the import contract lets this one import through).
+            from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
+        except ImportError as exc:
+            raise CchcError(
+                [
+                    Problem(
+                        "--engine dask",
+                        None,
+                        "",
+                        f"Dask is not installed ({exc.name}); install the extra: "
+                        "pip install 'cchc-rules[dask]'",
+                    )
+                ]
+            ) from exc
+        evaluate_dataset_on_dask(
+            ruleset,
+            units,
+            output,
+            scheduler=scheduler,
+            workers=workers if workers > 1 else None,
+            force=force,
+            lang=lang,
+            on_progress=advance,
+            records=record_files,
+        )
+
+
+def list_rulesets(
+    *, rulesets_dir: Path | None = None, registry: KindRegistry | None = None
+) -> list[VersionState]:
+    """Every version in ``rulesets_dir`` (default: the bundled rulesets), each validated:
+    its compiled ruleset or its error, and whether the lock records it."""
+    return version_states(registry or default_registry(), rulesets_dir)
+
+
+def resolved_text(ruleset: CompiledRuleset, format: Literal["toml", "json"] = "toml") -> str:
+    """The resolved ruleset (an amendment merged into its parent) as TOML or JSON.
+
+    The TOML loads back with the same content hash.
+    """
+    model = ruleset.model
+    if format == "json":
+        return json_bytes(model.model_dump(mode="json", exclude_none=True)).decode()
+    return ruleset_toml(model.model_dump(mode="python", exclude_none=True))
+
+
+def diff(
+    before: CompiledRuleset | str | Path,
+    after: CompiledRuleset | str | Path,
+    *,
+    rulesets_dir: Path | None = None,
+    registry: KindRegistry | None = None,
+) -> RulesetDiff:
+    """What changed between two versions: criteria added, removed and changed (field by
+    field), area totals, the lineage of renamed, split and merged criteria."""
+    first, second = (
+        side
+        if isinstance(side, CompiledRuleset)
+        else load_ruleset(side, rulesets_dir=rulesets_dir, registry=registry)
+        for side in (before, after)
+    )
+    return diff_rulesets(first.model, second.model, first.content_hash, second.content_hash)
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A draft amendment written by :func:`amend_ruleset`."""
+
+    ref: str
+    path: Path
+    changes: int
+
+
+def amend_ruleset(
+    base: CompiledRuleset | str,
+    version: str,
+    legal_basis: str,
+    *,
+    set_values: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    why: str | None = None,
+    date: dt.date | None = None,
+    periods: Sequence[int] | None = None,
+    rulesets_dir: Path | None = None,
+    registry: KindRegistry | None = None,
+) -> Amendment:
+    """Write a new draft ``version`` amending ``base`` into ``rulesets_dir``.
+
+    ``set_values`` are ``ID.field=VALUE`` assignments (VALUE in TOML), ``remove`` ids to
+    retire, ``why`` the requirement behind the changes; ``date`` (default today) is the
+    decision's, ``periods`` default to ``base``'s. The draft is resolved and validated
+    before it is written, and an existing version is never touched
+    (:class:`~cchc_rules.errors.CchcError`). An assignment naming no existing id and
+    field raises :class:`AssignmentError` (a ValueError).
+    """
+    registry = registry or default_registry()
+    parent = (
+        base
+        if isinstance(base, CompiledRuleset)
+        else load_ruleset(base, rulesets_dir=rulesets_dir, registry=registry)
+    )
+    family = parent.model.ruleset.family
+    target = rulesets_root(rulesets_dir) / family / f"{version}.toml"
+    ref = f"{family}@{version}"
+    if target.exists():
+        raise CchcError(
+            [
+                Problem(
+                    str(target),
+                    None,
+                    "",
+                    f"{ref} already exists; amendments never touch an existing version",
+                )
+            ]
+        )
+    text, changes = amendment_text(
+        parent,
+        version,
+        legal_basis,
+        set_values=set_values,
+        remove=remove,
+        why=why,
+        date=date or dt.date.today(),
+        periods=periods,
+    )
+    # Resolve and validate from memory first: an invalid amendment is never written.
+    load_ruleset_text(
+        text, target, registry=registry, display=str(target), rulesets_dir=rulesets_dir
+    )
+    write_atomic(target, text.encode(), force=False)
+    return Amendment(ref, target, changes)
+
+
+def lock_rulesets(
+    *, rulesets_dir: Path | None = None, registry: KindRegistry | None = None
+) -> LockUpdate:
+    """Record in ``lock.toml`` the content hash of every published version not yet in it.
+
+    Recorded hashes are never rewritten. Versions that fail to load are left out and
+    their problems returned; the others are recorded all the same.
+    """
+    update = lock_update(registry or default_registry(), rulesets_dir)
+    if update.added:
+        root = rulesets_root(rulesets_dir)
+        write_atomic(root / LOCK_FILE, render_lock(update.lock).encode(), force=True)
+    return update
+
+
+def plugin_catalogue(registry: KindRegistry | None = None) -> dict[str, Any]:
+    """Every plugin, criterion kind and fact provider, as ``cchc plugins list --format
+    json`` writes it (the keys are listed in that command's help)."""
+    return catalogue_document(registry or default_registry())

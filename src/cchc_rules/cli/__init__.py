@@ -6,12 +6,9 @@ output file); 2 usage error (unknown option, missing argument).
 
 from __future__ import annotations
 
-import sys
-
 # Importing the command modules registers their commands on the application.
 from cchc_rules.cli import _compare, _evaluate, _plugins, _rulesets
-from cchc_rules.cli._app import EXIT_INVALID, app, state
-from cchc_rules.errors import CchcError
+from cchc_rules.cli._app import app
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (_compare, _evaluate, _plugins, _rulesets)
@@ -19,8 +16,4 @@ _COMMAND_MODULES = (_compare, _evaluate, _plugins, _rulesets)
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app()
-    except CchcError as exc:  # raised outside a command, e.g. while loading plugins
-        state.err.print(str(exc), highlight=False, markup=False)
-        sys.exit(EXIT_INVALID)
+    app()

@@ -1,28 +1,135 @@
-"""The ``cchc`` application object, shared options, and helpers every command uses."""
+"""The ``cchc`` application object, shared options, and what every command uses: the
+invocation's context object and the one error handler."""
 
 from __future__ import annotations
 
 import enum
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from cchc_rules import __version__
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.api import resolve_reference
 from cchc_rules.errors import CchcError
-from cchc_rules.reports._reports import format_from_suffix, write_atomic
+from cchc_rules.reports._atomic import write_atomic
+from cchc_rules.reports._formats import FILE_FORMATS, format_from_suffix
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
 EXIT_INVALID = 1
-FILE_FORMATS = ("csv", "json", "xlsx")
-PROGRESS_THRESHOLD = 20_000
-"""Show a progress bar from this many units on: smaller runs finish in a blink."""
+
+
+@dataclass(frozen=True)
+class Consoles:
+    """Where a command prints: results on ``out``; messages, progress and errors on ``err``.
+
+    A caller running the application in process (a test) passes its own as the
+    context object, e.g. of a fixed width: ``runner.invoke(app, args, obj=Consoles(...))``.
+    """
+
+    out: Console = field(default_factory=Console)
+    err: Console = field(default_factory=lambda: Console(stderr=True))
+
+
+class Invocation:
+    """The options of this invocation, its consoles, and the plugin registry (loaded once).
+
+    Made by the application's callback and attached to the click context (``ctx.obj``);
+    commands take it with :func:`invocation`.
+    """
+
+    def __init__(
+        self,
+        consoles: Consoles,
+        *,
+        plugins_dir: Path | None = None,
+        rulesets_dir: Path | None = None,
+        period: int | None = None,
+    ) -> None:
+        self.out = consoles.out
+        self.err = consoles.err
+        self.plugins_dir = plugins_dir
+        self.rulesets_dir = rulesets_dir
+        self.period = period
+        self._registry: KindRegistry | None = None
+
+    def registry(self) -> KindRegistry:
+        if self._registry is None:
+            self._registry = load_plugins(self.plugins_dir)
+        return self._registry
+
+    def load(self, ruleset: str, period: int | None = None) -> CompiledRuleset:
+        """The ruleset named on the command line; a bare family picks the version in force
+        for ``period`` (or the global ``--period``), and the choice is logged on stderr."""
+        compiled, note = resolve_reference(
+            ruleset,
+            period if period is not None else self.period,
+            rulesets_dir=self.rulesets_dir,
+            registry=self.registry(),
+        )
+        if note:
+            self.err.print(f"ruleset: {note}", highlight=False, markup=False, soft_wrap=True)
+        return compiled
+
+    def emit(self, data: bytes, output: Path | None = None, force: bool = False) -> None:
+        """``data`` to stdout, or atomically to the file ``output``."""
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return
+        write_atomic(output, data, force=force)
+        self.wrote(output)
+
+    def wrote(self, output: Path) -> None:
+        self.err.print(f"wrote {output}", highlight=False)
+
+
+def invocation(ctx: typer.Context) -> Invocation:
+    """The invocation a command runs in (the application's callback made it)."""
+    found = ctx.find_object(Invocation)
+    assert found is not None, "the application's callback attaches the invocation"
+    return found
+
+
+def _consoles(ctx: Any) -> Consoles:
+    found = ctx.find_object(Invocation)
+    if found is not None:
+        return Consoles(found.out, found.err)
+    seed = ctx.find_object(Consoles)
+    return seed if seed is not None else Consoles()
+
+
+def _report(consoles: Consoles, exc: CchcError) -> None:
+    """Every problem on stderr, one per line, each starting with where it is."""
+    consoles.err.print(
+        f"[bold red]error:[/bold red] {len(exc.problems) or 1} problem(s)", highlight=False
+    )
+    for line in str(exc).splitlines():
+        consoles.err.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+class _Application(TyperGroup):
+    """The command group that turns every :class:`CchcError` into exit code 1."""
+
+    # ctx: click's Context, from click itself or (newer typer) from the copy of click typer
+    # vendors; Any spans both.
+    def invoke(self, ctx: Any) -> Any:
+        # NOTE: the one error handler: a command (or the callback, loading plugins)
+        # raises CchcError with located problems, and this prints them and exits 1.
+        try:
+            return super().invoke(ctx)
+        except CchcError as exc:
+            _report(_consoles(ctx), exc)
+            raise typer.Exit(EXIT_INVALID) from exc
+
 
 app = typer.Typer(
+    cls=_Application,
     name="cchc",
     help=(
         "Score government units against versioned PAR Index (Chỉ số CCHC) rulesets.\n\n"
@@ -74,25 +181,6 @@ class ShowFormat(enum.StrEnum):
     toml = "toml"
     json = "json"
 
-
-class State:
-    """Options of this invocation, the consoles, and the plugin registry (loaded once)."""
-
-    def __init__(self) -> None:
-        self.plugins_dir: Path | None = None
-        self.rulesets_dir: Path | None = None
-        self.period: int | None = None
-        self.out = Console()
-        self.err = Console(stderr=True)
-        self._registry: KindRegistry | None = None
-
-    def registry(self) -> KindRegistry:
-        if self._registry is None:
-            self._registry = load_plugins(self.plugins_dir)
-        return self._registry
-
-
-state = State()
 
 RulesetArg = Annotated[
     str,
@@ -146,15 +234,11 @@ LangOpt = Annotated[
 ]
 
 
-def _print_version() -> None:
-    state.out.print(f"cchc-rules {__version__}", highlight=False)
-    try:
-        registry = state.registry()
-    except CchcError as exc:
-        raise fail(exc) from exc
-    for plugin in registry.plugins:
+def _print_version(run: Invocation) -> None:
+    run.out.print(f"cchc-rules {__version__}", highlight=False)
+    for plugin in run.registry().plugins:
         # markup=False: a label such as "cchc-rules 0.1.0 [builtin]" is not a style tag.
-        state.out.print(f"  plugin {plugin.label}", highlight=False, markup=False)
+        run.out.print(f"  plugin {plugin.label}", highlight=False, markup=False)
 
 
 @app.callback()
@@ -186,47 +270,15 @@ def _main_options(
         ),
     ] = False,
 ) -> None:
-    state.plugins_dir = plugins_dir
-    state.rulesets_dir = rulesets_dir
-    state.period = period
-    state._registry = None
+    seed = ctx.obj if isinstance(ctx.obj, Consoles) else Consoles()
+    ctx.obj = run = Invocation(
+        seed, plugins_dir=plugins_dir, rulesets_dir=rulesets_dir, period=period
+    )
     if version:
-        _print_version()
+        _print_version(run)
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
         ctx.fail("Missing command.")
-
-
-def fail(exc: CchcError) -> typer.Exit:
-    state.err.print(
-        f"[bold red]error:[/bold red] {len(exc.problems) or 1} problem(s)", highlight=False
-    )
-    for line in str(exc).splitlines():
-        state.err.print(line, highlight=False, markup=False, soft_wrap=True)
-    return typer.Exit(EXIT_INVALID)
-
-
-def load(ruleset: str, period: int | None = None) -> CompiledRuleset:
-    """The ruleset named on the command line; a bare family picks the version in force
-    for ``period`` (or the global ``--period``), and the choice is logged on stderr."""
-    compiled, note = resolve_reference(
-        ruleset,
-        period if period is not None else state.period,
-        rulesets_dir=state.rulesets_dir,
-        registry=state.registry(),
-    )
-    if note:
-        state.err.print(f"ruleset: {note}", highlight=False, markup=False, soft_wrap=True)
-    return compiled
-
-
-def emit(data: bytes, output: Path | None, force: bool) -> None:
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    write_atomic(output, data, force=force)
-    state.err.print(f"wrote {output}", highlight=False)
 
 
 def choose_format(format: OutputFormat | None, output: Path | None) -> str:

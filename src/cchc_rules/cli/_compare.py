@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
-from cchc_rules.api import compare, demo_units_path
+from cchc_rules.api import compare
 from cchc_rules.cli._app import (
     ForceOpt,
     FormatOpt,
@@ -19,23 +17,18 @@ from cchc_rules.cli._app import (
     UnitsArg,
     app,
     choose_format,
-    emit,
-    fail,
-    load,
-    state,
+    invocation,
 )
-from cchc_rules.errors import CchcError, Problem
-from cchc_rules.reports._reports import (
-    comparison_csv,
-    comparison_json,
-    comparison_tables,
-    comparison_xlsx,
-)
+from cchc_rules.cli._evaluate import units_source
+from cchc_rules.reports._formats import table_bytes
+from cchc_rules.reports._table import comparison_table
+from cchc_rules.reports._terminal import comparison_heading, comparison_tables
 from cchc_rules.results._compare import SORTS, Sort
 
 
 @app.command("compare")
 def compare_command(
+    ctx: typer.Context,
     before: Annotated[
         str,
         typer.Argument(help="The version in use (e.g. ttcp@2018).", metavar="BEFORE"),
@@ -73,27 +66,12 @@ def compare_command(
     chosen_sort: Sort = "rank" if sort == "rank" else "movement" if sort == "movement" else "unit"
     chosen = choose_format(format, output)
     lang_code = lang.value
-    try:
-        first, second = load(before, period), load(after, period)
-        source: Path = Path(units)
-        if units == "demo":
-            source = demo_units_path(second)
-            if not source.exists():
-                raise CchcError(
-                    [Problem("demo", None, "", f"no demo units are bundled for {second.ref}")]
-                )
-        comparison = compare(first, second, source)
-        if chosen == "table":
-            state.out.print(
-                Text(
-                    f"{first.ref} (sha256 {first.content_hash[:12]}) → "
-                    f"{second.ref} (sha256 {second.content_hash[:12]})",
-                    style="bold",
-                )
-            )
-            state.out.print(comparison_tables(comparison, lang_code, chosen_sort))
-            return
-        render = {"csv": comparison_csv, "json": comparison_json, "xlsx": comparison_xlsx}[chosen]
-        emit(render(comparison, lang_code, chosen_sort), output, force)
-    except CchcError as exc:
-        raise fail(exc) from exc
+    run = invocation(ctx)
+    first, second = run.load(before, period), run.load(after, period)
+    comparison = compare(first, second, units_source(second, units))
+    if chosen == "table":
+        run.out.print(comparison_heading(comparison))
+        run.out.print(comparison_tables(comparison, lang_code, chosen_sort))
+        return
+    table = comparison_table(comparison, lang_code, chosen_sort)
+    run.emit(table_bytes(table, chosen), output, force)

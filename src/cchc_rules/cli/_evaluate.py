@@ -8,17 +8,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow.parquet as pq
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
-from cchc_rules.api import demo_units_path, evaluate_units, read_with_records
+from cchc_rules.api import (
+    PARQUET_SUFFIXES,
+    ProgressBar,
+    demo_units_path,
+    evaluate_to_parquet,
+    evaluate_units,
+    is_parquet,
+    read_with_records,
+)
 from cchc_rules.cli._app import (
-    PROGRESS_THRESHOLD,
     ExplainFormat,
     ForceOpt,
     FormatOpt,
+    Invocation,
     Lang,
     LangOpt,
     OutputOpt,
@@ -27,26 +34,19 @@ from cchc_rules.cli._app import (
     UnitsArg,
     app,
     choose_format,
-    emit,
-    fail,
-    load,
-    state,
+    invocation,
 )
 from cchc_rules.errors import CchcError, Problem
-from cchc_rules.evaluation._stream import dataset_files, evaluate_dataset, write_parquet
-from cchc_rules.inputs._derive import parse_records_option, record_paths
-from cchc_rules.reports._reports import (
-    explanation_json,
-    explanation_table,
-    ranked_tables,
-    scorecards_csv,
-    scorecards_json,
-    scorecards_xlsx,
-)
+from cchc_rules.inputs._derive import parse_records_option
+from cchc_rules.reports._formats import table_bytes
+from cchc_rules.reports._json import explanation_json
+from cchc_rules.reports._table import scorecards_table
+from cchc_rules.reports._terminal import explanation_table, ranked_tables, scorecards_heading
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
+PROGRESS_THRESHOLD = 20_000
+"""Show a progress bar from this many units on: smaller runs finish in a blink."""
 
 
 class Engine(enum.StrEnum):
@@ -54,7 +54,8 @@ class Engine(enum.StrEnum):
     dask = "dask"
 
 
-def _units_source(ruleset: CompiledRuleset, units: str) -> Path:
+def units_source(ruleset: CompiledRuleset, units: str) -> Path:
+    """The units file named on the command line; ``demo``: those bundled with ``ruleset``."""
     if units == "demo":
         path = demo_units_path(ruleset)
         if not path.exists():
@@ -65,29 +66,33 @@ def _units_source(ruleset: CompiledRuleset, units: str) -> Path:
     return Path(units)
 
 
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for ``total`` units, advanced by the callable yielded."""
-    if total < PROGRESS_THRESHOLD or not state.err.is_terminal:
-        # No live display at all: even an invisible one writes a stray blank line, and
-        # a log file or a pipe has no use for a bar.
-        yield None
-        return
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=state.err,
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("scoring / chấm điểm", total=total)
+def _progress_bar(console: Console) -> ProgressBar:
+    """A progress bar on ``console`` for a number of units, advanced by the callable yielded."""
 
-        def advance(done: int) -> None:
-            progress.update(task, advance=done)
+    @contextmanager
+    def bar(total: int) -> Iterator[Callable[[int], None] | None]:
+        if total < PROGRESS_THRESHOLD or not console.is_terminal:
+            # No live display at all: even an invisible one writes a stray blank line,
+            # and a log file or a pipe has no use for a bar.
+            yield None
+            return
+        progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task("scoring / chấm điểm", total=total)
 
-        yield advance
+            def advance(done: int) -> None:
+                progress.update(task, advance=done)
+
+            yield advance
+
+    return bar
 
 
 RecordsOpt = Annotated[
@@ -102,92 +107,22 @@ RecordsOpt = Annotated[
 ]
 
 
-def _evaluate(ruleset: CompiledRuleset, units: str, records: list[str]) -> Scorecards:
+def _evaluate(
+    run: Invocation, ruleset: CompiledRuleset, units: str, records: list[str]
+) -> Scorecards:
     table, derivation = read_with_records(
         ruleset,
-        _units_source(ruleset, units),
+        units_source(ruleset, units),
         parse_records_option(records),
         demo=units == "demo",
     )
-    with _progress(len(table)) as advance:
+    with _progress_bar(run.err)(len(table)) as advance:
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
-
-
-def _is_parquet(path: Path) -> bool:
-    return path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
-
-
-def _evaluate_to_parquet(
-    ruleset: CompiledRuleset,
-    units: str,
-    output: Path,
-    *,
-    force: bool,
-    lang: str,
-    workers: int,
-    engine: Engine,
-    scheduler: str | None,
-    records: list[str],
-) -> None:
-    source = _units_source(ruleset, units)
-    if not _is_parquet(source):
-        if workers > 1 or engine is Engine.dask:
-            raise typer.BadParameter(
-                "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
-                "directory of them)",
-                param_hint="UNITS",
-            )
-        cards = _evaluate(ruleset, units, records)
-        write_parquet([cards.to_arrow(lang=lang)], output, force=force)
-        return
-    total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(source))
-    record_files = (
-        record_paths(ruleset, parse_records_option(records), demo=units == "demo")
-        if ruleset.providers
-        else None
-    )
-    with _progress(total) as advance:
-        if engine is Engine.local:
-            evaluate_dataset(
-                ruleset,
-                source,
-                output,
-                workers=workers,
-                force=force,
-                lang=lang,
-                on_progress=advance,
-                records=record_files,
-            )
-            return
-        try:
-            from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
-        except ImportError as exc:
-            raise CchcError(
-                [
-                    Problem(
-                        "--engine dask",
-                        None,
-                        "",
-                        f"Dask is not installed ({exc.name}); install the extra: "
-                        "pip install 'cchc-rules[dask]'",
-                    )
-                ]
-            ) from exc
-        evaluate_dataset_on_dask(
-            ruleset,
-            source,
-            output,
-            scheduler=scheduler,
-            workers=workers if workers > 1 else None,
-            force=force,
-            lang=lang,
-            on_progress=advance,
-            records=record_files,
-        )
 
 
 @app.command("evaluate")
 def evaluate_command(
+    ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
     format: FormatOpt = None,
@@ -238,7 +173,7 @@ def evaluate_command(
 
       cchc evaluate ttcp@2018 units/ -o results.parquet --engine dask --scheduler tcp://h:8786
     """
-    lang_code = lang.value
+    run = invocation(ctx)
     if scheduler is not None and engine is not Engine.dask:
         raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
     parquet = output is not None and format is None and output.suffix.lower() in PARQUET_SUFFIXES
@@ -249,46 +184,41 @@ def evaluate_command(
         )
     if parquet:
         assert output is not None
-        try:
-            _evaluate_to_parquet(
-                load(ruleset, period),
-                units,
-                output,
-                force=force,
-                lang=lang_code,
-                workers=workers,
-                engine=engine,
-                scheduler=scheduler,
-                records=records or [],
+        compiled = run.load(ruleset, period)
+        source = units_source(compiled, units)
+        if (workers > 1 or engine is Engine.dask) and not is_parquet(source):
+            raise typer.BadParameter(
+                "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
+                "directory of them)",
+                param_hint="UNITS",
             )
-        except CchcError as exc:
-            raise fail(exc) from exc
-        state.err.print(f"wrote {output}", highlight=False)
+        evaluate_to_parquet(
+            compiled,
+            source,
+            output,
+            force=force,
+            lang=lang.value,
+            workers=workers,
+            engine=engine.value,
+            scheduler=scheduler,
+            records=parse_records_option(records or []),
+            progress=_progress_bar(run.err),
+        )
+        run.wrote(output)
         return
     chosen = choose_format(format, output)
-    try:
-        compiled = load(ruleset, period)
-        cards = _evaluate(compiled, units, records or [])
-        if chosen == "table":
-            meta = compiled.model.ruleset
-            state.out.print(Text(meta.title.get(lang_code), style="bold"))
-            state.out.print(
-                Text(
-                    f"{compiled.ref} · {meta.legal_basis.decision} "
-                    f"({meta.legal_basis.date:%d/%m/%Y}) · sha256 {compiled.content_hash[:12]}",
-                    style="dim",
-                )
-            )
-            state.out.print(ranked_tables(cards, lang_code))
-            return
-        render = {"csv": scorecards_csv, "json": scorecards_json, "xlsx": scorecards_xlsx}[chosen]
-        emit(render(cards, lang_code), output, force)
-    except CchcError as exc:
-        raise fail(exc) from exc
+    compiled = run.load(ruleset, period)
+    cards = _evaluate(run, compiled, units, records or [])
+    if chosen == "table":
+        run.out.print(scorecards_heading(cards, lang.value))
+        run.out.print(ranked_tables(cards, lang.value))
+        return
+    run.emit(table_bytes(scorecards_table(cards, lang.value), chosen), output, force)
 
 
 @app.command()
 def explain(
+    ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
     unit_id: Annotated[
@@ -317,13 +247,10 @@ def explain(
 
       cchc explain ttcp@2018 demo TTCP-VPC --format json > TTCP-VPC.json
     """
-    try:
-        compiled = load(ruleset, period)
-        cards = _evaluate(compiled, units, records or [])
-        explanation = cards.explain(unit_id, lang=lang.value)
-    except CchcError as exc:
-        raise fail(exc) from exc
+    run = invocation(ctx)
+    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    explanation = cards.explain(unit_id, lang=lang.value)
     if format is ExplainFormat.json:
-        emit(explanation_json(explanation), None, False)
+        run.emit(explanation_json(explanation))
     else:
-        state.out.print(explanation_table(explanation, lang.value))
+        run.out.print(explanation_table(explanation, lang.value))

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import tomllib
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
+from cchc_rules.api import (
+    AssignmentError,
+    amend_ruleset,
+    diff,
+    list_rulesets,
+    lock_rulesets,
+    resolved_text,
+)
 from cchc_rules.cli._app import (
     EXIT_INVALID,
     Lang,
@@ -20,81 +23,30 @@ from cchc_rules.cli._app import (
     PeriodOpt,
     RulesetArg,
     ShowFormat,
-    emit,
-    fail,
-    load,
+    invocation,
     rulesets_app,
-    state,
 )
-from cchc_rules.errors import CchcError, Problem, RulesetError
-from cchc_rules.reports._reports import diff_json, diff_tables, write_atomic
-from cchc_rules.ruleset._diff import diff_rulesets
-from cchc_rules.ruleset._loading import load_ruleset_file, load_ruleset_text
-from cchc_rules.ruleset._lock import LOCK_FILE, PUBLISHED, read_lock, render_lock
-from cchc_rules.ruleset._registry import list_ruleset_files, rulesets_root
-from cchc_rules.ruleset._toml import ruleset_toml
+from cchc_rules.errors import CchcError, RulesetError
+from cchc_rules.reports._json import diff_json
+from cchc_rules.reports._terminal_rulesets import diff_tables, ruleset_tree, versions_table
 
 
 @rulesets_app.command("list")
-def rulesets_list(lang: LangOpt = Lang.vi) -> None:
+def rulesets_list(ctx: typer.Context, lang: LangOpt = Lang.vi) -> None:
     """Every ruleset version with its status, legal basis, periods and content hash.
 
     Example:  cchc rulesets list --lang en
     """
-    try:
-        registry = state.registry()
-    except CchcError as exc:
-        raise fail(exc) from exc
-    files = list_ruleset_files(state.rulesets_dir)
-    lock = read_lock(rulesets_root(state.rulesets_dir)) or {}
-    table = Table(header_style="bold", show_lines=True)
-    # Identifiers never wrap (a hash or a decision number cut in two cannot be copied);
-    # the title, under the ruleset's name, takes the remaining width.
-    table.add_column("ruleset\n(title)", ratio=1, min_width=24)
-    table.add_column("status\nperiods", no_wrap=True)
-    table.add_column("decision (date)\nextends", no_wrap=True)
-    table.add_column("criteria", no_wrap=True, justify="right")
-    table.add_column("sha256\nlock", no_wrap=True)
-    invalid = 0
-    for entry in files:
-        try:
-            compiled = load_ruleset_file(
-                entry.path, registry=registry, display=entry.ref, rulesets_dir=state.rulesets_dir
-            )
-        except CchcError as exc:
-            invalid += 1
-            problem = exc.problems[0] if exc.problems else exc
-            table.add_row(
-                Text.assemble(
-                    (entry.ref, "bold"),
-                    "\n",
-                    (f"{problem}\n(cchc rulesets validate {entry.ref})", "red"),
-                ),
-                Text("invalid", style="red"),
-            )
-            continue
-        meta = compiled.model.ruleset
-        basis = meta.legal_basis
-        locked = "locked" if entry.version in lock.get(entry.family, {}) else "not locked"
-        table.add_row(
-            Text.assemble((entry.ref, "bold"), "\n", meta.title.get(lang.value)),
-            Text(f"{meta.status}\n{', '.join(str(p) for p in meta.periods)}"),
-            Text(
-                f"{basis.decision} ({basis.date:%d/%m/%Y})\n"
-                f"{'extends ' + meta.extends if meta.extends else ''}"
-            ),
-            str(len(compiled.leaves)),
-            Text(
-                f"{compiled.content_hash[:12]}\n{locked if meta.status in PUBLISHED else 'draft'}"
-            ),
-        )
-    state.out.print(table)
-    if invalid:
+    run = invocation(ctx)
+    states = list_rulesets(rulesets_dir=run.rulesets_dir, registry=run.registry())
+    run.out.print(versions_table(states, lang.value))
+    if any(state.ruleset is None for state in states):
         raise typer.Exit(EXIT_INVALID)
 
 
 @rulesets_app.command("show")
 def rulesets_show(
+    ctx: typer.Context,
     ruleset: RulesetArg,
     format: Annotated[
         ShowFormat | None,
@@ -128,47 +80,18 @@ def rulesets_show(
     """
     if format is None:
         format = ShowFormat.toml if resolved else ShowFormat.tree
-    try:
-        compiled = load(ruleset, period)
-    except CchcError as exc:
-        raise fail(exc) from exc
-    model = compiled.model
-    if format is ShowFormat.json:
-        document = model.model_dump(mode="json", exclude_none=True)
-        emit((json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode(), None, False)
-        return
-    if format is ShowFormat.toml:
-        document = model.model_dump(mode="python", exclude_none=True)
-        emit(ruleset_toml(document).encode(), None, False)
-        return
-    meta = model.ruleset
-    extends = f", extends {meta.extends}" if meta.extends else ""
-    tree = Tree(
-        Text.assemble(
-            (compiled.ref, "bold"),
-            f" {meta.title.get(lang.value)} — {meta.total_points} "
-            f"({meta.legal_basis.decision}, {meta.status}{extends}, "
-            f"sha256 {compiled.content_hash[:12]})",
-        )
-    )
-
-    def add(branch: Tree, criteria: Any) -> None:
-        for criterion in criteria:
-            text = Text(f"{criterion.id} {criterion.name.get(lang.value)} [{criterion.max_points}]")
-            if criterion.kind:
-                text.append(f" {criterion.kind}", style="dim")
-            if criterion.applies_to:
-                text.append(f" ({', '.join(criterion.applies_to)})", style="cyan")
-            add(branch.add(text), criterion.criteria)
-
-    for area in model.areas:
-        name = f"{area.id} {area.name.get(lang.value)} [{area.max_points}]"
-        add(tree.add(Text(name, style="bold")), area.criteria)
-    state.out.print(tree)
+    run = invocation(ctx)
+    compiled = run.load(ruleset, period)
+    if format is ShowFormat.tree:
+        run.out.print(ruleset_tree(compiled, lang.value))
+    else:
+        text = resolved_text(compiled, "json" if format is ShowFormat.json else "toml")
+        run.emit(text.encode())
 
 
 @rulesets_app.command("validate")
 def rulesets_validate(
+    ctx: typer.Context,
     rulesets: Annotated[
         list[str],
         typer.Argument(
@@ -186,18 +109,19 @@ def rulesets_validate(
 
       cchc rulesets validate ttcp@2018 draft.toml
     """
+    run = invocation(ctx)
     failed = False
     for name in rulesets:
         try:
-            compiled = load(name)
+            compiled = run.load(name)
         except CchcError as exc:
             failed = True
-            state.err.print(Text.assemble(("✗ ", "red"), name))
+            run.err.print(Text.assemble(("✗ ", "red"), name))
             for line in str(exc).splitlines():
                 # soft_wrap: one problem per line, never cut, so it can be searched and copied
-                state.err.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+                run.err.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
             continue
-        state.out.print(
+        run.out.print(
             Text.assemble(
                 ("✓ ", "green"),
                 f"{name}: {compiled.ref}, {len(compiled.leaves)} criteria, "
@@ -211,6 +135,7 @@ def rulesets_validate(
 
 @rulesets_app.command("diff")
 def rulesets_diff(
+    ctx: typer.Context,
     before: Annotated[
         str, typer.Argument(help="The earlier version.", metavar="BEFORE", show_default=False)
     ],
@@ -233,42 +158,17 @@ def rulesets_diff(
     """
     if format not in ("table", "json"):
         raise typer.BadParameter("expected table or json", param_hint="--format")
-    try:
-        first, second = load(before), load(after)
-    except CchcError as exc:
-        raise fail(exc) from exc
-    diff = diff_rulesets(first.model, second.model, first.content_hash, second.content_hash)
+    run = invocation(ctx)
+    changes = diff(run.load(before), run.load(after))
     if format == "json":
-        emit(diff_json(diff), None, False)
+        run.emit(diff_json(changes))
     else:
-        state.out.print(diff_tables(diff, lang.value))
-
-
-def _parse_value(text: str) -> Any:
-    """A --set value as TOML (numbers exact, tables and arrays allowed); bare words are text."""
-    try:
-        return tomllib.loads(f"v = {text}", parse_float=Decimal)["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _split_target(target: str, ids: list[str]) -> tuple[str, list[str]]:
-    """``C2.1.max_points`` → (``C2.1``, [``max_points``]): ids contain dots too, so the
-    longest prefix that names an existing criterion is the id."""
-    parts = target.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        ident = ".".join(parts[:end])
-        if ident in ids:
-            return ident, parts[end:]
-    raise typer.BadParameter(
-        f"{target!r} names no criterion or area and field (expected ID.field=VALUE, e.g. "
-        "A3.max_points=3)",
-        param_hint="--set",
-    )
+        run.out.print(diff_tables(changes, lang.value))
 
 
 @rulesets_app.command("amend")
 def rulesets_amend(
+    ctx: typer.Context,
     base: Annotated[
         str,
         typer.Argument(help="The version to amend (family@version).", metavar="BASE"),
@@ -306,85 +206,35 @@ def rulesets_amend(
       cchc rulesets amend ttcp@2019 --new-version 2020-draft --legal-basis "Dự thảo 2020"
       --set E2.max_points=2 --set E6.max_points=0.5 --remove B6 --set B4.max_points=3
     """
+    run = invocation(ctx)
+    parent = run.load(base)
     try:
-        parent = load(base)
-    except CchcError as exc:
-        raise fail(exc) from exc
-    meta = parent.model.ruleset
-    root = rulesets_root(state.rulesets_dir)
-    target = root / meta.family / f"{new_version}.toml"
-    ref = f"{meta.family}@{new_version}"
-    try:
-        if target.exists():
-            raise CchcError(
-                [
-                    Problem(
-                        str(target),
-                        None,
-                        "",
-                        f"{ref} already exists; amendments never touch an existing version",
-                    )
-                ]
-            )
-        date = dt.date.fromisoformat(decision_date) if decision_date else dt.date.today()
+        date = dt.date.fromisoformat(decision_date) if decision_date else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--date") from exc
-    except CchcError as exc:
-        raise fail(exc) from exc
-    reason = {"vi": why, "en": why} if why else None
-    ids = [placed.node.id for placed in parent.model.tree()]
-    changes: list[dict[str, Any]] = []
-    for item in set_values or []:
-        target_text, separator, value = item.partition("=")
-        if not separator:
-            raise typer.BadParameter(f"expected ID.field=VALUE (got {item!r})", param_hint="--set")
-        ident, field = _split_target(target_text.strip(), ids)
-        nested: Any = _parse_value(value.strip())
-        for key in reversed(field):
-            nested = {key: nested}
-        changes.append(
-            {"op": "set", "id": ident, **({"why": reason} if reason else {}), "set": nested}
-        )
-    for ident in remove or []:
-        changes.append({"op": "remove", "id": ident, **({"why": reason} if reason else {})})
-    document: dict[str, Any] = {
-        "ruleset": {
-            "extends": parent.ref,
-            "family": meta.family,
-            "version": new_version,
-            "title": {
-                "vi": f"{meta.title.vi} — dự thảo {new_version}",
-                "en": f"{meta.title.en} — draft {new_version}",
-            },
-            "status": "draft",
-            "periods": list(periods or meta.periods),
-            "legal_basis": {"decision": legal_basis, "date": date},
-        },
-        "changes": changes,
-    }
-    text = ruleset_toml(
-        document,
-        f"Amendment of {parent.ref}, written by `cchc rulesets amend`.\n"
-        f"Resolved: cchc rulesets show {ref} --resolved\n"
-        f"Changes:  cchc rulesets diff {parent.ref} {ref}",
-    )
     try:
-        # Resolve and validate from memory first: an invalid amendment is never written.
-        load_ruleset_text(
-            text,
-            target,
-            registry=state.registry(),
-            display=str(target),
-            rulesets_dir=state.rulesets_dir,
+        amendment = amend_ruleset(
+            parent,
+            new_version,
+            legal_basis,
+            set_values=set_values or [],
+            remove=remove or [],
+            why=why,
+            date=date,
+            periods=periods,
+            rulesets_dir=run.rulesets_dir,
+            registry=run.registry(),
         )
-        write_atomic(target, text.encode(), force=False)
-    except CchcError as exc:
-        raise fail(exc) from exc
-    state.err.print(f"wrote {target} ({ref}, draft, {len(changes)} change(s))", highlight=False)
+    except AssignmentError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from exc
+    run.err.print(
+        f"wrote {amendment.path} ({amendment.ref}, draft, {amendment.changes} change(s))",
+        highlight=False,
+    )
 
 
 @rulesets_app.command("lock")
-def rulesets_lock() -> None:
+def rulesets_lock(ctx: typer.Context) -> None:
     """Record the content hash of every published version not yet in lock.toml.
 
     Recorded hashes are never rewritten: a published version whose content changed is
@@ -392,40 +242,11 @@ def rulesets_lock() -> None:
 
     Example:  cchc rulesets lock
     """
-    root = rulesets_root(state.rulesets_dir)
-    try:
-        registry = state.registry()
-        lock = read_lock(root) or {}
-    except CchcError as exc:
-        raise fail(exc) from exc
-    problems: list[Problem] = []
-    added: list[str] = []
-    for entry in list_ruleset_files(state.rulesets_dir):
-        try:
-            compiled = load_ruleset_file(
-                entry.path,
-                registry=registry,
-                display=entry.ref,
-                rulesets_dir=state.rulesets_dir,
-                verify_lock=False,
-            )
-        except RulesetError as exc:
-            problems.extend(exc.problems)
-            continue
-        if compiled.model.ruleset.status not in PUBLISHED:
-            continue
-        versions = lock.setdefault(entry.family, {})
-        if entry.version not in versions:
-            versions[entry.version] = compiled.content_hash
-            added.append(entry.ref)
-    if added:
-        try:
-            write_atomic(root / LOCK_FILE, render_lock(lock).encode(), force=True)
-        except CchcError as exc:
-            raise fail(exc) from exc
-    for ref in added:
-        state.out.print(f"locked {ref}", highlight=False)
-    if not added:
-        state.out.print("nothing to lock: every published version is recorded", highlight=False)
-    if problems:
-        raise fail(RulesetError(problems))
+    run = invocation(ctx)
+    update = lock_rulesets(rulesets_dir=run.rulesets_dir, registry=run.registry())
+    for ref in update.added:
+        run.out.print(f"locked {ref}", highlight=False)
+    if not update.added:
+        run.out.print("nothing to lock: every published version is recorded", highlight=False)
+    if update.problems:
+        raise RulesetError(update.problems)

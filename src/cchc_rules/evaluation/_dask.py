@@ -33,8 +33,8 @@ from cchc_rules.evaluation._stream import (
     plan_pieces,
     score_piece,
     with_rank,
-    write_parquet,
 )
+from cchc_rules.reports._parquet import write_parquet
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
 __all__ = ["evaluate_dataset_on_dask"]

@@ -21,7 +21,6 @@ slice of the derived columns by position.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -35,10 +34,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_rules.errors import CchcError, InputError, Problem
+from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._units import read_units
-from cchc_rules.results._scorecards import SUMMARY_COLUMNS, Scorecards
+from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
+from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
@@ -55,15 +55,10 @@ __all__ = [
     "plan_pieces",
     "score_piece",
     "with_rank",
-    "write_parquet",
 ]
 
 DEFAULT_PIECE_ROWS = 131_072
 """Units read and scored at once per process: about 300 MB of working memory."""
-OUTPUT_GROUP_ROWS = 262_144
-"""Units per row group of the output: twice a piece, as Parquet encodes larger groups
-markedly faster (fewer dictionaries and pages per column), at ~160 MB held while
-writing."""
 
 Sink = Callable[[pa.Table], None]
 
@@ -289,62 +284,6 @@ def with_rank(table: pa.Table, rank: npt.NDArray[np.int64]) -> pa.Table:
     column = table.schema.get_field_index("rank")
     ranks = pa.array(rank, pa.int64(), mask=rank == NO_RANK)
     return table.set_column(column, "rank", ranks)
-
-
-def write_parquet(tables: Iterable[pa.Table], output: Path, *, force: bool) -> int:
-    """Write tables one after another to one Parquet file, atomically; the rows written.
-
-    The file appears under its name only once complete (a temporary file beside it,
-    then a rename); an existing file is replaced only with ``force``, and even then
-    a failed run leaves it as it was.
-    """
-    if output.exists() and not force:
-        raise CchcError([Problem(str(output), None, "", "file exists; pass --force to replace it")])
-    if not output.parent.is_dir():
-        raise CchcError(
-            [Problem(str(output), None, "", f"directory {output.parent} does not exist")]
-        )
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    os.close(handle)
-    rows = 0
-    try:
-        writer: pq.ParquetWriter | None = None
-        try:
-            for table in tables:
-                if writer is None:
-                    # Points are decimals of at most 18 digits: stored as Parquet's
-                    # INT64-backed DECIMAL they stay exact and encode fast. Column
-                    # statistics (for readers' filters) are kept for the unit and result
-                    # columns only; per-criterion columns skip them (~20 % of the write).
-                    writer = pq.ParquetWriter(
-                        temporary,
-                        table.schema,
-                        store_decimal_as_integer=True,
-                        write_statistics=[n for n in SUMMARY_COLUMNS if n in table.schema.names],
-                    )
-                writer.write_table(table, row_group_size=OUTPUT_GROUP_ROWS)
-                rows += table.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        if force:
-            os.replace(temporary, output)
-        else:
-            # link() refuses a name taken meanwhile, where a rename would overwrite it.
-            os.link(temporary, output)
-            os.unlink(temporary)
-    except FileExistsError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise CchcError(
-            [Problem(str(output), None, "", "file exists; pass --force to replace it")]
-        ) from exc
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return rows
 
 
 # -- one machine: this process, or a pool of processes -----------------------------------

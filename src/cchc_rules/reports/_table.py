@@ -1,0 +1,65 @@
+"""The one shape every file writer takes: rows, and what heads them in each format.
+
+The ranked scorecards and a what-if comparison both become a :class:`ReportTable`,
+so CSV, JSON and XLSX each have one writer for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from cchc_rules.reports._labels import label
+from cchc_rules.results._compare import Comparison, Sort
+from cchc_rules.results._scorecards import Scorecards
+
+__all__ = ["ReportTable", "comparison_table", "scorecards_table"]
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """Rows to write, one per unit, and what each format puts above them."""
+
+    rows: pa.Table
+    document: dict[str, Any]
+    """JSON: the keys before ``units`` (which rulesets, which content hashes)."""
+    sheet: str
+    """XLSX: the sheet's name."""
+    preamble: list[list[str]]
+    """XLSX: the rows above the header row."""
+    decimal_format: str | None = None
+    """XLSX: the number format of decimal columns (None: the spreadsheet's default)."""
+
+
+def scorecards_table(cards: Scorecards, lang: str) -> ReportTable:
+    """The scorecards in rank order (peer group, then rank)."""
+    ruleset = cards.ruleset
+    return ReportTable(
+        rows=cards.to_arrow(lang=lang, order=cards.ranked_order()),
+        document={"ruleset": ruleset.ref, "content_hash": ruleset.content_hash},
+        sheet="Kết quả" if lang == "vi" else "Results",
+        preamble=[
+            [f"{ruleset.ref} — {ruleset.model.ruleset.title.get(lang)}"],
+            [f"sha256 {ruleset.content_hash}"],
+        ],
+        decimal_format="0.00",
+    )
+
+
+def comparison_table(comparison: Comparison, lang: str, sort: Sort = "rank") -> ReportTable:
+    """Each unit under both versions, sorted by ``sort``."""
+    sides = (("before", comparison.before), ("after", comparison.after))
+    return ReportTable(
+        rows=comparison.to_arrow(lang=lang, sort=sort),
+        document={
+            side: {"ruleset": cards.ruleset.ref, "content_hash": cards.ruleset.content_hash}
+            for side, cards in sides
+        },
+        sheet="So sánh" if lang == "vi" else "Comparison",
+        preamble=[
+            [f"{label(side, lang)}: {cards.ruleset.ref}", f"sha256 {cards.ruleset.content_hash}"]
+            for side, cards in sides
+        ],
+    )

@@ -1,0 +1,272 @@
+"""The terminal: ranked scorecards, one unit's explanation, a what-if comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import pyarrow.compute as pc
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text as RichText
+
+from cchc_rules.reports._labels import LABELS, _fixed, _plain, header, label, legend
+from cchc_rules.results._compare import Comparison, Sort
+from cchc_rules.results._scorecards import Explanation, Scorecards
+
+__all__ = [
+    "comparison_heading",
+    "comparison_tables",
+    "explanation_table",
+    "ranked_tables",
+    "scorecards_heading",
+]
+
+
+def _points(value: Decimal, decimals: int) -> str:
+    """Points with the ruleset's fixed number of decimals, so a column lines up."""
+    return f"{value:.{decimals}f}"
+
+
+class _SameWidth:
+    """Tables drawn one under the other at one width, so their columns line up."""
+
+    def __init__(self, tables: Sequence[Table]) -> None:
+        self.tables = tables
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
+        natural = max(
+            (Measurement.get(console, options, table).maximum for table in self.tables),
+            default=0,
+        )
+        for table in self.tables:
+            table.width = min(natural, options.max_width)
+            yield table
+
+
+def scorecards_heading(cards: Scorecards, lang: str) -> Group:
+    """The ruleset's title, then its reference, legal basis and content hash."""
+    compiled = cards.ruleset
+    meta = compiled.model.ruleset
+    return Group(
+        RichText(meta.title.get(lang), style="bold"),
+        RichText(
+            f"{compiled.ref} · {meta.legal_basis.decision} "
+            f"({meta.legal_basis.date:%d/%m/%Y}) · sha256 {compiled.content_hash[:12]}",
+            style="dim",
+        ),
+    )
+
+
+def ranked_tables(cards: Scorecards, lang: str) -> Group:
+    """One table per peer group, ranked, with bilingual headers and a legend."""
+    model = cards.ruleset.model
+    agg = cards.aggregates
+    scale = cards.ruleset.scale
+    decimals = model.ruleset.points_decimals
+    grade_names = cards.grade_names(lang)
+    order = cards.ranked_order()
+    id_width = pc.max(pc.utf8_length(cards.units.unit_ids)).as_py() or 0
+    tables: list[Table] = []
+    for group_id, group in model.ranking.peer_groups.items():
+        rows = [i for i in order if cards.units.peer_groups[i] == group_id]
+        if not rows:
+            continue
+        table = Table(
+            title=RichText(f"{group.name.get(lang)} ({len(rows)})", style="bold"),
+            title_justify="left",
+            header_style="bold",
+        )
+        table.add_column(header("rank", lang), justify="right", no_wrap=True)
+        table.add_column(header("unit_id", lang), no_wrap=True, min_width=id_width)
+        table.add_column(header("unit", lang), ratio=1)
+        table.add_column(header("points", lang), justify="right", no_wrap=True)
+        table.add_column(header("max", lang), justify="right", no_wrap=True)
+        table.add_column(header("index", lang), justify="right", no_wrap=True)
+        table.add_column(header("grade", lang), no_wrap=True)
+        for i in rows:
+            has_max = agg.applicable_max[i] > 0
+            name = cards.units.name(int(i), lang)
+            table.add_row(
+                str(agg.rank[i]) if agg.rank[i] else "—",
+                RichText(cards.units.unit_id(int(i))),
+                RichText(str(name)),
+                _points(Decimal(int(agg.total[i])) / scale, decimals),
+                _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
+                _fixed(Decimal(int(agg.index_bp[i])) / 100) if has_max else "—",
+                RichText(str(grade_names[i] or "—")),
+            )
+        tables.append(table)
+    return Group(_SameWidth(tables), RichText(legend(lang, RANKED_LEGEND), style="dim"))
+
+
+# Shown under the tables: "why is the maximum 90 and not 100?" is the first question
+# a reader asks, because criteria that do not apply to a unit leave its maximum.
+RANKED_LEGEND = (
+    "Tối đa: tổng điểm các tiêu chí áp dụng cho đơn vị; Chỉ số % = Điểm / Tối đa × 100; "
+    "xếp loại theo Chỉ số, xếp hạng trong từng nhóm.",
+    "Max: the points of the criteria that apply to the unit; Index % = Points / Max × 100; "
+    "grades follow the index, ranks are within each group.",
+)
+EXPLAIN_LEGEND = (
+    "Điểm A / B (C): B là điểm tối đa của các tiêu chí áp dụng, C là điểm tối đa theo "
+    "bộ chỉ số; → cách tăng điểm.",
+    "Points A / B (C): B is the maximum of the criteria that apply, C the ruleset's "
+    "maximum; → how to raise it.",
+)
+
+
+def _summary(explanation: Explanation, lang: str) -> Table:
+    """The unit's result in one row, with the same bilingual headers as the ranking."""
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for key in ("points", "max", "index", "grade", "rank"):
+        table.add_column(header(key, lang), justify="left", no_wrap=True)
+    table.add_row(
+        _points(explanation.total, explanation.points_decimals),
+        _points(explanation.applicable_max, explanation.points_decimals),
+        _fixed(explanation.index),
+        RichText(explanation.grade or "—"),
+        f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—",
+    )
+    return table
+
+
+def explanation_table(explanation: Explanation, lang: str) -> Group:
+    heading = RichText()
+    heading.append(f"{explanation.name} ({explanation.unit_id})", style="bold")
+    heading.append(f" — {explanation.ruleset}")
+    table = Table(header_style="bold", show_lines=False)
+    # The id has its own column so a wrapped criterion name stays under its name, and
+    # the nesting (A4 → A4.1) reads from the indented ids.
+    table.add_column(header("unit_id", lang), no_wrap=True)
+    table.add_column(header("criterion", lang), ratio=2)
+    table.add_column(header("points", lang), justify="right", no_wrap=True)
+    # The hint sits under the reason: most criteria have none, and a column of its own
+    # would mostly be empty while squeezing every other column.
+    reason_vi, reason_en = LABELS["reason"]
+    hint_vi, hint_en = LABELS["hint"]
+    table.add_column(
+        legend(lang, (f"{reason_vi} → {hint_vi}", f"{reason_en} → {hint_en}")), ratio=3
+    )
+    not_applicable = label("not_applicable", lang, both=False)
+    for line in explanation.lines:
+        ident = RichText(f"{'  ' * line.depth}{line.id}")
+        name = RichText(line.name)
+        if line.points is None:
+            score = not_applicable
+        else:
+            score = f"{_plain(line.points)} / {_plain(line.max_points)}"
+        if not line.is_leaf:
+            if line.points is not None and line.applicable_max != line.max_points:
+                # Some criteria do not apply: the subtotal counts against what does.
+                score = (
+                    f"{_plain(line.points)} / {_plain(line.applicable_max)} "
+                    f"({_plain(line.max_points)})"
+                )
+            ident.stylize("bold")
+            name.stylize("bold")
+            subtotal = RichText(score, style="bold" if line.points is not None else "dim")
+            table.add_row(ident, name, subtotal, "")
+            continue
+        reason = RichText(line.reason)
+        if line.legal_ref:
+            reason.append(f" [{line.legal_ref}]", style="dim")
+        for evidence in line.evidence:
+            reason.append(f"\n  • {evidence}", style="magenta")
+        if line.hint:
+            reason.append(f"\n→ {line.hint}", style="cyan")
+        style = (
+            "dim"
+            if line.points is None
+            else ("green" if line.points == line.max_points else "yellow")
+        )
+        table.add_row(ident, name, RichText(score, style=style), reason)
+    notes = RichText(legend(lang, EXPLAIN_LEGEND), style="dim")
+    return Group(heading, _summary(explanation, lang), table, notes)
+
+
+def _movement_text(value: int | None) -> RichText:
+    if value is None:
+        return RichText("—", style="dim")
+    if value > 0:
+        return RichText(f"▲ {value}", style="green")
+    if value < 0:
+        return RichText(f"▼ {-value}", style="red")
+    return RichText("=", style="dim")
+
+
+def comparison_heading(comparison: Comparison) -> RichText:
+    """The two versions compared, with their content hashes."""
+    first, second = comparison.before.ruleset, comparison.after.ruleset
+    return RichText(
+        f"{first.ref} (sha256 {first.content_hash[:12]}) → "
+        f"{second.ref} (sha256 {second.content_hash[:12]})",
+        style="bold",
+    )
+
+
+def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") -> Group:
+    """Per unit: index, grade and rank before and after, and the movement; one table per
+    peer group (of the ``after`` version) unless sorted by movement or unit."""
+    table = comparison.to_arrow(lang=lang, sort=sort)
+    rows = table.to_pylist()
+    names_en = dict(
+        zip(
+            comparison.after.units.unit_ids.to_pylist(),
+            comparison.after.units.names_en.to_pylist(),
+            strict=True,
+        )
+    )
+    groups = comparison.after.ruleset.model.ranking.peer_groups
+    sections: list[tuple[str, list[dict[str, Any]]]]
+    if sort == "rank":
+        sections = [
+            (f"{group.name.get(lang)}", [r for r in rows if r["peer_group"] == group_id])
+            for group_id, group in groups.items()
+        ]
+    else:
+        sections = [("", rows)]
+    before, after = comparison.before.ruleset.ref, comparison.after.ruleset.ref
+    tables: list[Table] = []
+    for title, section in sections:
+        if not section:
+            continue
+        out = Table(
+            header_style="bold",
+            title=RichText(f"{title} ({len(section)})", style="bold") if title else None,
+            title_justify="left",
+        )
+        out.add_column(f"{header('rank', lang)}\n{before} → {after}", justify="right", no_wrap=True)
+        out.add_column(header("movement", lang), justify="right", no_wrap=True)
+        out.add_column(header("unit_id", lang), no_wrap=True)
+        out.add_column(header("unit", lang), ratio=1)
+        out.add_column(
+            f"{header('index', lang)}\n{before} → {after}", justify="right", no_wrap=True
+        )
+        out.add_column(header("index_change", lang), justify="right", no_wrap=True)
+        out.add_column(f"{header('grade', lang)}\n{before} → {after}", no_wrap=True)
+        for row in section:
+            name = row["name"]
+            if lang == "en":
+                name = names_en.get(row["unit_id"]) or name
+            change = row["index_change"]
+            out.add_row(
+                f"{row['rank_before'] or '—'} → {row['rank_after'] or '—'}",
+                _movement_text(row["movement"]),
+                RichText(str(row["unit_id"])),
+                RichText(str(name)),
+                f"{_fixed(row['index_before'])} → {_fixed(row['index_after'])}",
+                "—" if change is None else f"{change:+.2f}",
+                RichText(f"{row['grade_before'] or '—'} → {row['grade_after'] or '—'}"),
+            )
+        tables.append(out)
+    texts = (
+        "Thay đổi hạng: số bậc tăng (▲) hoặc giảm (▼) trong nhóm; Δ Chỉ số: điểm phần trăm.",
+        "Movement: places gained (▲) or lost (▼) within the group; Δ Index: percentage points.",
+    )
+    return Group(_SameWidth(tables), RichText(legend(lang, texts), style="dim"))
