@@ -58,8 +58,8 @@ def test_golden(kind_class: type[CriterionKind[Any]], case: KindCase | BadParams
 
 
 def test_builtin_plugin_registers_every_kind() -> None:
-    from cchc_rules.scoring import _builtin as _kinds
     from cchc_rules._plugins import PluginInfo, kind_problems, load_plugins
+    from cchc_rules.scoring import _builtin as _kinds
 
     assert _kinds.CCHC_PLUGIN_API == 1
     assert {kind.name for kind in _kinds.cchc_register_kinds()} == {
