@@ -13,7 +13,9 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cchc_rules.kinds import Number
 
 __all__ = [
     "Area",
@@ -40,15 +42,6 @@ __all__ = [
 ]
 
 
-def _exact_number(value: object) -> object:
-    # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
-    # strings, bools and binary floats are refused rather than converted.
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
-    return Decimal(value)
-
-
-Number = Annotated[Decimal, BeforeValidator(_exact_number)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 CriterionId = Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$")]
 FactType = Literal["integer", "decimal", "boolean", "date", "text"]
