@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,7 +42,7 @@ from cchc_rules.expressions import (
     compile_expression,
     declared_type,
 )
-from cchc_rules.kinds import CriterionInfo, condition_fields
+from cchc_rules.kinds import CriterionInfo, CriterionKind, condition_fields
 from cchc_rules.providers import Column, DeriveContext, FactProvider
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
 from cchc_rules.ruleset._lock import check_published
@@ -60,10 +60,13 @@ from cchc_rules.ruleset._toml import KeyPath, key_lines, line_of, read_toml
 
 __all__ = [
     "Locate",
+    "bind_criterion",
     "compile_ruleset",
     "load_ruleset_file",
     "load_ruleset_text",
 ]
+
+P = TypeVar("P", bound=BaseModel)
 
 Locate = Callable[[KeyPath], tuple[str, int | None]]
 """Where a key path of the data was written: its file and line."""
@@ -321,23 +324,75 @@ def _check_kind_params(checker: _Checker, registry: KindRegistry) -> dict[KeyPat
                 f"(installed kinds: {', '.join(registry.names())})",
             )
             continue
-        params_model = registry.get(kind_name).Params
-        params = item.get("params", {})
-        try:
-            validated[path] = params_model.model_validate(params)
-        except ValidationError as exc:
-            checker.problems.extend(
-                validation_problems(
-                    checker.file,
-                    checker.lines,
-                    checker.data,
-                    exc,
-                    params_model,
-                    (*path, "params"),
-                    locate=checker.locate,
-                )
-            )
+        params = _validate_params(
+            checker, (*path, "params"), registry.get(kind_name).Params, item.get("params", {})
+        )
+        if params is not None:
+            validated[path] = params
     return validated
+
+
+def _validate_params(checker: _Checker, path: KeyPath, model: type[P], params: Any) -> P | None:
+    """``params`` (written at ``path``) validated by a kind's or provider's ``Params``;
+    ``None``, with the problems added, when refused."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        checker.problems.extend(
+            validation_problems(
+                checker.file, checker.lines, checker.data, exc, model, path, locate=checker.locate
+            )
+        )
+        return None
+
+
+def _key_path(param_path: str) -> KeyPath:
+    """A dotted path inside params (``"bands.1.points"``) as a key path: the 1 is a list
+    index, as in the data and ``key_lines``."""
+    return tuple(int(p) if p.isdigit() else p for p in param_path.split(".") if p)
+
+
+def _bind_kind(
+    checker: _Checker,
+    path: KeyPath,
+    kind_class: type[CriterionKind[Any]],
+    params: BaseModel,
+    criterion: CriterionInfo,
+    conditions: _Conditions,
+) -> CriterionKind[Any]:
+    """The kind bound to validated ``params`` (written at ``path``): its conditions
+    compiled and bound, its own ``check`` run, every problem added."""
+    kind = kind_class(params, criterion)
+    bound_conditions: dict[str, Expression] = {}
+    for param_path, source in condition_fields(params):
+        expression = conditions.compile(checker, (*path, *_key_path(param_path)), source)
+        if expression is not None:
+            bound_conditions[param_path] = expression
+    kind.bind_conditions(bound_conditions)
+    for param_path, message in kind.check():
+        checker.add((*path, *_key_path(param_path)), message)
+    return kind
+
+
+def bind_criterion(
+    kind_class: type[CriterionKind[Any]],
+    params: Mapping[str, Any],
+    criterion: CriterionInfo,
+    facts: Mapping[str, ExprType],
+) -> tuple[CriterionKind[Any] | None, list[Problem]]:
+    """One criterion's ``params`` validated and its kind bound, as a ruleset's leaf is.
+
+    ``facts`` are the facts its conditions may read (``unit_type`` is always there, any
+    unit type allowed). Problems are located inside ``params``: their ``path`` reads
+    ``steps[1].points``, in the loader's words. The kind is ``None`` when there are any.
+    """
+    data = dict(params)
+    checker = _Checker("<params>", {}, data)
+    validated = _validate_params(checker, (), kind_class.Params, data)
+    if validated is None:
+        return None, checker.problems
+    kind = _bind_kind(checker, (), kind_class, validated, criterion, _Conditions(facts, {}))
+    return (None if checker.problems else kind), checker.problems
 
 
 def _check_provider_params(
@@ -375,27 +430,14 @@ def _check_provider_params(
             )
             continue
         provider_class = registry.providers[provider_name].provider
-        try:
-            params = provider_class.Params.model_validate(table.get("params", {}))
-        except ValidationError as exc:
-            checker.problems.extend(
-                validation_problems(
-                    checker.file,
-                    checker.lines,
-                    checker.data,
-                    exc,
-                    provider_class.Params,
-                    (*path, "params"),
-                    locate=checker.locate,
-                )
-            )
-            continue
-        if year is None:
+        params = _validate_params(
+            checker, (*path, "params"), provider_class.Params, table.get("params", {})
+        )
+        if params is None or year is None:
             continue
         provider = provider_class(params, DeriveContext.for_year(year))
         for param_path, message in provider.check():
-            parts = [int(p) if p.isdigit() else p for p in param_path.split(".") if p]
-            checker.add((*path, "params", *parts), message)
+            checker.add((*path, "params", *_key_path(param_path)), message)
         bound[table_name] = provider
     return bound
 
@@ -506,7 +548,7 @@ def _cross_check(
     seen: dict[str, KeyPath] = {}
     leaves: list[Leaf] = []
     leaf_paths: list[KeyPath] = []
-    conditions = _Conditions(model)
+    conditions = _Conditions(_fact_types(model), {UNIT_TYPE: list(model.unit_types)})
 
     def check_node(node: Area | Criterion, path: KeyPath) -> None:
         if node.id in seen:
@@ -561,23 +603,14 @@ def _cross_check(
         bound = params.get(path)
         if bound is None or criterion.kind is None:
             return
-        kind_class = registry.get(criterion.kind)
-        kind = kind_class(bound, CriterionInfo(criterion.id, criterion.max_points, scale))
-        bound_conditions: dict[str, Expression] = {}
-        for param_path, source in condition_fields(bound):
-            where = (
-                *path,
-                "params",
-                *(int(p) if p.isdigit() else p for p in param_path.split(".")),
-            )
-            expression = conditions.compile(checker, where, source)
-            if expression is not None:
-                bound_conditions[param_path] = expression
-        kind.bind_conditions(bound_conditions)
-        for param_path, message in kind.check():
-            # "bands.1.points": the 1 is a list index, as in the data and key_lines
-            parts = [int(p) if p.isdigit() else p for p in param_path.split(".") if p]
-            checker.add((*path, "params", *parts), message)
+        kind = _bind_kind(
+            checker,
+            (*path, "params"),
+            registry.get(criterion.kind),
+            bound,
+            CriterionInfo(criterion.id, criterion.max_points, scale),
+            conditions,
+        )
         allowed_types = kind.fact_types()
         for fact in kind.facts():
             spec = model.facts.get(fact)
@@ -693,9 +726,9 @@ def _fact_types(model: Ruleset) -> dict[str, ExprType]:
 class _Conditions:
     """Compiles conditions (booleans over every fact and ``unit_type``), each once."""
 
-    def __init__(self, model: Ruleset) -> None:
-        self.names: dict[str, ExprType] = {**_fact_types(model), UNIT_TYPE: ExprType("text")}
-        self.choices = {UNIT_TYPE: list(model.unit_types)}
+    def __init__(self, facts: Mapping[str, ExprType], choices: Mapping[str, Sequence[str]]) -> None:
+        self.names: dict[str, ExprType] = {**facts, UNIT_TYPE: ExprType("text")}
+        self.choices = choices
         self.compiled: dict[KeyPath, Expression] = {}
 
     def _compile(self, source: str) -> Expression:
