@@ -106,7 +106,7 @@ def test_a_wrong_expected_text_still_fails(tmp_path: Path) -> None:
         """,
     )
     [case] = load_cases(path)
-    with pytest.raises(AssertionError, match="1.5 points"):
+    with pytest.raises(AssertionError, match=r"1\.5 points"):
         run_golden(DeadlineSteps, case)
 
 
