@@ -28,7 +28,7 @@ from cchc_rules.cli._app import (
 from cchc_rules.cli._scaffold import scaffold_files
 from cchc_rules.errors import CchcError
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
-from cchc_rules.kinds import fact_fields
+from cchc_rules.kinds import param_fields
 from cchc_rules.providers import DeriveContext, FactProvider, Output
 from cchc_rules.reports._reports import format_from_suffix
 
@@ -118,17 +118,11 @@ def plugins_list(
     table.add_column("parameters")
     for name in registry.names():
         entry = registry.kinds[name]
-        params = entry.kind.Params
-        facts = set(fact_fields(params))
         described = []
-        for field_name, info in params.model_fields.items():
-            default = (
-                ""
-                if info.is_required()
-                else f" = {_default_text(info.get_default(call_default_factory=True))}"
-            )
-            marker = " (fact)" if field_name in facts else ""
-            described.append(f"{field_name}{marker}{default}")
+        for field in param_fields(entry.kind.Params):
+            default = "" if field.required else f" = {_default_text(field.default)}"
+            marker = " (fact)" if field.fact else ""
+            described.append(f"{field.name}{marker}{default}")
         path = "batch" if entry.kind.has_batch_path() else "per unit"
         table.add_row(name, Text(entry.plugin.label), path, Text("\n".join(described)))
     state.out.print(table)
@@ -247,18 +241,15 @@ def _listing_document(registry: KindRegistry) -> dict[str, Any]:
 
 
 def _parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    facts = set(fact_fields(model))
     return [
         {
-            "name": field_name,
-            "fact": field_name in facts,
-            "required": info.is_required(),
-            "default": None
-            if info.is_required()
-            else _json_value(info.get_default(call_default_factory=True)),
-            "description": info.description,
+            "name": field.name,
+            "fact": field.fact,
+            "required": field.required,
+            "default": None if field.required else _json_value(field.default),
+            "description": field.description,
         }
-        for field_name, info in model.model_fields.items()
+        for field in param_fields(model)
     ]
 
 
