@@ -384,3 +384,45 @@ def test_empty_batch() -> None:
     kind = Deduction(DeductionParams(events="e", points_per_event=Decimal(1)), criterion)
     score = kind.score_batch(_batch(0, {"e": _column([])}))
     assert score.points.shape == (0,)
+
+
+# -- the public exact-number helpers ------------------------------------------------------
+
+
+def test_number_text_writes_numbers_as_people_read_them() -> None:
+    from fractions import Fraction
+
+    from cchc_rules.kinds import number_text
+
+    assert number_text(Decimal("1.50")) == "1.5"
+    assert number_text(Decimal("9E+1")) == "90"
+    assert number_text(Decimal("0.0000001")) == "0.0000001"
+    assert number_text(Fraction(5, 4)) == "1.25"
+    assert number_text(3) == "3"
+
+
+def test_strict_params_and_number_refuse_what_is_not_an_exact_number() -> None:
+    from pydantic import ValidationError
+
+    from cchc_rules.kinds import Number, StrictParams
+
+    class Example(StrictParams):
+        share: Number
+        count: int = 0
+
+    assert Example.model_validate({"share": Decimal("0.25")}).share == Decimal("0.25")
+    for bad in ({"share": "0.25"}, {"share": 0.25}, {"share": True}, {"share": 1, "count": "3"}):
+        with pytest.raises(ValidationError):
+            Example.model_validate(bad)
+
+
+def test_param_fields_describe_a_model_once_for_docs_listing_and_loader() -> None:
+    from cchc_rules.kinds import fact_fields, param_fields
+
+    fields = {field.name: field for field in param_fields(DeadlineStepsParams)}
+    assert fields["days_late"].fact and fields["days_late"].required
+    assert fields["done"].fact and fields["done"].default is None
+    assert not fields["steps"].fact and fields["steps"].default == []
+    assert fact_fields(DeadlineStepsParams) == ["days_late", "done"]
+    when = {field.name: field for field in param_fields(LateStep)}["when"]
+    assert when.condition and not when.fact

@@ -26,7 +26,6 @@ returns integers in units of the ruleset's point precision (``criterion.scale``,
 from __future__ import annotations
 
 import datetime as dt
-import math
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,8 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.fields import FieldInfo
 
 __all__ = [
     "UNIT_TYPE",
@@ -51,11 +51,23 @@ __all__ = [
     "FactType",
     "FactValue",
     "KindParams",
+    "Number",
+    "ParamField",
     "Reason",
+    "StrictParams",
     "UnitScore",
+    "WideArray",
     "condition_fields",
+    "div_half_up",
     "fact_fields",
+    "fact_fraction",
+    "fact_int",
+    "number_text",
+    "param_fields",
+    "round_fraction",
     "round_half_up_div",
+    "times",
+    "type_constraints",
 ]
 
 FactType = Literal["integer", "decimal", "boolean", "date", "text"]
@@ -104,20 +116,128 @@ class BoundCondition(Protocol):
     def evaluate_unit(self, values: Mapping[str, FactValue]) -> FactValue: ...
 
 
+def _exact_number(value: object) -> object:
+    # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
+    # strings, bools and binary floats are refused rather than converted.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
+    return Decimal(value)
+
+
+Number = Annotated[Decimal, BeforeValidator(_exact_number)]
+"""An exact number parameter: a TOML integer or decimal, kept as :class:`~decimal.Decimal`.
+
+Text (``"3"``), booleans and binary floats are refused with "expected a number such as
+2 or 0.25". Add bounds with ``Annotated[Number, Field(ge=0)]``.
+"""
+
+
 class KindParams(BaseModel):
     """Base for parameter models: frozen, unknown keys rejected, numbers kept exact."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class StrictParams(KindParams):
+    """:class:`KindParams` that also refuses conversions: TOML ``true`` is never read as
+    1, nor ``"3"`` as 3. The built-in kinds' parameters derive from it."""
+
+    model_config = ConfigDict(strict=True)
+
+
+# -- introspecting a parameter model ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamField:
+    """One field of a parameter model, as the docs, ``cchc plugins list``, the loader and
+    the author's kit read it."""
+
+    name: str
+    annotation: Any
+    """The field's type, as pydantic keeps it (``Annotated`` layers of the field itself
+    moved into ``constraints``)."""
+    constraints: tuple[Any, ...]
+    """The field's own metadata (bounds such as ``Ge(0)``, markers)."""
+    required: bool
+    default: Any
+    """The default value (``None`` for a required field); a default factory is called."""
+    description: str | None
+    fact: bool
+    """Annotated :data:`FactName` (or ``FactName | None``)."""
+    condition: bool
+    """Annotated :data:`ConditionText` (or ``ConditionText | None``)."""
+
+
+def type_constraints(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``annotation`` without its ``Annotated`` layers, and their metadata, flattened.
+
+    A ``Field(ge=0)`` inside ``Annotated[...]`` carries its bounds in its own metadata;
+    they are returned one by one (``Ge(0)``), as pydantic stores a field's own.
+    """
+    metadata: list[Any] = []
+    while typing.get_origin(annotation) is Annotated:
+        metadata += _flat(annotation.__metadata__)
+        annotation = typing.get_args(annotation)[0]
+    return annotation, tuple(metadata)
+
+
+def _flat(metadata: Sequence[Any]) -> list[Any]:
+    return [
+        inner
+        for item in metadata
+        for inner in (item.metadata if isinstance(item, FieldInfo) else [item])
+    ]
+
+
+def _marked(constraints: Sequence[object], annotation: object, marker: type) -> bool:
+    """Whether the field carries ``marker``, itself or in one member of a union
+    (``FactName | None``)."""
+    if any(isinstance(m, marker) for m in constraints):
+        return True
+    return any(
+        any(isinstance(m, marker) for m in type_constraints(arg)[1])
+        for arg in typing.get_args(annotation)
+    )
+
+
+def param_fields(params_model: type[BaseModel]) -> list[ParamField]:
+    """Every field of ``params_model``, in declaration order."""
+    found: list[ParamField] = []
+    for name, info in params_model.model_fields.items():
+        required = info.is_required()
+        constraints = tuple(_flat(info.metadata))
+        found.append(
+            ParamField(
+                name=name,
+                annotation=info.annotation,
+                constraints=constraints,
+                required=required,
+                default=None if required else info.get_default(call_default_factory=True),
+                description=info.description,
+                fact=_marked(constraints, info.annotation, _FactNameMarker),
+                condition=_marked(constraints, info.annotation, _ConditionMarker),
+            )
+        )
+    return found
+
+
+def fact_fields(params_model: type[BaseModel]) -> list[str]:
+    """Names of the fields of ``params_model`` annotated as :data:`FactName`.
+
+    Both ``FactName`` and ``FactName | None`` fields count.
+    """
+    return [field.name for field in param_fields(params_model) if field.fact]
+
+
 def condition_fields(params: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
     """``(dotted path, source)`` of every :data:`ConditionText` in ``params``, nested
     models and lists of models included (``"steps.1.when"``)."""
     found: list[tuple[str, str]] = []
-    for field_name, info in type(params).model_fields.items():
-        value = getattr(params, field_name)
-        path = f"{prefix}{field_name}"
-        if _marked(info.metadata, info.annotation, _ConditionMarker):
+    for field in param_fields(type(params)):
+        value = getattr(params, field.name)
+        path = f"{prefix}{field.name}"
+        if field.condition:
             if isinstance(value, str):
                 found.append((path, value))
         elif isinstance(value, BaseModel):
@@ -127,28 +247,6 @@ def condition_fields(params: BaseModel, prefix: str = "") -> list[tuple[str, str
                 if isinstance(item, BaseModel):
                     found += condition_fields(item, f"{path}.{index}.")
     return found
-
-
-def _marked(metadata: Sequence[object], annotation: object, marker: type) -> bool:
-    if any(isinstance(m, marker) for m in metadata):
-        return True
-    return any(
-        typing.get_origin(arg) is Annotated
-        and any(isinstance(m, marker) for m in getattr(arg, "__metadata__", ()))
-        for arg in typing.get_args(annotation)
-    )
-
-
-def fact_fields(params_model: type[BaseModel]) -> list[str]:
-    """Names of the fields of ``params_model`` annotated as :data:`FactName`.
-
-    Both ``FactName`` and ``FactName | None`` fields count.
-    """
-    return [
-        field_name
-        for field_name, info in params_model.model_fields.items()
-        if _marked(info.metadata, info.annotation, _FactNameMarker)
-    ]
 
 
 @dataclass(frozen=True)
@@ -434,12 +532,9 @@ class CriterionKind(Generic[P]):
         is already rounded to 28 digits, and ``× 3`` of it lands just below the half
         that ``Fraction(5, 24) × 3 = 0.625`` exactly is, so the two round differently.
         """
-        scale = self.criterion.scale
         if isinstance(points, Fraction):
-            units = abs(points) * scale
-            rounded = math.floor(units + Fraction(1, 2))
-            return Decimal(rounded if points >= 0 else -rounded) / scale
-        return points.quantize(Decimal(1) / scale, rounding=ROUND_HALF_UP)
+            return round_fraction(points, self.criterion.scale)
+        return points.quantize(Decimal(1) / self.criterion.scale, rounding=ROUND_HALF_UP)
 
     @classmethod
     def has_batch_path(cls) -> bool:
@@ -463,6 +558,39 @@ class CriterionKind(Generic[P]):
         return BatchScore(points, reasons, None if applicable.all() else applicable)
 
 
+# -- exact numbers ---------------------------------------------------------------------------
+
+WideArray = npt.NDArray[Any]
+"""Integers as int64 when every value fits with headroom, else an object array of Python
+ints (what :func:`times` and :func:`div_half_up` return)."""
+
+# NOTE: products stay below 2**60 in int64 so that ``2 * num + den`` inside the half-up
+# division (at most 3 * 2**60) cannot overflow; larger products switch to Python
+# integers rather than wrapping around silently.
+_INT64_SAFE = 2**60
+
+
+def _largest(values: WideArray) -> int:
+    if values.size == 0:
+        return 0
+    return max(abs(int(values.max())), abs(int(values.min())))
+
+
+def times(values: WideArray, factor: int) -> WideArray:
+    """``values * factor`` exactly: int64 when it safely fits, else Python integers.
+
+    Use it before cross-multiplying fact columns: two int64 head counts times a percent
+    can overflow int64, and numpy would wrap around without a word.
+    """
+    if values.dtype != np.object_ and _largest(values) * abs(factor) < _INT64_SAFE:
+        return np.asarray(values * np.int64(factor), dtype=np.int64)
+    return np.asarray(np.asarray(values, dtype=np.object_) * factor, dtype=np.object_)
+
+
+def _half_up(numerator: Any, denominator: Any) -> Any:
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def round_half_up_div(
     numerator: npt.NDArray[np.int64], denominator: npt.NDArray[np.int64] | int
 ) -> npt.NDArray[np.int64]:
@@ -473,4 +601,47 @@ def round_half_up_div(
     """
     num = np.asarray(numerator, dtype=np.int64)
     den = np.asarray(denominator, dtype=np.int64)
-    return np.asarray((2 * num + den) // (2 * den), dtype=np.int64)
+    return np.asarray(_half_up(num, den), dtype=np.int64)
+
+
+def div_half_up(numerator: WideArray, denominator: WideArray | int) -> WideArray:
+    """:func:`round_half_up_div` for the results of :func:`times`: int64 stays int64,
+    Python integers stay exact."""
+    if isinstance(denominator, int):
+        denominator = times(np.ones(1, dtype=np.int64), denominator)
+    if numerator.dtype == np.int64 and denominator.dtype == np.int64:
+        return round_half_up_div(numerator, denominator)
+    return np.asarray(_half_up(numerator, denominator), dtype=np.object_)
+
+
+def round_fraction(value: Fraction, scale: int) -> Decimal:
+    """``value`` rounded half-up (away from zero) to ``1/scale``, in integers: the unit
+    path's twin of :func:`div_half_up`, so both paths agree to the last unit."""
+    units = _half_up(abs(value.numerator) * scale, value.denominator)
+    return Decimal(units if value >= 0 else -units) / scale
+
+
+def fact_fraction(value: FactValue) -> Fraction:
+    """A numeric fact of the unit path (``int`` or ``Decimal``) as an exact fraction;
+    anything else is a :class:`TypeError`."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise TypeError(f"expected a numeric fact (got {value!r})")
+    return Fraction(value)
+
+
+def fact_int(value: FactValue) -> int:
+    """An integer fact of the unit path; anything else is a :class:`TypeError`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer fact (got {value!r})")
+    return value
+
+
+def number_text(value: Decimal | Fraction | int) -> str:
+    """A number as people read it in explanations: exact, no trailing zeros, no exponent
+    (``90``, ``1.5``, ``0.25``; never ``1.50`` nor ``9E+1``).
+
+    Scorecards render every decimal of a reason with it; use it in
+    :meth:`CriterionKind.explain_values` for a value computed from exact fractions.
+    """
+    number = value if isinstance(value, Decimal) else Decimal(value.numerator) / value.denominator
+    return format(number.normalize(), "f")

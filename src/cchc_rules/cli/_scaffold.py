@@ -24,7 +24,8 @@ requires-python = ">=3.11"
 dependencies = ["cchc-rules"]
 
 [project.optional-dependencies]
-test = ["pytest>=8", "hypothesis>=6.100"]
+# pytest and hypothesis, at the versions the cchc-rules author's kit is tested with
+test = ["cchc-rules[testing]"]
 
 # How cchc-rules finds the plugin: an entry point in the `cchc_rules` group naming the
 # module that holds the hook implementations.
@@ -45,7 +46,7 @@ A [cchc-rules](https://pypi.org/project/cchc-rules/) plugin providing the `{kind
 criterion kind: full points when a count of problems is zero, none otherwise.
 
 ```sh
-pip install -e .          # cchc finds it through its entry point
+pip install -e '.[test]'  # cchc finds it through its entry point
 pytest                    # the golden cases in tests/cases/ and a property test
 cchc plugins list         # shows {kind}
 ```

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
-from cchc_rules.kinds import fact_fields
+from cchc_rules.kinds import number_text, param_fields
 from cchc_rules.providers import DeriveContext, FactProvider, Output
 
 __all__ = ["catalogue_document", "catalogue_tables"]
@@ -33,17 +33,11 @@ def catalogue_tables(registry: KindRegistry) -> Group:
     table.add_column("parameters")
     for name in registry.names():
         entry = registry.kinds[name]
-        params = entry.kind.Params
-        facts = set(fact_fields(params))
         described = []
-        for field_name, info in params.model_fields.items():
-            default = (
-                ""
-                if info.is_required()
-                else f" = {_default_text(info.get_default(call_default_factory=True))}"
-            )
-            marker = " (fact)" if field_name in facts else ""
-            described.append(f"{field_name}{marker}{default}")
+        for field in param_fields(entry.kind.Params):
+            default = "" if field.required else f" = {_default_text(field.default)}"
+            marker = " (fact)" if field.fact else ""
+            described.append(f"{field.name}{marker}{default}")
         path = "batch" if entry.kind.has_batch_path() else "per unit"
         table.add_row(name, Text(entry.plugin.label), path, Text("\n".join(described)))
     if not registry.providers:
@@ -162,18 +156,15 @@ def catalogue_document(registry: KindRegistry) -> dict[str, Any]:
 
 
 def _parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    facts = set(fact_fields(model))
     return [
         {
-            "name": field_name,
-            "fact": field_name in facts,
-            "required": info.is_required(),
-            "default": None
-            if info.is_required()
-            else _json_value(info.get_default(call_default_factory=True)),
-            "description": info.description,
+            "name": field.name,
+            "fact": field.fact,
+            "required": field.required,
+            "default": None if field.required else _json_value(field.default),
+            "description": field.description,
         }
-        for field_name, info in model.model_fields.items()
+        for field in param_fields(model)
     ]
 
 
@@ -184,7 +175,7 @@ def _bilingual(texts: Mapping[str, str]) -> dict[str, str] | None:
 def _json_value(value: Any) -> Any:
     """A parameter's default as JSON: decimals as exact strings, as in every JSON output."""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return number_text(value)
     if isinstance(value, BaseModel):
         return _json_value(value.model_dump())
     if isinstance(value, Mapping):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cchc_rules.kinds import number_text
+
 __all__ = ["LABELS", "both", "header", "label", "legend"]
 
 # Labels, Vietnamese first with English beside: both languages show in the terminal
@@ -63,7 +65,7 @@ def legend(lang: str, texts: tuple[str, str]) -> str:
 def _plain(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return format(value.normalize(), "f")
+    return number_text(value)
 
 
 def _fixed(value: Decimal | None, digits: int = 2) -> str:

@@ -6,6 +6,7 @@ a million-unit run builds no million strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,12 +19,13 @@ import pyarrow.compute as pc
 from cchc_rules.expressions import UNIT_TYPE
 from cchc_rules.inputs._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
 from cchc_rules.inputs._units import UnitTable
+from cchc_rules.kinds import FactValue, number_text
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
 from cchc_rules.ruleset._models import Criterion, Text
 from cchc_rules.scoring._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
 from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
 
-__all__ = ["SUMMARY_COLUMNS", "CriterionLine", "Explanation", "Scorecards"]
+__all__ = ["SUMMARY_COLUMNS", "CriterionLine", "Explanation", "Scorecards", "render_reason"]
 
 ENGINE_TEXTS: dict[str, Text] = {
     "not_applicable_unit_type": Text(
@@ -334,33 +336,16 @@ class Scorecards:
         code = int(self.matrix.reasons[row, position])
         applicable = bool(self.matrix.applicable[row, position])
         points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None
-        read = list(leaf.kind.facts())
-        if leaf.condition is not None:
-            read += sorted(leaf.condition.names - {UNIT_TYPE} - set(read))
-        missing = [f for f in read if facts.get(f) is None]
-        values: dict[str, Any] = {
-            "unit_type": self.ruleset.model.unit_types[self.units.unit_types[position]].name.get(
-                lang
-            ),
-            "condition": leaf.condition.source if leaf.condition is not None else "",
-            "full_points_condition": leaf.full_points.source if leaf.full_points else "",
-            "facts": ", ".join(missing),
-            "points": _plain(points if points is not None else Decimal(0)),
-            "max_points": _plain(criterion.max_points),
-        }
-        if code < 0:
-            name = ENGINE_REASONS[code]
-            reason = ENGINE_TEXTS[name].get(lang).format(**values)
-            hint = MISSING_HINT.get(lang).format(**values) if code == MISSING_ZERO else ""
-        else:
-            spec = type(leaf.kind).reasons[code]
-            name = spec.code
-            present = {f: v for f, v in facts.items() if v is not None}
-            present[UNIT_TYPE] = str(self.units.unit_types[position])
-            values = {**leaf.kind.explain_values(present), **values}
-            values = {k: _plain(v) if isinstance(v, Decimal) else v for k, v in values.items()}
-            reason = spec.text(lang).format(**values)
-            hint = spec.hint(lang).format(**values)
+        unit_type = str(self.units.unit_types[position])
+        name, reason, hint = render_reason(
+            leaf,
+            code,
+            points,
+            facts,
+            unit_type,
+            self.ruleset.model.unit_types[unit_type].name.get(lang),
+            lang,
+        )
         evidence: tuple[str, ...] = ()
         if self.derivation is not None and points is not None and points < criterion.max_points:
             # Only for a criterion that lost points: the records that cost them.
@@ -389,7 +374,43 @@ class Scorecards:
         )
 
 
-def _plain(value: Decimal) -> str:
-    """A Decimal without exponent or trailing zeros: 2.50 → 2.5, 3.00 → 3."""
-    text = format(value.normalize(), "f")
-    return text
+def render_reason(
+    leaf: Leaf,
+    code: int,
+    points: Decimal | None,
+    facts: Mapping[str, FactValue | None],
+    unit_type: str,
+    unit_type_name: str,
+    lang: str,
+) -> tuple[str, str, str]:
+    """The reason name, text and hint of one scored cell, as explanations show them.
+
+    ``code`` is the engine's reason code (a kind's reason index, or a negative engine
+    code); ``points`` is ``None`` where the criterion does not apply; ``facts`` are the
+    unit's facts, ``None`` where missing. Every decimal reads as :func:`number_text`
+    writes it (``1.5``, never ``1.50``). A template field neither the kind's
+    ``explain_values`` nor the engine gives is a :class:`KeyError`.
+    """
+    read = list(leaf.kind.facts())
+    if leaf.condition is not None:
+        read += sorted(leaf.condition.names - {UNIT_TYPE} - set(read))
+    missing = [f for f in read if facts.get(f) is None]
+    values: dict[str, Any] = {
+        "unit_type": unit_type_name,
+        "condition": leaf.condition.source if leaf.condition is not None else "",
+        "full_points_condition": leaf.full_points.source if leaf.full_points else "",
+        "facts": ", ".join(missing),
+        "points": number_text(points if points is not None else Decimal(0)),
+        "max_points": number_text(leaf.criterion.max_points),
+    }
+    if code < 0:
+        name = ENGINE_REASONS[code]
+        reason = ENGINE_TEXTS[name].get(lang).format(**values)
+        hint = MISSING_HINT.get(lang).format(**values) if code == MISSING_ZERO else ""
+        return name, reason, hint
+    spec = type(leaf.kind).reasons[code]
+    present = {f: v for f, v in facts.items() if v is not None}
+    present[UNIT_TYPE] = unit_type
+    values = {**leaf.kind.explain_values(present), **values}
+    values = {k: number_text(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+    return spec.code, spec.text(lang).format(**values), spec.hint(lang).format(**values)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean
 from cchc_rules._plugins import KindRegistry
+from cchc_rules.errors import Problem
 from cchc_rules.expressions import (
     BOOLEAN,
     UNIT_TYPE,
@@ -25,13 +26,21 @@ from cchc_rules.expressions import (
     compile_expression,
     declared_type,
 )
-from cchc_rules.kinds import CriterionInfo, condition_fields
+from cchc_rules.kinds import CriterionInfo, CriterionKind, condition_fields
 from cchc_rules.providers import DeriveContext, FactProvider
 from cchc_rules.ruleset._checks import check_condition
 from cchc_rules.ruleset._compiled import Leaf
 from cchc_rules.ruleset._models import Condition, Criterion, Placed, Ruleset, first_period, raw_tree
 
-__all__ = ["bind_kind_params", "bind_leaves", "bind_providers", "compile_computed"]
+__all__ = [
+    "bind_criterion",
+    "bind_kind_params",
+    "bind_leaves",
+    "bind_providers",
+    "compile_computed",
+]
+
+P = TypeVar("P", bound=BaseModel)
 
 
 def bind_kind_params(checker: Checker, registry: KindRegistry) -> dict[KeyPath, BaseModel]:
@@ -50,12 +59,22 @@ def bind_kind_params(checker: Checker, registry: KindRegistry) -> dict[KeyPath, 
                 f"(installed kinds: {', '.join(registry.names())})",
             )
             continue
-        params_model = registry.get(kind_name).Params
-        try:
-            validated[path] = params_model.model_validate(item.get("params", {}))
-        except ValidationError as exc:
-            checker.add_validation(exc, params_model, (*path, "params"))
+        params = _validate_params(
+            checker, (*path, "params"), registry.get(kind_name).Params, item.get("params", {})
+        )
+        if params is not None:
+            validated[path] = params
     return validated
+
+
+def _validate_params(checker: Checker, path: KeyPath, model: type[P], params: Any) -> P | None:
+    """``params`` (written at ``path``) validated by a kind's or provider's ``Params``;
+    ``None``, with the problems added, when refused."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        checker.add_validation(exc, model, path)
+        return None
 
 
 def bind_providers(checker: Checker, registry: KindRegistry) -> dict[str, FactProvider[Any]]:
@@ -83,12 +102,10 @@ def bind_providers(checker: Checker, registry: KindRegistry) -> dict[str, FactPr
             )
             continue
         provider_class = registry.providers[provider_name].provider
-        try:
-            params = provider_class.Params.model_validate(table.get("params", {}))
-        except ValidationError as exc:
-            checker.add_validation(exc, provider_class.Params, (*path, "params"))
-            continue
-        if year is None:
+        params = _validate_params(
+            checker, (*path, "params"), provider_class.Params, table.get("params", {})
+        )
+        if params is None or year is None:
             continue
         provider = provider_class(params, DeriveContext.for_year(year))
         _add_own_problems(checker, (*path, "params"), provider.check())
@@ -96,14 +113,18 @@ def bind_providers(checker: Checker, registry: KindRegistry) -> dict[str, FactPr
     return bound
 
 
+def _key_path(param_path: str) -> KeyPath:
+    """A dotted path inside params (``"bands.1.points"``) as a key path: the 1 is a list
+    index, as in the data and ``key_lines``."""
+    return tuple(int(p) if p.isdigit() else p for p in param_path.split(".") if p)
+
+
 def _add_own_problems(
     checker: Checker, params_path: KeyPath, problems: Sequence[tuple[str, str]]
 ) -> None:
     """A kind's or provider's own problems, whose paths are dotted inside its params."""
     for param_path, message in problems:
-        # "bands.1.points": the 1 is a list index, as in the data and key_lines
-        parts = [int(p) if p.isdigit() else p for p in param_path.split(".") if p]
-        checker.add((*params_path, *parts), message)
+        checker.add((*params_path, *_key_path(param_path)), message)
 
 
 def compile_computed(checker: Checker, model: Ruleset) -> dict[str, Expression]:
@@ -133,9 +154,9 @@ def _fact_types(model: Ruleset) -> dict[str, ExprType]:
 class _Conditions:
     """Compiles conditions (booleans over every fact and ``unit_type``), each once."""
 
-    def __init__(self, model: Ruleset) -> None:
-        self.names: dict[str, ExprType] = {**_fact_types(model), UNIT_TYPE: ExprType("text")}
-        self.choices = {UNIT_TYPE: list(model.unit_types)}
+    def __init__(self, facts: Mapping[str, ExprType], choices: Mapping[str, Sequence[str]]) -> None:
+        self.names: dict[str, ExprType] = {**facts, UNIT_TYPE: ExprType("text")}
+        self.choices = choices
         self.compiled: dict[KeyPath, Expression] = {}
 
     def _compile(self, source: str) -> Expression:
@@ -167,7 +188,7 @@ def bind_leaves(
 
     ``params`` are the leaves' validated parameters (:func:`bind_kind_params`).
     """
-    conditions = _Conditions(model)
+    conditions = _Conditions(_fact_types(model), {UNIT_TYPE: list(model.unit_types)})
     bound: list[tuple[Leaf, Placed]] = []
     for placed in model.tree():
         criterion = placed.node
@@ -217,16 +238,14 @@ def _bind_leaf(
 ) -> Leaf:
     criterion, path = placed.node, placed.path
     assert isinstance(criterion, Criterion) and criterion.kind is not None
-    kind_class = registry.get(criterion.kind)
-    kind = kind_class(params, CriterionInfo(criterion.id, criterion.max_points, model.scale))
-    bound_conditions: dict[str, Expression] = {}
-    for param_path, source in condition_fields(params):
-        where = (*path, "params", *(int(p) if p.isdigit() else p for p in param_path.split(".")))
-        expression = conditions.compile(checker, where, source)
-        if expression is not None:
-            bound_conditions[param_path] = expression
-    kind.bind_conditions(bound_conditions)
-    _add_own_problems(checker, (*path, "params"), kind.check())
+    kind = _bind_kind(
+        checker,
+        (*path, "params"),
+        registry.get(criterion.kind),
+        params,
+        CriterionInfo(criterion.id, criterion.max_points, model.scale),
+        conditions,
+    )
     allowed_types = kind.fact_types()
     for fact in kind.facts():
         spec = model.facts.get(fact)
@@ -284,3 +303,45 @@ def _inherit_applicability(leaf: Leaf, placed: Placed, conditions: _Conditions) 
         condition=conditions.all_of(condition_paths),
         full_points=conditions.compiled.get((*placed.path, "full_points_when")),
     )
+
+
+def _bind_kind(
+    checker: Checker,
+    path: KeyPath,
+    kind_class: type[CriterionKind[Any]],
+    params: BaseModel,
+    criterion: CriterionInfo,
+    conditions: _Conditions,
+) -> CriterionKind[Any]:
+    """The kind bound to validated ``params`` (written at ``path``): its conditions
+    compiled and bound, its own ``check`` run, every problem added."""
+    kind = kind_class(params, criterion)
+    bound_conditions: dict[str, Expression] = {}
+    for param_path, source in condition_fields(params):
+        expression = conditions.compile(checker, (*path, *_key_path(param_path)), source)
+        if expression is not None:
+            bound_conditions[param_path] = expression
+    kind.bind_conditions(bound_conditions)
+    _add_own_problems(checker, path, kind.check())
+    return kind
+
+
+def bind_criterion(
+    kind_class: type[CriterionKind[Any]],
+    params: Mapping[str, Any],
+    criterion: CriterionInfo,
+    facts: Mapping[str, ExprType],
+) -> tuple[CriterionKind[Any] | None, list[Problem]]:
+    """One criterion's ``params`` validated and its kind bound, as a ruleset's leaf is.
+
+    ``facts`` are the facts its conditions may read (``unit_type`` is always there, any
+    unit type allowed). Problems are located inside ``params``: their ``path`` reads
+    ``steps[1].points``, in the loader's words. The kind is ``None`` when there are any.
+    """
+    data = dict(params)
+    checker = Checker("<params>", {}, data)
+    validated = _validate_params(checker, (), kind_class.Params, data)
+    if validated is None:
+        return None, checker.problems
+    kind = _bind_kind(checker, (), kind_class, validated, criterion, _Conditions(facts, {}))
+    return (None if checker.problems else kind), checker.problems

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cchc_rules._diagnostics import KeyPath
 from cchc_rules._names import CRITERION_ID, NAME, VERSION
-from cchc_rules.kinds import FactType
+from cchc_rules.kinds import FactType, Number
 
 __all__ = [
     "Area",
@@ -55,15 +55,6 @@ __all__ = [
 ]
 
 
-def _exact_number(value: object) -> object:
-    # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
-    # strings, bools and binary floats are refused rather than converted.
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
-    return Decimal(value)
-
-
-Number = Annotated[Decimal, BeforeValidator(_exact_number)]
 Identifier = Annotated[str, Field(pattern=f"^{NAME}$")]
 CriterionId = Annotated[str, Field(pattern=f"^{CRITERION_ID}$")]
 Version = Annotated[str, Field(pattern=f"^{VERSION}$")]

@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import Field
 
 from cchc_rules.kinds import (
     Batch,
@@ -25,34 +25,22 @@ from cchc_rules.kinds import (
     FactName,
     FactType,
     FactValue,
-    KindParams,
+    Number,
     Reason,
+    StrictParams,
     UnitScore,
+    fact_int,
+    number_text,
+    times,
 )
 
 __all__ = ["EvaluationQuota", "EvaluationQuotaParams"]
 
-# NOTE: int64 products below this bound are exact; above it the comparison switches to
-# Python integers. Head counts never get near it, but a kind must not wrap around
-# silently on any input the engine can pass it (int64 facts).
-_INT64_SAFE = 2**62
+Percent = Annotated[Number, Field(ge=0, le=100)]
 
 
-def _exact_number(value: object) -> object:
-    # The ruleset loader reads TOML floats as Decimal; a binary float, a string or a
-    # bool here is a mistake in the ruleset, not a number to convert.
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"expected a number such as 20 or 12.5 (got {value!r})")
-    return Decimal(value)
-
-
-Percent = Annotated[Decimal, BeforeValidator(_exact_number), Field(ge=0, le=100)]
-
-
-class EvaluationQuotaParams(KindParams):
-    # strict: TOML `true` is never read as 1, nor "20" as 20.
-    model_config = ConfigDict(strict=True)
-
+class EvaluationQuotaParams(StrictParams):
+    # StrictParams: TOML `true` is never read as 1, nor "20" as 20.
     excellent: FactName = Field(
         description="Integer fact: staff rated 'hoàn thành xuất sắc nhiệm vụ' (excellent)."
     )
@@ -69,29 +57,6 @@ class EvaluationQuotaParams(KindParams):
         description="When nobody is rated good or better: 'not_applicable' drops the criterion "
         "for the unit, 'full_points' gives it the maximum (no quota can be broken)."
     )
-
-
-def _times(values: npt.NDArray[np.int64], factor: int) -> npt.NDArray[Any]:
-    """``values * factor`` exactly: int64 when it fits, else an object array of ints."""
-    largest = int(np.abs(values).max()) if values.size else 0
-    if largest * factor < _INT64_SAFE:
-        return np.asarray(values * np.int64(factor), dtype=np.int64)
-    return np.asarray(np.asarray(values, dtype=np.object_) * factor, dtype=np.object_)
-
-
-def _number_text(value: Decimal | Fraction) -> Decimal:
-    """A number for explanations: exact, no trailing zeros, no exponent (``20``, ``12.5``)."""
-    number = value if isinstance(value, Decimal) else Decimal(value.numerator) / value.denominator
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize()
-
-
-def _count(value: FactValue) -> int:
-    """An integer fact of the unit path (the engine checked its type against fact_types)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer fact (got {value!r})")
-    return value
 
 
 class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
@@ -187,7 +152,7 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
         # excellent / good ≤ p / (100 q)  ⇔  excellent × 100 q ≤ good × p   (good > 0):
         # integers only, so a share of exactly 20 % is never lost to a float.
         p, q = self.params.quota_percent.as_integer_ratio()
-        within = np.asarray(_times(excellent, 100 * q) <= _times(good, p), dtype=np.bool_)
+        within = np.asarray(times(excellent, 100 * q) <= times(good, p), dtype=np.bool_)
         points = np.where(within, self.criterion.max_units, 0).astype(np.int64)
         reasons = np.where(
             within, self.reason_code("within_quota"), self.reason_code("over_quota")
@@ -203,8 +168,8 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
         return BatchScore(points, reasons, applicable)
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
-        excellent = _count(facts[self.params.excellent])
-        good = _count(facts[self.params.good_or_better])
+        excellent = fact_int(facts[self.params.excellent])
+        good = fact_int(facts[self.params.good_or_better])
         if good == 0:
             if self.params.zero_denominator == "full_points":
                 return UnitScore(self.criterion.max_points, "nobody_rated")
@@ -214,13 +179,13 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
         return UnitScore(Decimal(0), "over_quota")
 
     def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
-        excellent = _count(facts[self.params.excellent])
-        good = _count(facts[self.params.good_or_better])
+        excellent = fact_int(facts[self.params.excellent])
+        good = fact_int(facts[self.params.good_or_better])
         quota = Fraction(self.params.quota_percent)
         values: dict[str, Any] = {
             "excellent": excellent,
             "good_or_better": good,
-            "quota_percent": _number_text(self.params.quota_percent),
+            "quota_percent": number_text(self.params.quota_percent),
             # The most people the quota lets a unit rate excellent: rounded down, since
             # rounding up would break the quota.
             "allowed": good * quota.numerator // (100 * quota.denominator),
@@ -228,5 +193,5 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
         if good:
             # NOTE: rounded up to hundredths, not to nearest, so 20.004 % reads as 20.01 %
             # and never as the 20 % quota it exceeds.
-            values["percent"] = _number_text(Fraction(-(-excellent * 10000 // good), 100))
+            values["percent"] = number_text(Fraction(-(-excellent * 10000 // good), 100))
         return values

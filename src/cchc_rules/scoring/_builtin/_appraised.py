@@ -20,14 +20,18 @@ from cchc_rules.kinds import (
     FactType,
     FactValue,
     Reason,
+    StrictParams,
     UnitScore,
+    fact_fraction,
+    number_text,
+    times,
 )
-from cchc_rules.scoring._builtin._common import Params, fact_fraction, number_text, times, to_points
+from cchc_rules.scoring._builtin._common import to_points
 
 __all__ = ["Appraised", "AppraisedParams"]
 
 
-class AppraisedParams(Params):
+class AppraisedParams(StrictParams):
     points: FactName = Field(
         description="Integer or decimal fact: the points the appraisal council set for the unit."
     )

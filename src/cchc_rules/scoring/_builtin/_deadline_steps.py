@@ -19,21 +19,21 @@ from cchc_rules.kinds import (
     FactType,
     FactValue,
     Reason,
+    StrictParams,
     UnitScore,
+    number_text,
 )
 from cchc_rules.scoring._builtin._common import (
     NonNegative,
-    Params,
     multiple_of_step,
     non_increasing_points,
-    number_text,
     steps_problems,
 )
 
 __all__ = ["DeadlineSteps", "DeadlineStepsParams", "LateStep"]
 
 
-class LateStep(Params):
+class LateStep(StrictParams):
     max_days_late: Annotated[int, Field(ge=1)] = Field(
         description="Latest day (counted after the deadline) that still earns this step's points."
     )
@@ -45,7 +45,7 @@ class LateStep(Params):
     )
 
 
-class DeadlineStepsParams(Params):
+class DeadlineStepsParams(StrictParams):
     days_late: FactName = Field(
         description="Integer fact: days after the deadline the work was done (≤ 0: on time)."
     )

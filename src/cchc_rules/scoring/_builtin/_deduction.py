@@ -18,20 +18,17 @@ from cchc_rules.kinds import (
     FactType,
     FactValue,
     Reason,
+    StrictParams,
     UnitScore,
-)
-from cchc_rules.scoring._builtin._common import (
-    Params,
-    Positive,
     fact_int,
-    multiple_of_step,
     number_text,
 )
+from cchc_rules.scoring._builtin._common import Positive, multiple_of_step
 
 __all__ = ["Deduction", "DeductionParams"]
 
 
-class DeductionParams(Params):
+class DeductionParams(StrictParams):
     events: FactName = Field(
         description="Integer fact: how many times it happened (violations, reminders, incidents)."
     )

@@ -17,14 +17,14 @@ from cchc_rules.kinds import (
     FactType,
     FactValue,
     Reason,
+    StrictParams,
     UnitScore,
 )
-from cchc_rules.scoring._builtin._common import Params
 
 __all__ = ["Flag", "FlagParams"]
 
 
-class FlagParams(Params):
+class FlagParams(StrictParams):
     fact: FactName = Field(description="Boolean fact that says whether the requirement is met.")
     good_when: bool = Field(
         default=True,

@@ -11,17 +11,20 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from cchc_rules.kinds import Batch, BatchScore, CriterionKind, FactValue, Reason, UnitScore
-from cchc_rules.scoring._builtin._common import (
-    Positive,
+from cchc_rules.kinds import (
+    Batch,
+    BatchScore,
+    CriterionKind,
+    FactValue,
+    Reason,
+    UnitScore,
     div_half_up,
     fact_fraction,
     number_text,
-    percent_text,
     round_fraction,
     times,
-    to_points,
 )
+from cchc_rules.scoring._builtin._common import Positive, percent_text, to_points
 from cchc_rules.scoring._builtin._ratio import (
     RatioParams,
     negative_problems,

@@ -10,15 +10,22 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from cchc_rules.kinds import Batch, FactName, FactValue
-from cchc_rules.scoring._builtin._common import Params, WideArray, fact_fraction, times
+from cchc_rules.kinds import (
+    Batch,
+    FactName,
+    FactValue,
+    StrictParams,
+    WideArray,
+    fact_fraction,
+    times,
+)
 
 __all__ = ["RatioParams", "ZeroDenominator", "negative_problems", "ratio_terms", "unit_ratio"]
 
 ZeroDenominator = Literal["not_applicable", "full_points"]
 
 
-class RatioParams(Params):
+class RatioParams(StrictParams):
     numerator: FactName = Field(description="Numeric fact counted as done, e.g. reports on time.")
     denominator: FactName = Field(description="Numeric fact counted as due, e.g. reports due.")
     zero_denominator: ZeroDenominator = Field(

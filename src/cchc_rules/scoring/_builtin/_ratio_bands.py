@@ -11,17 +11,24 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from cchc_rules.kinds import Batch, BatchScore, CriterionKind, FactValue, Reason, UnitScore
+from cchc_rules.kinds import (
+    Batch,
+    BatchScore,
+    CriterionKind,
+    FactValue,
+    Reason,
+    StrictParams,
+    UnitScore,
+    fact_fraction,
+    number_text,
+    times,
+)
 from cchc_rules.scoring._builtin._common import (
     NonNegative,
-    Params,
-    fact_fraction,
     multiple_of_step,
     non_increasing_points,
-    number_text,
     percent_text,
     steps_problems,
-    times,
 )
 from cchc_rules.scoring._builtin._ratio import (
     RatioParams,
@@ -33,7 +40,7 @@ from cchc_rules.scoring._builtin._ratio import (
 __all__ = ["RatioBand", "RatioBands", "RatioBandsParams"]
 
 
-class RatioBand(Params):
+class RatioBand(StrictParams):
     min_percent: NonNegative = Field(
         description="Lowest percentage (numerator ÷ denominator × 100) in this band, inclusive."
     )

@@ -17,23 +17,20 @@ from cchc_rules.kinds import (
     FactName,
     FactValue,
     Reason,
+    StrictParams,
     UnitScore,
-)
-from cchc_rules.scoring._builtin._common import (
-    Params,
-    Positive,
     div_half_up,
     fact_fraction,
     number_text,
     round_fraction,
     times,
-    to_points,
 )
+from cchc_rules.scoring._builtin._common import Positive, to_points
 
 __all__ = ["SurveyScaled", "SurveyScaledParams"]
 
 
-class SurveyScaledParams(Params):
+class SurveyScaledParams(StrictParams):
     score: FactName = Field(
         description="Integer or decimal fact: the unit's survey or test score, 0 to scale_max."
     )
