@@ -8,7 +8,7 @@ built-in and from the plugin packages bundled in ``plugins/`` — from code.
 Each kind's page comes from its class: the summary and docstring (bilingual summary,
 how it scores, a TOML example), its ``Params`` model (type, default, constraints,
 description, whether the field names a fact) and its ``reasons``. A provider's page
-adds its record sets (roles, columns, keys) and its outputs. ``tests/test_docs.py``
+adds its record sets (roles, columns, keys) and its outputs. ``tests/project/test_docs.py``
 calls :func:`render` too, so the page cannot drift from the code unnoticed.
 """
 

@@ -103,7 +103,7 @@ def accepts(column: ColumnType, stored: StoredType | None, *, floats: bool) -> b
     NOTE: units take ``floats`` (a pandas frame turns an integer column with gaps into
     floats, and units tables are often made in pandas): each value is accepted only
     when it is exactly the decimal a person typed. Record sets refuse float columns
-    (tests/test_records.py pins it): registries export them typed, and a float column
+    (tests/inputs/test_records.py pins it): registries export them typed, and a float column
     there is a wrong export, not a spreadsheet habit.
     """
     if stored == "text":

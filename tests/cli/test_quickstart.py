@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cchc_rules import cli as _cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_commands_of_run_py_succeed() -> None:

@@ -74,7 +74,7 @@ def test_records_option_needs_name_equals_path() -> None:
 
 
 def test_workers_with_record_sets_still_need_parquet_units() -> None:
-    # Derived rulesets stream (tests/test_stream_records.py); the demo units are CSV.
+    # Derived rulesets stream (tests/evaluation/test_stream_records.py); the demo units are CSV.
     code, _, err = run("evaluate", RULESET, "demo", "-o", "x.parquet", "--workers", "2")
     assert code == 2
     assert "read a Parquet dataset" in " ".join(err.replace("│", " ").split())

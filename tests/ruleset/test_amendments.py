@@ -10,7 +10,7 @@ import json
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,21 +20,18 @@ import pytest
 import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rich.console import Console
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 import cchc_rules
-from cchc_rules import cli as _cli
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.api import compare, select_ruleset
-from cchc_rules.cli._app import Consoles
 from cchc_rules.errors import RulesetError
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._diff import diff_rulesets
 from cchc_rules.ruleset._loading import load_ruleset_file
 from cchc_rules.ruleset._toml import ruleset_toml
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
 AMENDMENTS = HERE / "rulesets" / "amendments"
 BUNDLED = Path(cchc_rules.__file__).resolve().parent / "rulesets"
 HINT = "run tests/rulesets/regenerate.py and review the diff"
@@ -263,18 +260,6 @@ def test_compare_scores_the_same_units_under_both_versions() -> None:
 
 
 # -- the command line ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli() -> Iterator[Callable[..., Result]]:
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        consoles = Consoles(Console(width=1000), Console(stderr=True, width=1000))
-        env = {"CCHC_LANG": None, "CCHC_RULESETS_DIR": None, "COLUMNS": "1000"}
-        return runner.invoke(_cli.app, list(args), env=env, obj=consoles)
-
-    yield invoke
 
 
 def test_cli_period_selection_says_why(cli: Callable[..., Result]) -> None:

@@ -22,7 +22,7 @@ from cchc_rules.evaluation import _stream
 from cchc_rules.evaluation._stream import evaluate_dataset, plan_pieces, regrouped
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import generate_units  # the benchmarks directory holds scripts, not a package
 
 

@@ -11,7 +11,7 @@ import pytest
 import cchc_rules
 from cchc_rules.scoring._builtin import BUILTIN_KINDS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCH_RULESETS = ROOT / "benchmarks" / "rulesets"
 
 

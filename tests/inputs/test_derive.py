@@ -26,7 +26,7 @@ from cchc_rules.inputs._derive import (
 )
 from cchc_rules.inputs._units import read_units
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from cchc_rules._plugins import load_plugins
-from cchc_rules.cli import app
-from cchc_rules.cli._app import Consoles
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
 from cchc_rules.providers import DeriveContext
 from cchc_rules.scoring import _builtin as _kinds
-
-WIDE = 1000
-"""Terminal width: no cell wraps, so a label's lines are its Vietnamese and English texts."""
 
 PROVIDERS = """\
 from pydantic import Field
@@ -103,12 +97,10 @@ def cchc_register_kinds():
 
 
 @pytest.fixture
-def list_plugins() -> Callable[..., Result]:
+def list_plugins(cli: Callable[..., Result]) -> Callable[..., Result]:
     def invoke(*options: str, args: Sequence[str] = ()) -> Result:
         """``cchc OPTIONS plugins list ARGS``."""
-        # Consoles of our own fix the width.
-        consoles = Consoles(Console(width=WIDE), Console(stderr=True, width=WIDE))
-        return CliRunner().invoke(app, [*options, "plugins", "list", *args], obj=consoles)
+        return cli(*options, "plugins", "list", *args)
 
     return invoke
 

@@ -16,7 +16,7 @@ import pytest
 
 from cchc_rules import KindRegistry
 
-CASES = Path(__file__).resolve().parent / "rulesets"
+CASES = Path(__file__).resolve().parents[1] / "rulesets"
 
 
 def _regenerate_module() -> ModuleType:

@@ -31,8 +31,8 @@ from cchc_rules.expressions import (
 from cchc_rules.kinds import EPOCH, FactColumn, FactValue
 from cchc_rules.ruleset._models import FactSpec, Text
 
-CASES = Path(__file__).parent / "cases" / "expressions"
-BENCH = Path(__file__).parent.parent / "benchmarks" / "expr_bench.py"
+CASES = Path(__file__).resolve().parents[1] / "cases" / "expressions"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "expr_bench.py"
 
 
 # -- golden cases ------------------------------------------------------------------------
@@ -478,7 +478,7 @@ def test_vectorised_equals_per_unit(source: str, batch: tuple[dict[str, FactColu
 
 # -- the docs ---------------------------------------------------------------------------------
 
-DOCS = Path(__file__).parent.parent / "docs" / "expressions.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "expressions.md"
 
 
 def test_documented_examples_compile() -> None:

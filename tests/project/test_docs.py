@@ -19,7 +19,7 @@ import pytest
 
 from cchc_rules import hookspecs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_HOOKS = ROOT / "docs" / "plugin_hooks.md"
 
 

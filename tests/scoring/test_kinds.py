@@ -46,7 +46,7 @@ from cchc_rules.testing import (
     run_golden,
 )
 
-CASES = Path(__file__).parent / "cases" / "kinds"
+CASES = Path(__file__).resolve().parents[1] / "cases" / "kinds"
 
 
 @pytest.mark.parametrize(("kind_class", "case"), kind_case_params(CASES, BUILTIN_KINDS))
