@@ -18,7 +18,9 @@ A kind defines:
 * optionally ``check`` — consistency of parameters with the criterion's max points.
 
 The engine owns applicability, missing values, bounds checks and aggregation; a kind
-only turns present facts into points and a reason. Points are exact: the batch path
+only turns present facts into points and a reason, and may say which units it decides
+without a missing fact (``decided_without``: a zero denominator needs no numerator).
+Points are exact: the batch path
 returns integers in units of the ruleset's point precision (``criterion.scale``, e.g.
 100 for hundredths) and the unit path returns :class:`~decimal.Decimal`.
 """
@@ -72,7 +74,9 @@ __all__ = [
 
 FactType = Literal["integer", "decimal", "boolean", "date", "text"]
 FactValue = int | Decimal | bool | dt.date | str | None
-"""A single fact value as the per-unit path sees it (``None`` never reaches a kind)."""
+"""A single fact value as the per-unit path sees it; ``None`` (missing) reaches a kind
+only for a fact of :meth:`CriterionKind.optional_facts` or where
+:meth:`CriterionKind.decided_without` says the unit is decided without it."""
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -456,6 +460,22 @@ class CriterionKind(Generic[P]):
         )
         return [f for f in self.facts() if f not in skipped]
 
+    def decided_without(self, batch: Batch) -> Mapping[str, npt.NDArray[np.bool_]]:
+        """Units this kind decides without a required fact: ``fact → mask`` over ``batch``.
+
+        The kind's own "nothing to score" rules come before ``when_missing``
+        (``docs/decisions/0023-order-of-missing-value-rules.md``): a zero denominator
+        decides a ratio without its numerator, work not done is decided without its
+        delay. Where the mask is true a missing fact does not trigger ``when_missing``;
+        the unit reaches ``score_batch`` with the fact's ``missing`` set (``None`` in
+        ``score_unit``), and the kind must decide it without reading the value.
+
+        Called with every unit of a batch that lacks some required fact, and only the
+        read facts; decide from present facts only (check their ``missing``). A fact
+        not in the mapping is needed by every unit. Default: every fact is needed.
+        """
+        return {}
+
     # -- conditions ------------------------------------------------------------------
 
     def bind_conditions(self, conditions: Mapping[str, BoundCondition]) -> None:
@@ -500,14 +520,16 @@ class CriterionKind(Generic[P]):
     # -- scoring --------------------------------------------------------------------
 
     def score_batch(self, batch: Batch) -> BatchScore:
-        """Score a batch of units whose read facts are all present.
+        """Score a batch of units whose read facts are present, but for optional ones
+        and those :meth:`decided_without` spares.
 
         The default adapts :meth:`score_unit`, one unit at a time; fast kinds override.
         """
         return self._score_by_unit(batch)
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
-        """Score one unit from its facts (each read fact is present)."""
+        """Score one unit from its facts (``None`` only for an optional fact or one
+        :meth:`decided_without` spares)."""
         raise NotImplementedError(
             f"kind {self.name!r} implements neither score_batch nor score_unit"
         )

@@ -175,6 +175,31 @@ class _TypeMasks:
         return result
 
 
+def _lacking(leaf: Leaf, batch: Batch) -> npt.NDArray[np.bool_]:
+    """Units missing a required fact the kind needs for them.
+
+    NOTE: the kind's own "nothing to score" rules come before ``when_missing`` (decision
+    0023): where ``decided_without`` spares a fact (a zero denominator spares the
+    numerator), its absence is not a missing input and the kind decides the unit.
+    """
+    kind = leaf.kind
+    gaps = {f: batch[f].missing for f in kind.required_facts() if batch[f].missing.any()}
+    lacking = np.zeros(batch.size, dtype=bool)
+    if not gaps:
+        return lacking
+    spared = kind.decided_without(Batch(batch.unit_types, {f: batch[f] for f in kind.facts()}))
+    for fact, gap in gaps.items():
+        mask = spared.get(fact)
+        if mask is not None and np.shape(mask) != (batch.size,):
+            raise EngineError(
+                f"kind {type(kind).name!r} ({type(kind).__module__}) scoring "
+                f"{leaf.criterion.id}: decided_without returned a mask of the wrong length "
+                f"for {fact!r} (expected {batch.size})"
+            )
+        lacking |= gap if mask is None else gap & ~np.asarray(mask, dtype=bool)
+    return lacking
+
+
 def _score_leaf(
     leaf: Leaf,
     batch: Batch,
@@ -183,6 +208,9 @@ def _score_leaf(
     reasons: npt.NDArray[np.int16],
     applicable: npt.NDArray[np.bool_],
 ) -> None:
+    """Score ``leaf`` over ``batch`` into the given rows, in the order of decision 0023:
+    unit type, ``applies_when``, ``full_points_when``, the kind's rules that need no
+    missing fact (``decided_without``), ``when_missing``, then the kind's score."""
     criterion = leaf.criterion
     size = batch.size
     applicable[:] = True
@@ -190,10 +218,7 @@ def _score_leaf(
         by_type = types.any_of(sorted(leaf.applies_to))
         reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
         applicable &= by_type
-    required = leaf.kind.required_facts()
-    missing = np.zeros(size, dtype=bool)
-    for fact in required:
-        missing |= batch[fact].missing
+    missing = _lacking(leaf, batch)
     columns: dict[str, FactColumn] = {}
     if leaf.condition is not None or leaf.full_points is not None:
         columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 AnyKind = type[CriterionKind[Any]]
+WhenMissing = Literal["zero", "not_applicable"]
 _NUMBER = Decimal | int
 _UNIT_TYPE = "unit"
 """The unit type of a case's one unit (conditions may compare it with any type)."""
@@ -69,6 +70,7 @@ class _CaseEntry(_Strict):
     points: _NUMBER | None = None
     reason: str | None = None
     applicable: bool = True
+    when_missing: WhenMissing = "zero"
     input_error: str | None = None
     text_vi: str | None = None
     text_en: str | None = None
@@ -108,6 +110,8 @@ class KindCase:
     points: Decimal | None = None
     reason: str | None = None
     applicable: bool = True
+    when_missing: WhenMissing = "zero"
+    """The criterion's ``when_missing``, for cases whose facts leave a read fact out."""
     input_error: str | None = None
     texts: Mapping[str, str] = field(default_factory=dict)
     """Expected rendered explanations by template: ``text_vi``, ``text_en``, ``hint_vi``,
@@ -147,6 +151,7 @@ def load_cases(path: str | Path) -> list[KindCase]:
             points=None if entry.points is None else Decimal(entry.points),
             reason=entry.reason,
             applicable=entry.applicable,
+            when_missing=entry.when_missing,
             input_error=entry.input_error,
             texts={
                 key: text
@@ -301,7 +306,7 @@ def _one_unit_batch(kind: CriterionKind[Any], case: KindCase) -> Batch:
     return Batch(np.array([_UNIT_TYPE], dtype=np.object_), columns)
 
 
-def _leaf(kind: CriterionKind[Any], params: Mapping[str, Any]) -> Leaf:
+def _leaf(kind: CriterionKind[Any], params: Mapping[str, Any], when_missing: WhenMissing) -> Leaf:
     """The kind as the one leaf of a one-criterion ruleset."""
     name = Text(vi=kind.criterion.id, en=kind.criterion.id)
     criterion = Criterion(
@@ -310,6 +315,7 @@ def _leaf(kind: CriterionKind[Any], params: Mapping[str, Any]) -> Leaf:
         max_points=kind.criterion.max_points,
         kind=kind.name,
         params=dict(params),
+        when_missing=when_missing,
     )
     area = Area(id="A", name=name, max_points=criterion.max_points, criteria=[criterion])
     return Leaf(area, criterion, kind, ())
@@ -372,7 +378,7 @@ def run_case(kind_class: AnyKind, case: KindCase) -> None:
     by the engine (``score_unit`` checked against it), explained by the scorecards.
     Raise AssertionError on any difference."""
     kind = bind(kind_class, case.params, case.max_points, case.points_decimals, _declared(case))
-    leaf = _leaf(kind, case.params)
+    leaf = _leaf(kind, case.params, case.when_missing)
     batch = _one_unit_batch(kind, case)
     refused = [m for mask, _fact, m in leaf_input_problems(leaf, batch) if bool(mask[0])]
     if case.input_error is not None:
@@ -449,8 +455,10 @@ def assert_consistent(kind: CriterionKind[Any], batch: Batch) -> list[UnitScore]
     """Score ``batch`` and check what must hold for any kind; return the unit scores.
 
     Checks: points within ``[0, max_points]``, not-applicable units at 0 points, the
-    unit path (when the kind has one) equal to the batch path on every unit, and the
-    same result for every unit when the batch is reversed and when it is rotated.
+    unit path (when the kind has one) equal to the batch path on every unit, the same
+    result for every unit when the batch is reversed and when it is rotated, and the
+    same result, on both paths, when a fact the kind's ``decided_without`` spares is
+    taken away from the units it spares.
     """
     scores = _from_batch(kind, kind.score_batch(batch), batch.size)
     max_points = kind.criterion.max_points
@@ -477,4 +485,36 @@ def assert_consistent(kind: CriterionKind[Any], batch: Batch) -> list[UnitScore]
                     f"row {row}: {_describe(scores[row])} in order but "
                     f"{_describe(moved[position])} after reordering the batch"
                 )
+    _check_spared(kind, batch, scores)
     return scores
+
+
+def _check_spared(kind: CriterionKind[Any], batch: Batch, scores: list[UnitScore]) -> None:
+    """Each fact ``decided_without`` spares, taken away where spared, changes nothing."""
+    for fact, spared in kind.decided_without(batch).items():
+        mask = np.asarray(spared, dtype=np.bool_)
+        if not mask.any():
+            continue
+        column = batch[fact]
+        values = column.values.copy()
+        values[mask] = {"boolean": False, "text": ""}.get(column.type, 0)
+        blanked = Batch(
+            batch.unit_types,
+            {
+                **batch.columns,
+                fact: FactColumn(column.type, values, column.missing | mask, column.scale),
+            },
+        )
+        again = _from_batch(kind, kind.score_batch(blanked), batch.size)
+        unit_path = type(kind).score_unit is not CriterionKind.score_unit
+        for row in np.flatnonzero(mask):
+            without = [again[row]]
+            if unit_path:
+                without.append(kind.score_unit(blanked.row(int(row))))
+            for score in without:
+                if not _same(score, scores[row]):
+                    raise AssertionError(
+                        f"row {row} ({batch.row(int(row))}): decided_without spares {fact!r}, "
+                        f"yet without it the unit gets {_describe(score)} instead of "
+                        f"{_describe(scores[row])}"
+                    )
