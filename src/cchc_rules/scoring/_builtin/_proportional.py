@@ -30,6 +30,7 @@ from cchc_rules.scoring._builtin._ratio import (
     negative_problems,
     ratio_terms,
     unit_ratio,
+    zero_denominator_spares_numerator,
 )
 
 __all__ = ["Proportional", "ProportionalParams"]
@@ -53,7 +54,10 @@ class Proportional(CriterionKind[ProportionalParams]):
     gives 0.67). Full points give reason ``at_target``, fewer ``partial``. A zero
     denominator either drops the criterion for the unit
     (``zero_denominator = "not_applicable"``, reason ``zero_denominator_na``) or gives
-    full points (``"full_points"``, ``zero_denominator_full``).
+    full points (``"full_points"``, ``zero_denominator_full``), even beside a missing
+    numerator: nothing arose, so nothing was left out. A missing denominator, or a
+    missing numerator beside a denominator above 0, follows the criterion's
+    ``when_missing``.
 
     Example::
 
@@ -106,6 +110,9 @@ class Proportional(CriterionKind[ProportionalParams]):
     def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
         return negative_problems(batch, self.params)
 
+    def decided_without(self, batch: Batch) -> Mapping[str, npt.NDArray[np.bool_]]:
+        return zero_denominator_spares_numerator(batch, self.params)
+
     def score_batch(self, batch: Batch) -> BatchScore:
         top, bottom = ratio_terms(batch, self.params)
         zero = np.asarray(bottom == 0, dtype=np.bool_)
@@ -141,13 +148,14 @@ class Proportional(CriterionKind[ProportionalParams]):
         return UnitScore(points, "at_target" if points == max_points else "partial")
 
     def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
-        numerator = fact_fraction(facts[self.params.numerator])
         denominator = fact_fraction(facts[self.params.denominator])
         values: dict[str, Any] = {
-            "numerator": facts[self.params.numerator],
+            # Missing beside a zero denominator (decided_without).
+            "numerator": facts.get(self.params.numerator),
             "denominator": facts[self.params.denominator],
             "target_percent": number_text(self.params.target_percent),
         }
         if denominator != 0:
+            numerator = fact_fraction(facts[self.params.numerator])
             values["percent"] = percent_text(numerator, denominator)
         return values

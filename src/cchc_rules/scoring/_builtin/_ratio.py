@@ -20,7 +20,14 @@ from cchc_rules.kinds import (
     times,
 )
 
-__all__ = ["RatioParams", "ZeroDenominator", "negative_problems", "ratio_terms", "unit_ratio"]
+__all__ = [
+    "RatioParams",
+    "ZeroDenominator",
+    "negative_problems",
+    "ratio_terms",
+    "unit_ratio",
+    "zero_denominator_spares_numerator",
+]
 
 ZeroDenominator = Literal["not_applicable", "full_points"]
 
@@ -46,8 +53,23 @@ def ratio_terms(batch: Batch, params: RatioParams) -> tuple[WideArray, WideArray
     return top, bottom
 
 
+def zero_denominator_spares_numerator(
+    batch: Batch, params: RatioParams
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """``decided_without`` of both ratio kinds: a present zero denominator decides the
+    unit by the ``zero_denominator`` policy, so a missing numerator is not needed there.
+
+    NOTE: nothing arose, so nothing can have been done: the policy, not ``when_missing``,
+    says what an empty numerator beside a zero denominator means (decision 0023).
+    """
+    denominator = batch[params.denominator]
+    zero = ~denominator.missing & (np.asarray(denominator.values) == 0)
+    return {params.numerator: np.asarray(zero, dtype=np.bool_)}
+
+
 def unit_ratio(facts: Mapping[str, FactValue], params: RatioParams) -> Fraction | None:
-    """``numerator / denominator`` of one unit, or None when the denominator is 0."""
+    """``numerator / denominator`` of one unit, or None when the denominator is 0 (the
+    numerator is then not read: it may be missing)."""
     denominator = fact_fraction(facts[params.denominator])
     if denominator == 0:
         return None

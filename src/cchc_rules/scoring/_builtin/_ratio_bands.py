@@ -35,6 +35,7 @@ from cchc_rules.scoring._builtin._ratio import (
     negative_problems,
     ratio_terms,
     unit_ratio,
+    zero_denominator_spares_numerator,
 )
 
 __all__ = ["RatioBand", "RatioBands", "RatioBandsParams"]
@@ -62,10 +63,15 @@ class RatioBands(CriterionKind[RatioBandsParams]):
     The first band whose ``min_percent`` the ratio reaches (≥, compared exactly) gives its
     ``points`` (reason ``top_band`` for the best-paid band, ``band`` for the others);
     below every band → 0 (``below_bands``). A numerator above the denominator is allowed
-    (over 100 %). A zero denominator either drops the criterion for the unit
+    (over 100 %). Bands must have strictly decreasing ``min_percent`` and
+    non-increasing ``points``, none above ``max_points``.
+
+    A zero denominator either drops the criterion for the unit
     (``zero_denominator = "not_applicable"``, reason ``zero_denominator_na``) or gives
-    full points (``"full_points"``, ``zero_denominator_full``). Bands must have strictly
-    decreasing ``min_percent`` and non-increasing ``points``, none above ``max_points``.
+    full points (``"full_points"``, ``zero_denominator_full``), even beside a missing
+    numerator: nothing arose, so nothing was left out. A missing denominator, or a
+    missing numerator beside a denominator above 0, follows the criterion's
+    ``when_missing``.
 
     Example::
 
@@ -142,6 +148,9 @@ class RatioBands(CriterionKind[RatioBandsParams]):
     def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
         return negative_problems(batch, self.params)
 
+    def decided_without(self, batch: Batch) -> Mapping[str, npt.NDArray[np.bool_]]:
+        return zero_denominator_spares_numerator(batch, self.params)
+
     def _band_reason(self, index: int) -> str:
         bands = self.params.bands
         if index == len(bands):
@@ -196,7 +205,8 @@ class RatioBands(CriterionKind[RatioBandsParams]):
     def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
         bands = self.params.bands
         values: dict[str, Any] = {
-            "numerator": facts[self.params.numerator],
+            # Missing beside a zero denominator (decided_without).
+            "numerator": facts.get(self.params.numerator),
             "denominator": facts[self.params.denominator],
             "lowest_min_percent": number_text(bands[-1].min_percent),
             "lowest_points": number_text(bands[-1].points),
