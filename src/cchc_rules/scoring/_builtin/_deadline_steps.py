@@ -21,6 +21,7 @@ from cchc_rules.kinds import (
     Reason,
     StrictParams,
     UnitScore,
+    fact_int,
     number_text,
 )
 from cchc_rules.scoring._builtin._common import (
@@ -52,7 +53,8 @@ class DeadlineStepsParams(StrictParams):
     done: FactName | None = Field(
         default=None,
         description="Boolean fact: whether the work was done at all. When false the unit gets "
-        "0 points, and its days_late may be left empty.",
+        "0 points, and its days_late may be left empty; when true, an empty days_late follows "
+        "the criterion's when_missing.",
     )
     steps: list[LateStep] = Field(
         default_factory=list,
@@ -70,7 +72,9 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
     ``days_late ≤ 0`` → ``max_points`` (reason ``on_time``). Otherwise the first step with
     ``days_late ≤ max_days_late`` gives its ``points`` (``late_step``); later than the last
     step → 0 (``too_late``). With ``done`` given, a unit whose ``done`` is false gets 0
-    (``not_done``) whatever its ``days_late``, which may then be empty. A step may carry
+    (``not_done``) whatever its ``days_late``, which may then be empty; work done with
+    ``days_late`` empty, like a missing ``done``, follows the criterion's
+    ``when_missing``. A step may carry
     a condition, ``when = "…"`` (``docs/expressions.md``): it then counts only for units
     where the condition holds, and the others fall to the next step. Steps must have
     strictly increasing ``max_days_late`` and non-increasing ``points``, each below
@@ -134,10 +138,14 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             types[self.params.done] = ("boolean",)
         return types
 
-    def optional_facts(self) -> list[str]:
-        # NOTE: work that was not done has no delay, so with ``done`` given an empty
-        # days_late is expected there; input_problems refuses it where done is true.
-        return [] if self.params.done is None else [self.params.days_late]
+    def decided_without(self, batch: Batch) -> Mapping[str, npt.NDArray[np.bool_]]:
+        # NOTE: work that was not done has no delay, so an empty days_late is expected
+        # there; where the work was done its delay is needed, and an empty one is a
+        # missing input like any other (when_missing), not a reason to refuse the file.
+        if self.params.done is None:
+            return {}
+        done = batch[self.params.done]
+        return {self.params.days_late: ~done.missing & ~done.values.astype(np.bool_)}
 
     def check(self) -> list[tuple[str, str]]:
         steps = self.params.steps
@@ -155,25 +163,8 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             problems += multiple_of_step(f"steps.{index}.points", step.points, self.criterion.scale)
         return problems
 
-    def input_problems(self, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
-        if self.params.done is None:
-            return []
-        done = batch[self.params.done]
-        days_late = batch[self.params.days_late]
-        bad = ~done.missing & done.values.astype(np.bool_) & days_late.missing
-        if not bad.any():
-            return []
-        return [
-            (
-                bad,
-                self.params.days_late,
-                f"expected the days late of work that is done ({self.params.done} is true)",
-            )
-        ]
-
     def score_batch(self, batch: Batch) -> BatchScore:
-        days_late_column = batch[self.params.days_late]
-        days_late = np.asarray(days_late_column.values, dtype=np.int64)
+        days_late = np.asarray(batch[self.params.days_late].values, dtype=np.int64)
         limits = np.array([s.max_days_late for s in self.params.steps], dtype=np.int64)
         scale = self.criterion.scale
         step_points = np.array(
@@ -200,18 +191,12 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             done = np.asarray(batch[self.params.done].values, dtype=np.bool_)
             reasons = np.where(done, reasons, self.reason_code("not_done"))
             points = np.where(done, points, 0)
-            # Refused by input_problems; scored as too late should the engine go on.
-            unknown = done & days_late_column.missing
-            reasons = np.where(unknown, self.reason_code("too_late"), reasons)
-            points = np.where(unknown, 0, points)
         return BatchScore(points.astype(np.int64), reasons.astype(np.int16))
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
         if self.params.done is not None and not facts[self.params.done]:
             return UnitScore(Decimal(0), "not_done")
-        days_late = facts[self.params.days_late]
-        if not isinstance(days_late, int):
-            return UnitScore(Decimal(0), "too_late")
+        days_late = fact_int(facts[self.params.days_late])
         if days_late <= 0:
             return UnitScore(self.criterion.max_points, "on_time")
         step = self._unit_step(days_late, facts)
