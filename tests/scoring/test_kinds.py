@@ -167,6 +167,9 @@ def deadline_cases(draw: st.DrawFn) -> Drawn:
         LateStep(max_days_late=limit, points=Decimal(unit) / criterion.scale)
         for limit, unit in zip(limits, units, strict=True)
     ]
+    if steps and draw(st.booleans()):
+        # An open last step: any delay past the others earns its points.
+        steps[-1] = LateStep(points=steps[-1].points)
     with_done = draw(st.booleans())
     params = DeadlineStepsParams(days_late="late", done="done" if with_done else None, steps=steps)
     kind = DeadlineSteps(params, criterion)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,10 +33,18 @@ from cchc_rules.scoring._builtin._common import (
 
 __all__ = ["DeadlineSteps", "DeadlineStepsParams", "LateStep"]
 
+_OPEN = np.iinfo(np.int64).max
+
 
 class LateStep(StrictParams):
-    max_days_late: Annotated[int, Field(ge=1)] = Field(
-        description="Latest day (counted after the deadline) that still earns this step's points."
+    # NOTE: optional only so that the last step can be open; check() refuses an open
+    # step anywhere else, where leaving the limit out is a mistake, not a choice.
+    max_days_late: int | None = Field(
+        default=None,
+        ge=1,
+        description="Latest day (counted after the deadline) that still earns this step's "
+        "points. Required, except on the last step: left out there, the step is open and "
+        "earns its points however late the work is.",
     )
     points: NonNegative = Field(description="Points for finishing late within this step.")
     when: ConditionText | None = Field(
@@ -59,7 +67,8 @@ class DeadlineStepsParams(StrictParams):
     steps: list[LateStep] = Field(
         default_factory=list,
         description="Points for being late, by increasing max_days_late; later than the last "
-        "step earns 0. Empty: any delay earns 0.",
+        "step earns 0, unless the last step is open (no max_days_late). Empty: any delay "
+        "earns 0.",
     )
 
 
@@ -71,14 +80,16 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
 
     ``days_late ≤ 0`` → ``max_points`` (reason ``on_time``). Otherwise the first step with
     ``days_late ≤ max_days_late`` gives its ``points`` (``late_step``); later than the last
-    step → 0 (``too_late``). With ``done`` given, a unit whose ``done`` is false gets 0
-    (``not_done``) whatever its ``days_late``, which may then be empty; work done with
-    ``days_late`` empty, like a missing ``done``, follows the criterion's
-    ``when_missing``. A step may carry
-    a condition, ``when = "…"`` (``docs/expressions.md``): it then counts only for units
-    where the condition holds, and the others fall to the next step. Steps must have
-    strictly increasing ``max_days_late`` and non-increasing ``points``, each below
-    ``max_points``.
+    step → 0 (``too_late``). The last step may leave ``max_days_late`` out: it is then
+    open, and gives its ``points`` to work done however late (``late_open_step``); only
+    the last step may be open. A step may carry a condition, ``when = "…"``
+    (``docs/expressions.md``): it then counts only for units where the condition holds,
+    and the others fall to the next step. Steps must have strictly increasing
+    ``max_days_late`` and non-increasing ``points``, each below ``max_points``.
+
+    With ``done`` given, a unit whose ``done`` is false gets 0 (``not_done``) whatever
+    its ``days_late``, which may then be empty. Work done with ``days_late`` empty, like
+    a missing ``done``, follows the criterion's ``when_missing``.
 
     Example::
 
@@ -130,6 +141,15 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
             hint_vi="Hoàn thành đúng hạn để được {max_points} điểm",
             hint_en="Get it done on time to get the full {max_points} points",
         ),
+        Reason(
+            "late_open_step",
+            vi="Hoàn thành muộn {days_late} ngày (muộn bao lâu cũng được ít nhất "
+            "{step_points}/{max_points} điểm)",
+            en="Done {days_late} day(s) late (a delay of any length earns at least "
+            "{step_points} of {max_points} points)",
+            hint_vi="Hoàn thành đúng hạn để được tối đa {max_points} điểm",
+            hint_en="Finish on time to get the full {max_points} points",
+        ),
     )
 
     def fact_types(self) -> Mapping[str, Sequence[FactType]]:
@@ -149,7 +169,18 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
 
     def check(self) -> list[tuple[str, str]]:
         steps = self.params.steps
-        problems = steps_problems("steps", steps, "max_days_late", increasing=True)
+        problems = [
+            (
+                f"steps.{index}.max_days_late",
+                "expected the latest day late this step covers: only the last step may "
+                "leave max_days_late out, to be open (got none)",
+            )
+            for index, step in enumerate(steps[:-1])
+            if step.max_days_late is None
+        ]
+        if not problems:
+            bounded = steps[:-1] if steps and steps[-1].max_days_late is None else steps
+            problems += steps_problems("steps", bounded, "max_days_late", increasing=True)
         problems += non_increasing_points("steps", steps)
         for index, step in enumerate(steps):
             if step.points >= self.criterion.max_points:
@@ -165,28 +196,28 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
 
     def score_batch(self, batch: Batch) -> BatchScore:
         days_late = np.asarray(batch[self.params.days_late].values, dtype=np.int64)
-        limits = np.array([s.max_days_late for s in self.params.steps], dtype=np.int64)
+        steps = self.params.steps
+        # An open step's limit is beyond any int64 days_late.
+        limits = np.array(
+            [_OPEN if s.max_days_late is None else s.max_days_late for s in steps], dtype=np.int64
+        )
         scale = self.criterion.scale
-        step_points = np.array(
-            [int(s.points * scale) for s in self.params.steps] + [0], dtype=np.int64
+        step_points = np.array([int(s.points * scale) for s in steps] + [0], dtype=np.int64)
+        step_codes = np.array(
+            [self.reason_code(_step_reason(s)) for s in steps] + [self.reason_code("too_late")],
+            dtype=np.int16,
         )
         # The first step whose limit is ≥ days_late and whose condition (if any) holds;
         # len(steps) when past every step.
         step = np.full(batch.size, len(limits), dtype=np.intp)
         for index in range(len(limits) - 1, -1, -1):
             reached = days_late <= limits[index]
-            if self.params.steps[index].when is not None:
+            if steps[index].when is not None:
                 reached &= self.condition_holds(f"steps.{index}.when", batch)
             step = np.where(reached, index, step)
         on_time = days_late <= 0
         points = np.where(on_time, self.criterion.max_units, step_points[step])
-        reasons = np.where(
-            on_time,
-            self.reason_code("on_time"),
-            np.where(
-                step < len(limits), self.reason_code("late_step"), self.reason_code("too_late")
-            ),
-        )
+        reasons = np.where(on_time, self.reason_code("on_time"), step_codes[step])
         if self.params.done is not None:
             done = np.asarray(batch[self.params.done].values, dtype=np.bool_)
             reasons = np.where(done, reasons, self.reason_code("not_done"))
@@ -202,11 +233,11 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
         step = self._unit_step(days_late, facts)
         if step is None:
             return UnitScore(Decimal(0), "too_late")
-        return UnitScore(step.points, "late_step")
+        return UnitScore(step.points, _step_reason(step))
 
     def _unit_step(self, days_late: int, facts: Mapping[str, FactValue]) -> LateStep | None:
         for index, step in enumerate(self.params.steps):
-            if days_late > step.max_days_late:
+            if step.max_days_late is not None and days_late > step.max_days_late:
                 continue
             if step.when is None or self.condition_holds_unit(f"steps.{index}.when", facts):
                 return step
@@ -217,10 +248,16 @@ class DeadlineSteps(CriterionKind[DeadlineStepsParams]):
         steps = self.params.steps
         values: dict[str, Any] = {
             "days_late": days_late,
-            "last_max_days_late": steps[-1].max_days_late if steps else 0,
+            "last_max_days_late": max(
+                (s.max_days_late for s in steps if s.max_days_late is not None), default=0
+            ),
         }
         step = self._unit_step(days_late, facts) if isinstance(days_late, int) else None
         if step is not None:
             values["max_days_late"] = step.max_days_late
             values["step_points"] = number_text(step.points)
         return values
+
+
+def _step_reason(step: LateStep) -> str:
+    return "late_step" if step.max_days_late is not None else "late_open_step"
