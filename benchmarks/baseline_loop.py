@@ -130,9 +130,15 @@ def score_unit(leaf: Leaf, unit: dict[str, Any], scale: int) -> int | None:
             missing = True
         elif not holds:
             return None
+    # The facts this unit needs: work not done needs no delay, a zero denominator no
+    # numerator (docs/decisions/0023-order-of-missing-value-rules.md).
     if kind == "deadline_steps":
-        reads: tuple[str, ...] = ("done",) if params.get("done") else ("days_late",)
-        facts = [params[r] for r in reads]
+        done = params.get("done")
+        facts = [done] if done else []
+        if not done or unit[done] is not False:
+            facts.append(params["days_late"])
+    elif kind in ("ratio_bands", "proportional") and unit[params["denominator"]] == 0:
+        facts = [params["denominator"]]
     else:
         facts = [params[r] for r in READS[kind]]
     if missing or any(unit[f] is None for f in facts):
@@ -153,10 +159,10 @@ def score_unit(leaf: Leaf, unit: dict[str, Any], scale: int) -> int | None:
                 return fixed(step["points"], scale)
         return 0
     if kind in ("ratio_bands", "proportional"):
-        numerator = Fraction(unit[params["numerator"]])
         denominator = Fraction(unit[params["denominator"]])
         if denominator == 0:
             return full if params["zero_denominator"] == "full_points" else None
+        numerator = Fraction(unit[params["numerator"]])
         percent = numerator / denominator * 100
         if kind == "ratio_bands":
             for band in params["bands"]:

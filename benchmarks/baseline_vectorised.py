@@ -217,9 +217,9 @@ def score(leaf: Leaf, cols: dict[str, Any], unit_types: Any, scale: int) -> tupl
         applicable &= np.isin(unit_types, list(leaf.applies_to))
     reads = {
         "flag": [params.get("fact")],
-        "deadline_steps": [params.get("done")] if params.get("done") else [params.get("days_late")],
-        "ratio_bands": [params.get("numerator"), params.get("denominator")],
-        "proportional": [params.get("numerator"), params.get("denominator")],
+        "deadline_steps": [params.get("done") or params.get("days_late")],
+        "ratio_bands": [params.get("denominator")],
+        "proportional": [params.get("denominator")],
         "deduction": [params.get("events")],
         "survey_scaled": [params.get("score")],
         "appraised": [params.get("points")],
@@ -227,6 +227,14 @@ def score(leaf: Leaf, cols: dict[str, Any], unit_types: Any, scale: int) -> tupl
     missing = np.zeros(size, dtype=bool)
     for fact in reads:
         missing |= cols[fact][1]
+    # Facts some units need: work done needs its delay, a denominator above 0 its
+    # numerator (docs/decisions/0023-order-of-missing-value-rules.md).
+    if kind == "deadline_steps" and params.get("done"):
+        done_values, done_missing, _ = cols[params["done"]]
+        missing |= (done_missing | (done_values == 1)) & cols[params["days_late"]][1]
+    elif kind in ("ratio_bands", "proportional"):
+        den_values, den_missing, _ = cols[params["denominator"]]
+        missing |= (den_missing | (den_values != 0)) & cols[params["numerator"]][1]
     if leaf.condition is not None:
         holds, absent = condition(leaf.condition, cols, unit_types)
         missing |= absent
