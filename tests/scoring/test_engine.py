@@ -56,10 +56,12 @@ def base_ruleset() -> dict[str, Any]:
         },
         "facts": {
             "ok": fact("boolean"),
-            "num": fact("integer", min=Decimal(0)),
+            # May be empty beside a zero denominator (decided by zero_denominator).
+            "num": fact("integer", min=Decimal(0), required=False),
             "den": fact("integer", min=Decimal(0)),
             "events": fact("integer", min=Decimal(0)),
-            "late": fact("integer"),
+            "done": fact("boolean"),
+            "late": fact("integer", required=False),
             "survey": fact("decimal", decimals=1, min=Decimal(0), max=Decimal(100), required=False),
         },
         "grading": {
@@ -121,6 +123,7 @@ def base_ruleset() -> dict[str, Any]:
                         "deadline_steps",
                         {
                             "days_late": "late",
+                            "done": "done",
                             "steps": [{"max_days_late": 10, "points": Decimal(1)}],
                         },
                     ),
@@ -148,10 +151,11 @@ units_strategy = st.lists(
         {
             "unit_type": st.sampled_from(["a", "b"]),
             "ok": st.booleans(),
-            "num": st.integers(0, 60),
-            "den": st.integers(0, 60),
+            "num": st.none() | st.integers(0, 60),
+            "den": st.integers(0, 3) | st.integers(0, 60),
             "events": st.integers(0, 12),
-            "late": st.integers(-5, 30),
+            "done": st.booleans(),
+            "late": st.none() | st.integers(-5, 30),
             "survey": st.none() | st.integers(0, 1000),
         }
     ),
@@ -167,10 +171,11 @@ def units_table(rows: list[dict[str, Any]]) -> pa.Table:
             "name": [f"Unit {i}" for i in range(len(rows))],
             "unit_type": [r["unit_type"] for r in rows],
             "ok": [r["ok"] for r in rows],
-            "num": [r["num"] for r in rows],
+            "num": pa.array([r["num"] for r in rows], pa.int64()),
             "den": [r["den"] for r in rows],
             "events": [r["events"] for r in rows],
-            "late": [r["late"] for r in rows],
+            "done": [r.get("done", True) for r in rows],
+            "late": pa.array([r["late"] for r in rows], pa.int64()),
             # one decimal digit: tenths of a survey point
             "survey": pa.array(
                 [None if r["survey"] is None else Decimal(r["survey"]) / 10 for r in rows],
@@ -252,6 +257,65 @@ def test_not_applicable_leaves_points_and_maximum() -> None:
     assert row["applicable_max"] == Decimal(9)
     assert row["total"] == Decimal(9)
     assert row["index"] == Decimal("100.00")
+
+
+def test_order_of_missing_value_rules() -> None:
+    # docs/decisions/0023-order-of-missing-value-rules.md: each unit is decided by the
+    # first rule that can decide it, and a missing input only by when_missing.
+    data = base_ruleset()
+    data["ruleset"]["total_points"] = Decimal(4)
+    data["facts"] = {
+        "gate": fact("boolean", required=False),
+        "easy": fact("boolean", required=False),
+        "num": fact("integer", min=Decimal(0), required=False),
+        "den": fact("integer", min=Decimal(0), required=False),
+    }
+    bands = [{"min_percent": Decimal(90), "points": Decimal(4)}]
+    params = {"numerator": "num", "denominator": "den", "zero_denominator": "not_applicable"}
+    data["areas"] = [
+        {
+            "id": "A",
+            "name": TEXT,
+            "max_points": Decimal(4),
+            "criteria": [
+                leaf(
+                    "X",
+                    "4",
+                    "ratio_bands",
+                    {**params, "bands": bands},
+                    applies_to=["a"],
+                    applies_when="gate",
+                    full_points_when="easy",
+                )
+            ],
+        }
+    ]
+    cases = [  # unit type, gate, easy, num, den → reason
+        ("b", None, None, None, None, "not_applicable_unit_type"),
+        ("a", False, None, None, None, "not_applicable_condition"),
+        ("a", True, True, None, None, "full_points_condition"),
+        ("a", True, False, None, 0, "zero_denominator_na"),
+        ("a", True, False, None, 10, "missing_zero"),
+        ("a", True, None, 9, 10, "top_band"),
+        # An undecidable applies_when is a missing input: the kind is not asked…
+        ("a", None, False, 0, 0, "missing_zero"),
+        # …but a definite full_points_when comes first.
+        ("a", None, True, None, None, "full_points_condition"),
+    ]
+    table = pa.table(
+        {
+            "unit_id": [f"U{i}" for i in range(len(cases))],
+            "name": [f"Unit {i}" for i in range(len(cases))],
+            "unit_type": [c[0] for c in cases],
+            "gate": pa.array([c[1] for c in cases], pa.bool_()),
+            "easy": pa.array([c[2] for c in cases], pa.bool_()),
+            "num": pa.array([c[3] for c in cases], pa.int64()),
+            "den": pa.array([c[4] for c in cases], pa.int64()),
+        }
+    )
+    rows = cchc_rules.evaluate(compile_data(data), table).to_arrow().to_pylist()
+    assert [row["X:reason"] for row in rows] == [c[5] for c in cases]
+    assert [row["X"] for row in rows] == [None, None, 4, None, 0, 4, 0, 4]
 
 
 def exact_threshold_ruleset() -> dict[str, Any]:

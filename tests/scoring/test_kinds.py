@@ -167,7 +167,8 @@ def deadline_cases(draw: st.DrawFn) -> Drawn:
         LateStep(max_days_late=limit, points=Decimal(unit) / criterion.scale)
         for limit, unit in zip(limits, units, strict=True)
     ]
-    if steps and draw(st.booleans()):
+    open_last = draw(st.booleans())
+    if steps and open_last:
         # An open last step: any delay past the others earns its points.
         steps[-1] = LateStep(points=steps[-1].points)
     with_done = draw(st.booleans())
@@ -209,7 +210,11 @@ def _ratio_batch(draw: st.DrawFn) -> tuple[Batch, Batch]:
     size = draw(_sizes())
     numerator, raw = _numeric_column(draw, size, 0, 200)
     denominator, _ = _numeric_column(draw, size, 0, 200)
+    # Zero denominators often, so that assert_consistent takes the numerator away
+    # there (decided_without) on most draws.
+    zero = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
     batch = _batch(size, {"num": numerator, "den": denominator})
+    batch = _replace(batch, "den", np.where(zero, 0, denominator.values))
     more = [value + draw(st.integers(0, 500)) for value in raw]
     return batch, _replace(batch, "num", more)
 
@@ -380,6 +385,33 @@ def test_ratios_stay_exact_beyond_int64(batch: Batch, target: Decimal) -> None:
     )
     assert_consistent(proportional, batch)
     assert_consistent(bands, batch)
+
+
+class _Careless(RatioBands):
+    """Claims to decide every unit without its numerator, and reads it anyway."""
+
+    def decided_without(self, batch: Batch) -> dict[str, Any]:
+        return {"num": np.ones(batch.size, dtype=np.bool_)}
+
+
+class _CarelessBatchOnly(_Careless):
+    score_unit = CriterionKind.score_unit
+
+
+@pytest.mark.parametrize("careless", [_Careless, _CarelessBatchOnly])
+def test_assert_consistent_catches_a_spared_fact_the_kind_still_reads(
+    careless: type[_Careless],
+) -> None:
+    params = RatioBandsParams(
+        numerator="num",
+        denominator="den",
+        zero_denominator="not_applicable",
+        bands=[RatioBand(min_percent=Decimal(50), points=Decimal(1))],
+    )
+    kind = careless(params, CriterionInfo("T", Decimal(1), 100))
+    batch = _batch(2, {"num": _column([5, 0]), "den": _column([10, 0])})
+    with pytest.raises(AssertionError, match="decided_without spares 'num'"):
+        assert_consistent(kind, batch)
 
 
 def test_empty_batch() -> None:

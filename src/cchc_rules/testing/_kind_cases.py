@@ -510,7 +510,13 @@ def _check_spared(kind: CriterionKind[Any], batch: Batch, scores: list[UnitScore
         for row in np.flatnonzero(mask):
             without = [again[row]]
             if unit_path:
-                without.append(kind.score_unit(blanked.row(int(row))))
+                try:
+                    without.append(kind.score_unit(blanked.row(int(row))))
+                except (TypeError, KeyError, ValueError) as exc:
+                    raise AssertionError(
+                        f"row {row} ({batch.row(int(row))}): decided_without spares {fact!r}, "
+                        f"yet score_unit fails without it: {exc!r}"
+                    ) from exc
             for score in without:
                 if not _same(score, scores[row]):
                     raise AssertionError(
