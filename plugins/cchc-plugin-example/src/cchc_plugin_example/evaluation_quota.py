@@ -70,8 +70,9 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
     cross-multiplying integers) gets ``max_points`` (reason ``within_quota``); above the
     quota it gets 0 (``over_quota``). When ``good_or_better`` is 0 nobody can break the
     quota: ``zero_denominator = "not_applicable"`` drops the criterion for the unit and
-    ``"full_points"`` gives it the maximum (reason ``nobody_rated`` either way). Negative
-    counts, and more excellent than good-or-better, are refused as input errors.
+    ``"full_points"`` gives it the maximum (reason ``nobody_rated`` either way), even with
+    ``excellent`` empty. Negative counts, and more excellent than good-or-better, are
+    refused as input errors.
 
     Example::
 
@@ -146,6 +147,12 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
             )
         return problems
 
+    def decided_without(self, batch: Batch) -> Mapping[str, npt.NDArray[np.bool_]]:
+        # Nobody rated good or better: the zero_denominator policy decides, and an empty
+        # excellent count beside it is no missing input (docs/decisions/0023).
+        good = batch[self.params.good_or_better]
+        return {self.params.excellent: ~good.missing & (np.asarray(good.values) == 0)}
+
     def score_batch(self, batch: Batch) -> BatchScore:
         excellent = np.asarray(batch[self.params.excellent].values, dtype=np.int64)
         good = np.asarray(batch[self.params.good_or_better].values, dtype=np.int64)
@@ -168,22 +175,22 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
         return BatchScore(points, reasons, applicable)
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
-        excellent = fact_int(facts[self.params.excellent])
         good = fact_int(facts[self.params.good_or_better])
         if good == 0:
             if self.params.zero_denominator == "full_points":
                 return UnitScore(self.criterion.max_points, "nobody_rated")
             return UnitScore(Decimal(0), "nobody_rated", applicable=False)
+        excellent = fact_int(facts[self.params.excellent])
         if Fraction(excellent, good) * 100 <= Fraction(self.params.quota_percent):
             return UnitScore(self.criterion.max_points, "within_quota")
         return UnitScore(Decimal(0), "over_quota")
 
     def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
-        excellent = fact_int(facts[self.params.excellent])
         good = fact_int(facts[self.params.good_or_better])
         quota = Fraction(self.params.quota_percent)
         values: dict[str, Any] = {
-            "excellent": excellent,
+            # Empty beside nobody rated (decided_without).
+            "excellent": facts.get(self.params.excellent),
             "good_or_better": good,
             "quota_percent": number_text(self.params.quota_percent),
             # The most people the quota lets a unit rate excellent: rounded down, since
@@ -191,6 +198,7 @@ class EvaluationQuota(CriterionKind[EvaluationQuotaParams]):
             "allowed": good * quota.numerator // (100 * quota.denominator),
         }
         if good:
+            excellent = fact_int(facts[self.params.excellent])
             # NOTE: rounded up to hundredths, not to nearest, so 20.004 % reads as 20.01 %
             # and never as the 20 % quota it exceeds.
             values["percent"] = number_text(Fraction(-(-excellent * 10000 // good), 100))
