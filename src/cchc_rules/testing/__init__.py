@@ -26,8 +26,9 @@ unit the kind drops) or refused input (``input_error = "substring of the message
 Facts the kind reads but the case leaves out are missing: the engine applies the
 case's ``when_missing`` (``"zero"``, the default, or ``"not_applicable"``; reasons
 ``missing_zero`` / ``missing_not_applicable``) unless the fact is optional or the kind
-decides the unit without it (``decided_without``). Fact types are inferred: ``true`` → boolean, ``3`` → integer,
-``2.50`` → decimal with 2 digits, ``"…"`` → text, ``2024-01-31`` → date.
+decides the unit without it (``decided_without``). Fact types are inferred: ``true`` →
+boolean, ``3`` → integer, ``2.50`` → decimal with 2 digits, ``"…"`` → text,
+``2024-01-31`` → date.
 
 A plugin's whole golden test::
 
