@@ -112,7 +112,10 @@ def _apply(f: Callable[[Any, Any], Any], x: _I, y: _I, lo: int, hi: int) -> _I:
     if not isinstance(x.a, np.ndarray) and not isinstance(y.a, np.ndarray):
         # One value for every unit: its bounds are itself (a divisor's must stay > 0).
         return _const(f(x.a, y.a))
-    if _fits(lo, hi) and not _is_wide(x.a) and not _is_wide(y.a):
+    # An operand must fit int64 too: numpy cannot take a constant beyond it, even where
+    # the result fits (0 × 10**19).
+    operands_fit = _fits(min(x.lo, y.lo), max(x.hi, y.hi))
+    if _fits(lo, hi) and operands_fit and not _is_wide(x.a) and not _is_wide(y.a):
         return _I(f(x.a, y.a), lo, hi)
     return _I(f(_wide(x.a), _wide(y.a)), lo, hi)
 
