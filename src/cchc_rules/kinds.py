@@ -20,9 +20,9 @@ A kind defines:
 The engine owns applicability, missing values, bounds checks and aggregation; a kind
 only turns present facts into points and a reason, and may say which units it decides
 without a missing fact (``decided_without``: a zero denominator needs no numerator).
-Points are exact: the batch path
-returns integers in units of the ruleset's point precision (``criterion.scale``, e.g.
-100 for hundredths) and the unit path returns :class:`~decimal.Decimal`.
+Points are exact: the batch path returns integers in units of the ruleset's point
+precision (``criterion.scale``, e.g. 100 for hundredths) and the unit path returns
+:class:`~decimal.Decimal`.
 """
 
 from __future__ import annotations
