@@ -15,7 +15,7 @@ from rich.text import Text as RichText
 
 from cchc_rules.reports._labels import LABELS, _fixed, _plain, header, label, legend
 from cchc_rules.results._compare import Comparison, Sort
-from cchc_rules.results._scorecards import Explanation, Scorecards
+from cchc_rules.results._scorecards import SCORED, STATUS_TEXTS, Explanation, Scorecards
 
 __all__ = [
     "comparison_heading",
@@ -70,6 +70,8 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     scale = cards.ruleset.scale
     decimals = model.ruleset.points_decimals
     grade_names = cards.grade_names(lang)
+    statuses = cards.statuses()
+    index_decimals = model.arithmetic.index_decimals
     order = cards.ranked_order()
     id_width = pc.max(pc.utf8_length(cards.units.unit_ids)).as_py() or 0
     tables: list[Table] = []
@@ -92,14 +94,19 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
         for i in rows:
             has_max = agg.applicable_max[i] > 0
             name = cards.units.name(int(i), lang)
+            index = Decimal(int(agg.index[i])) / agg.index_scale
+            grade = RichText(str(grade_names[i] or "—"))
+            if statuses[i] != SCORED:
+                # Not a bare dash: say why this unit has no index, grade or rank.
+                grade = RichText(STATUS_TEXTS[statuses[i]].get(lang), style="dim")
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
                 RichText(cards.units.unit_id(int(i))),
                 RichText(str(name)),
                 _points(Decimal(int(agg.total[i])) / scale, decimals),
                 _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
-                _fixed(Decimal(int(agg.index_bp[i])) / 100) if has_max else "—",
-                RichText(str(grade_names[i] or "—")),
+                _fixed(index, index_decimals) if has_max else "—",
+                grade,
             )
         tables.append(table)
     return Group(_SameWidth(tables), RichText(legend(lang, RANKED_LEGEND), style="dim"))
@@ -129,8 +136,8 @@ def _summary(explanation: Explanation, lang: str) -> Table:
     table.add_row(
         _points(explanation.total, explanation.points_decimals),
         _points(explanation.applicable_max, explanation.points_decimals),
-        _fixed(explanation.index),
-        RichText(explanation.grade or "—"),
+        _fixed(explanation.index, explanation.index_decimals),
+        RichText(explanation.grade or explanation.status_reason or "—"),
         f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—",
     )
     return table
@@ -232,6 +239,8 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
     else:
         sections = [("", rows)]
     before, after = comparison.before.ruleset.ref, comparison.after.ruleset.ref
+    digits_before = comparison.before.ruleset.arithmetic.index_decimals
+    digits_after = comparison.after.ruleset.arithmetic.index_decimals
     tables: list[Table] = []
     for title, section in sections:
         if not section:
@@ -260,8 +269,9 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
                 _movement_text(row["movement"]),
                 RichText(str(row["unit_id"])),
                 RichText(str(name)),
-                f"{_fixed(row['index_before'])} → {_fixed(row['index_after'])}",
-                "—" if change is None else f"{change:+.2f}",
+                f"{_fixed(row['index_before'], digits_before)} → "
+                f"{_fixed(row['index_after'], digits_after)}",
+                "—" if change is None else f"{change:+}",
                 RichText(f"{row['grade_before'] or '—'} → {row['grade_after'] or '—'}"),
             )
         tables.append(out)

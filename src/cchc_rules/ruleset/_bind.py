@@ -218,7 +218,9 @@ def _bind_leaf(
     criterion, path = placed.node, placed.path
     assert isinstance(criterion, Criterion) and criterion.kind is not None
     kind_class = registry.get(criterion.kind)
-    kind = kind_class(params, CriterionInfo(criterion.id, criterion.max_points, model.scale))
+    # With per_area / total_only rounding the kind scores at the working precision.
+    info = CriterionInfo(criterion.id, criterion.max_points, model.criterion_scale)
+    kind = kind_class(params, info)
     bound_conditions: dict[str, Expression] = {}
     for param_path, source in condition_fields(params):
         where = (*path, "params", *(int(p) if p.isdigit() else p for p in param_path.split(".")))
