@@ -105,11 +105,19 @@ _INT64_ROOM = 2**62
 
 
 def _check_scoring(checker: Checker, model: Ruleset) -> None:
-    """``working_decimals`` no coarser than the points, and every product in int64."""
+    """``working_decimals`` only where criteria carry them, no coarser than the points,
+    and every product of the index arithmetic within int64."""
     scoring = model.scoring
     if scoring is None:
         return
     decimals = model.ruleset.points_decimals
+    if scoring.working_decimals is not None and not scoring.rounds_late:
+        checker.add(
+            ("scoring", "working_decimals"),
+            "expected only with points_rounding = 'per_area' or 'total_only' (got it with "
+            f"{scoring.points_rounding!r}, which rounds every criterion to points_decimals)",
+        )
+        return
     if scoring.working_decimals is not None and scoring.working_decimals < decimals:
         checker.add(
             ("scoring", "working_decimals"),

@@ -259,15 +259,6 @@ class Scoring(TomlModel):
     tie_order: Literal["unit_id", "name"] = "unit_id"
     """How ranked listings order the units that share a rank."""
 
-    @model_validator(mode="after")
-    def _working_decimals_need_late_rounding(self) -> Scoring:
-        if self.working_decimals is not None and self.points_rounding == "per_criterion":
-            raise ValueError(
-                "'working_decimals' applies to points_rounding = 'per_area' or 'total_only' "
-                "(with 'per_criterion' every criterion is rounded to points_decimals)"
-            )
-        return self
-
     @property
     def rounds_late(self) -> bool:
         """Whether criteria carry ``working_decimals`` and areas or the total are rounded."""
