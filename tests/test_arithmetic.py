@@ -26,9 +26,11 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 import cchc_rules
 from cchc_rules.evaluation._stream import evaluate_dataset
+from cchc_rules.reports._terminal import ranked_tables
 from cchc_rules.results._collation import vietnamese_key
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._diff import diff_rulesets
@@ -451,9 +453,16 @@ def test_status_says_why_a_unit_has_no_index() -> None:
         None,
         None,
     )
-    assert nothing.status_reason == "No criterion applies to this unit: no index, grade or rank"
+    assert nothing.status_reason == (
+        "None of the criteria applies to this unit, so it has no index, grade or rank"
+    )
     assert cards.explain("U001", lang="vi").status_reason == ""
     assert "Không tiêu chí nào áp dụng" in cards.explain("U000", lang="vi").status_reason
+    shown_table = Console(width=120, record=True)
+    shown_table.print(ranked_tables(cards, "en"))
+    text = shown_table.export_text()
+    assert "│ nothing applies │" in text  # in the grade column, not a bare dash
+    assert "nothing applies — None of the criteria applies to this unit" in text
 
 
 def test_units_sharing_a_rank_are_listed_by_vietnamese_name() -> None:

@@ -15,7 +15,14 @@ from rich.text import Text as RichText
 
 from cchc_rules.reports._labels import LABELS, _fixed, _plain, header, label, legend
 from cchc_rules.results._compare import Comparison, Sort
-from cchc_rules.results._scorecards import SCORED, STATUS_TEXTS, Explanation, Scorecards
+from cchc_rules.results._scorecards import (
+    SCORED,
+    STATUS_LABELS,
+    STATUS_TEXTS,
+    Explanation,
+    Scorecards,
+)
+from cchc_rules.ruleset._models import Scoring
 
 __all__ = [
     "comparison_heading",
@@ -73,6 +80,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     statuses = cards.statuses()
     index_decimals = model.arithmetic.index_decimals
     order = cards.ranked_order()
+    unscored: set[str] = set()
     id_width = pc.max(pc.utf8_length(cards.units.unit_ids)).as_py() or 0
     tables: list[Table] = []
     for group_id, group in model.ranking.peer_groups.items():
@@ -97,8 +105,10 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
             index = Decimal(int(agg.index[i])) / agg.index_scale
             grade = RichText(str(grade_names[i] or "—"))
             if statuses[i] != SCORED:
-                # Not a bare dash: say why this unit has no index, grade or rank.
-                grade = RichText(STATUS_TEXTS[statuses[i]].get(lang), style="dim")
+                # Not a bare dash: say why this unit has no index, grade or rank (the
+                # legend below the tables says it in full).
+                grade = RichText(STATUS_LABELS[statuses[i]].get(lang), style="dim")
+                unscored.add(str(statuses[i]))
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
                 RichText(cards.units.unit_id(int(i))),
@@ -109,7 +119,11 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
                 grade,
             )
         tables.append(table)
-    return Group(_SameWidth(tables), RichText(legend(lang, RANKED_LEGEND), style="dim"))
+    notes = [legend(lang, RANKED_LEGEND), legend(lang, arithmetic_legend(model.arithmetic))]
+    for status in sorted(unscored):
+        label, reason = STATUS_LABELS[status], STATUS_TEXTS[status]
+        notes.append(legend(lang, (f"{label.vi} — {reason.vi}.", f"{label.en} — {reason.en}.")))
+    return Group(_SameWidth(tables), RichText("\n".join(notes), style="dim"))
 
 
 # Shown under the tables: "why is the maximum 90 and not 100?" is the first question
@@ -120,6 +134,45 @@ RANKED_LEGEND = (
     "Max: the points of the criteria that apply to the unit; Index % = Points / Max × 100; "
     "grades follow the index, ranks are within each group.",
 )
+_ROUNDING = {
+    "truncate": ("cắt bớt", "truncated"),
+    "half_up": ("làm tròn nửa lên", "rounded half-up"),
+    "half_even": ("làm tròn nửa về số chẵn", "rounded half to even"),
+}
+_POINTS = {
+    "per_area": ("điểm làm tròn theo từng lĩnh vực", "points rounded per area"),
+    "total_only": ("điểm chỉ làm tròn ở tổng điểm", "points rounded only in the total"),
+}
+
+
+def arithmetic_legend(scoring: Scoring) -> tuple[str, str]:
+    """The ruleset's arithmetic in words: how the index is shown, and what grades and
+    ranks compare, so two units shown alike and ranked apart are explained on the page."""
+    vi_mode, en_mode = _ROUNDING[scoring.index_rounding]
+    k = scoring.index_decimals
+    vi = [f"Chỉ số % {vi_mode} đến {k} chữ số thập phân"]
+    en = [f"Index % {en_mode} to {k} decimals"]
+    if scoring.points_rounding in _POINTS:
+        vi.append(_POINTS[scoring.points_rounding][0])
+        en.append(_POINTS[scoring.points_rounding][1])
+    if scoring.grade_basis == "displayed":
+        vi.append("xếp loại theo chỉ số đã làm tròn")
+        en.append("grades on the index as shown")
+    else:
+        vi.append("xếp loại theo tỷ lệ chính xác")
+        en.append("grades on the exact ratio")
+    if scoring.rank_basis == "displayed":
+        vi.append("xếp hạng theo chỉ số đã làm tròn: chỉ số bằng nhau thì cùng hạng")
+        en.append("ranks on the index as shown: units shown alike share a rank")
+    else:
+        vi.append("xếp hạng theo tỷ lệ chính xác: chỉ số hiển thị bằng nhau vẫn có thể khác hạng")
+        en.append("ranks on the exact ratio: units shown alike may still rank apart")
+    if scoring.tie_order == "name":
+        vi.append("đơn vị cùng hạng xếp theo tên")
+        en.append("units sharing a rank are listed by name")
+    return "; ".join(vi) + ".", "; ".join(en) + "."
+
+
 EXPLAIN_LEGEND = (
     "Điểm A / B (C): B là điểm tối đa của các tiêu chí áp dụng, C là điểm tối đa theo "
     "bộ chỉ số; → cách tăng điểm.",

@@ -28,6 +28,7 @@ from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatri
 __all__ = [
     "NOTHING_APPLICABLE",
     "SCORED",
+    "STATUS_LABELS",
     "STATUS_TEXTS",
     "SUMMARY_COLUMNS",
     "CriterionLine",
@@ -67,11 +68,17 @@ NOTHING_APPLICABLE = "nothing_applicable"
 STATUS_TEXTS: dict[str, Text] = {
     SCORED: Text(vi="Đã chấm điểm", en="Scored"),
     NOTHING_APPLICABLE: Text(
-        vi="Không tiêu chí nào áp dụng cho đơn vị: không có chỉ số, xếp loại, xếp hạng",
-        en="No criterion applies to this unit: no index, grade or rank",
+        vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, "
+        "xếp hạng",
+        en="None of the criteria applies to this unit, so it has no index, grade or rank",
     ),
 }
 """A unit's status (the ``status`` column) and why, in words."""
+STATUS_LABELS: dict[str, Text] = {
+    SCORED: STATUS_TEXTS[SCORED],
+    NOTHING_APPLICABLE: Text(vi="không có tiêu chí áp dụng", en="nothing applies"),
+}
+"""The status in a table cell, where the reason does not fit."""
 
 
 SUMMARY_COLUMNS = (
