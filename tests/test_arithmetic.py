@@ -11,6 +11,7 @@ exact ratio or on the displayed index.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,11 +27,16 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from rich.console import Console
 
 import cchc_rules
+from cchc_rules import api
 from cchc_rules.evaluation._stream import evaluate_dataset
+from cchc_rules.reports._table import scorecards_table
 from cchc_rules.reports._terminal import ranked_tables
+from cchc_rules.reports._terminal_rulesets import ruleset_tree
+from cchc_rules.reports._xlsx import table_xlsx
 from cchc_rules.results._collation import vietnamese_key
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._diff import diff_rulesets
@@ -516,3 +522,51 @@ def test_streaming_ranks_on_the_displayed_index_like_the_whole_table(tmp_path: P
         shown_alike.setdefault(row["index"], set()).add(row["rank"])
     assert all(len(ranks) == 1 for ranks in shown_alike.values())
     assert len(shown_alike) < len(units)  # there were ties to share
+
+
+def test_compare_takes_the_index_change_at_the_finer_digits() -> None:
+    leaves = [Leaf("A1", "A", Decimal(3), 100)]
+    units = units_table(leaves, [{"A1": Decimal("91.65")}])
+    two = compile_data(ruleset_data(leaves, None, 2, TOP_AT_90))
+    three = compile_data(ruleset_data(leaves, {"index_decimals": 3}, 2, TOP_AT_90))
+    row = api.compare(two, three, units).to_arrow().to_pylist()[0]
+    # 2.75 of 3 points = 91.6666… %: 91.66 truncated to two digits, 91.666 to three
+    assert (str(row["index_before"]), str(row["index_after"])) == ("91.66", "91.666")
+    assert str(row["index_change"]) == "0.006"
+
+
+def test_xlsx_shows_each_decimal_column_with_its_own_digits() -> None:
+    leaves = [Leaf("A1", "A", Decimal(3), 100)]
+    scoring = {"index_decimals": 3, "points_rounding": "total_only", "working_decimals": 4}
+    cards = cchc_rules.evaluate(
+        compile_data(ruleset_data(leaves, scoring, 2, TOP_AT_90)),
+        units_table(leaves, [{"A1": Decimal("91.65")}]),
+    )
+    sheet = load_workbook(io.BytesIO(table_xlsx(scorecards_table(cards, "en")))).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[3]]
+    formats = {name: sheet.cell(4, column + 1).number_format for column, name in enumerate(header)}
+    assert (formats["total"], formats["index"], formats["A1"]) == ("0.00", "0.000", "0.0000")
+
+
+def test_the_resolved_form_of_a_scoring_amendment_loads_back_as_itself(tmp_path: Path) -> None:
+    amendments = RULESETS / "amendments"
+    amended = load_ruleset_file(
+        amendments / "valid" / "scoring.toml",
+        registry=cchc_rules.default_registry(),
+        rulesets_dir=amendments,
+    )
+    resolved = tmp_path / "resolved.toml"
+    resolved.write_text(api.resolved_text(amended), encoding="utf-8")
+    again = load_ruleset_file(resolved, registry=cchc_rules.default_registry())
+    assert again.content_hash == amended.content_hash
+    assert again.arithmetic == amended.arithmetic
+
+
+def test_the_tree_says_why_the_areas_add_up_to_less() -> None:
+    compiled = load_ruleset_file(
+        RULESETS / "valid" / "total_points_note.toml", registry=cchc_rules.default_registry()
+    )
+    console = Console(width=200, record=True)
+    console.print(ruleset_tree(compiled, "en"))
+    assert "Σ 1 < 2: Criterion A2 (1 point) was repealed" in console.export_text()
