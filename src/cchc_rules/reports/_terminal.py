@@ -134,14 +134,35 @@ RANKED_LEGEND = (
     "Max: the points of the criteria that apply to the unit; Index % = Points / Max × 100; "
     "grades follow the index, ranks are within each group.",
 )
+# The arithmetic of [scoring] in words, each choice as (vi, en); a default that goes
+# without saying (points rounded per criterion, ties listed by unit id) says nothing.
 _ROUNDING = {
     "truncate": ("cắt bớt", "truncated"),
     "half_up": ("làm tròn nửa lên", "rounded half-up"),
     "half_even": ("làm tròn nửa về số chẵn", "rounded half to even"),
 }
-_POINTS = {
-    "per_area": ("điểm làm tròn theo từng lĩnh vực", "points rounded per area"),
-    "total_only": ("điểm chỉ làm tròn ở tổng điểm", "points rounded only in the total"),
+_SAID: dict[str, dict[str, tuple[str, str]]] = {
+    "points_rounding": {
+        "per_area": ("điểm làm tròn theo từng lĩnh vực", "points rounded per area"),
+        "total_only": ("điểm chỉ làm tròn ở tổng điểm", "points rounded only in the total"),
+    },
+    "grade_basis": {
+        "exact": ("xếp loại theo tỷ lệ chính xác", "grades on the exact ratio"),
+        "displayed": ("xếp loại theo chỉ số đã làm tròn", "grades on the index as shown"),
+    },
+    "rank_basis": {
+        "exact": (
+            "xếp hạng theo tỷ lệ chính xác: chỉ số hiển thị bằng nhau vẫn có thể khác hạng",
+            "ranks on the exact ratio: units shown alike may still rank apart",
+        ),
+        "displayed": (
+            "xếp hạng theo chỉ số đã làm tròn: chỉ số bằng nhau thì cùng hạng",
+            "ranks on the index as shown: units shown alike share a rank",
+        ),
+    },
+    "tie_order": {
+        "name": ("đơn vị cùng hạng xếp theo tên", "units sharing a rank are listed by name"),
+    },
 }
 
 
@@ -152,24 +173,11 @@ def arithmetic_legend(scoring: Scoring) -> tuple[str, str]:
     k = scoring.index_decimals
     vi = [f"Chỉ số % {vi_mode} đến {k} chữ số thập phân"]
     en = [f"Index % {en_mode} to {k} decimals"]
-    if scoring.points_rounding in _POINTS:
-        vi.append(_POINTS[scoring.points_rounding][0])
-        en.append(_POINTS[scoring.points_rounding][1])
-    if scoring.grade_basis == "displayed":
-        vi.append("xếp loại theo chỉ số đã làm tròn")
-        en.append("grades on the index as shown")
-    else:
-        vi.append("xếp loại theo tỷ lệ chính xác")
-        en.append("grades on the exact ratio")
-    if scoring.rank_basis == "displayed":
-        vi.append("xếp hạng theo chỉ số đã làm tròn: chỉ số bằng nhau thì cùng hạng")
-        en.append("ranks on the index as shown: units shown alike share a rank")
-    else:
-        vi.append("xếp hạng theo tỷ lệ chính xác: chỉ số hiển thị bằng nhau vẫn có thể khác hạng")
-        en.append("ranks on the exact ratio: units shown alike may still rank apart")
-    if scoring.tie_order == "name":
-        vi.append("đơn vị cùng hạng xếp theo tên")
-        en.append("units sharing a rank are listed by name")
+    for key, choices in _SAID.items():
+        said = choices.get(getattr(scoring, key))
+        if said is not None:
+            vi.append(said[0])
+            en.append(said[1])
     return "; ".join(vi) + ".", "; ".join(en) + "."
 
 
