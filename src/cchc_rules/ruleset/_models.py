@@ -148,6 +148,11 @@ class DerivedFrom(TomlModel):
     output: Identifier
 
 
+FACT_DIGITS = 18
+"""Digits a decimal fact's value has in all, before and after the point: its int64
+fixed point holds any 18-digit number (the units reader's ``MAX_DIGITS``)."""
+
+
 class FactSpec(TomlModel):
     """A declared fact: its type, unit, allowed range, and meaning.
 
@@ -160,7 +165,7 @@ class FactSpec(TomlModel):
     type: FactType
     description: Text
     unit: str | None = None
-    decimals: Annotated[int, Field(ge=1, le=6)] | None = None
+    decimals: Annotated[int, Field(ge=1, le=17)] | None = None
     min: Number | None = None
     max: Number | None = None
     required: bool = True
@@ -185,6 +190,14 @@ class FactSpec(TomlModel):
         if self.expr is not None and (self.min is not None or self.max is not None):
             # A range is a check on input; a computed value is what its expression says.
             raise ValueError("'min'/'max' apply to input facts, not to a computed fact ('expr')")
+        for key, bound in (("min", self.min), ("max", self.max)):
+            whole = len(str(int(abs(bound)))) if bound is not None else 0
+            if self.decimals is not None and whole + self.decimals > FACT_DIGITS:
+                raise ValueError(
+                    f"'{key}' ({bound}) has {whole} digits before the point, but "
+                    f"decimals = {self.decimals} leaves room for {FACT_DIGITS - self.decimals} "
+                    f"({FACT_DIGITS} digits in all): lower 'decimals'"
+                )
         return self
 
     @property
