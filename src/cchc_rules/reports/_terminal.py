@@ -16,9 +16,8 @@ from rich.text import Text as RichText
 from cchc_rules.reports._labels import LABELS, _fixed, _plain, header, label, legend
 from cchc_rules.results._compare import Comparison, Sort
 from cchc_rules.results._scorecards import (
-    SCORED,
-    STATUS_LABELS,
-    STATUS_TEXTS,
+    NOTHING_APPLICABLE_LABEL,
+    NOTHING_APPLICABLE_REASON,
     Explanation,
     Scorecards,
 )
@@ -77,10 +76,9 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     scale = cards.ruleset.scale
     decimals = model.ruleset.points_decimals
     grade_names = cards.grade_names(lang)
-    statuses = cards.statuses()
     index_decimals = model.arithmetic.index_decimals
     order = cards.ranked_order()
-    unscored: set[str] = set()
+    nothing_applies = False
     id_width = pc.max(pc.utf8_length(cards.units.unit_ids)).as_py() or 0
     tables: list[Table] = []
     for group_id, group in model.ranking.peer_groups.items():
@@ -104,11 +102,11 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
             name = cards.units.name(int(i), lang)
             index = Decimal(int(agg.index[i])) / agg.index_scale
             grade = RichText(str(grade_names[i] or "—"))
-            if statuses[i] != SCORED:
+            if not has_max:
                 # Not a bare dash: say why this unit has no index, grade or rank (the
                 # legend below the tables says it in full).
-                grade = RichText(STATUS_LABELS[statuses[i]].get(lang), style="dim")
-                unscored.add(str(statuses[i]))
+                grade = RichText(NOTHING_APPLICABLE_LABEL.get(lang), style="dim")
+                nothing_applies = True
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
                 RichText(cards.units.unit_id(int(i))),
@@ -120,8 +118,8 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
             )
         tables.append(table)
     notes = [legend(lang, RANKED_LEGEND), legend(lang, arithmetic_legend(model.arithmetic))]
-    for status in sorted(unscored):
-        label, reason = STATUS_LABELS[status], STATUS_TEXTS[status]
+    if nothing_applies:
+        label, reason = NOTHING_APPLICABLE_LABEL, NOTHING_APPLICABLE_REASON
         notes.append(legend(lang, (f"{label.vi} — {reason.vi}.", f"{label.en} — {reason.en}.")))
     return Group(_SameWidth(tables), RichText("\n".join(notes), style="dim"))
 

@@ -27,9 +27,9 @@ from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatri
 
 __all__ = [
     "NOTHING_APPLICABLE",
+    "NOTHING_APPLICABLE_LABEL",
+    "NOTHING_APPLICABLE_REASON",
     "SCORED",
-    "STATUS_LABELS",
-    "STATUS_TEXTS",
     "SUMMARY_COLUMNS",
     "CriterionLine",
     "Explanation",
@@ -65,19 +65,13 @@ MISSING_HINT = Text(
 
 SCORED = "scored"
 NOTHING_APPLICABLE = "nothing_applicable"
-STATUS_TEXTS: dict[str, Text] = {
-    SCORED: Text(vi="Đã chấm điểm", en="Scored"),
-    NOTHING_APPLICABLE: Text(
-        vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, "
-        "xếp hạng",
-        en="None of the criteria applies to this unit, so it has no index, grade or rank",
-    ),
-}
-"""A unit's status (the ``status`` column) and why, in words."""
-STATUS_LABELS: dict[str, Text] = {
-    SCORED: STATUS_TEXTS[SCORED],
-    NOTHING_APPLICABLE: Text(vi="không có tiêu chí áp dụng", en="nothing applies"),
-}
+"""A unit's ``status``: scored, or no criterion applies to it (no index, grade, rank)."""
+NOTHING_APPLICABLE_REASON = Text(
+    vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, "
+    "xếp hạng",
+    en="None of the criteria applies to this unit, so it has no index, grade or rank",
+)
+NOTHING_APPLICABLE_LABEL = Text(vi="không có tiêu chí áp dụng", en="nothing applies")
 """The status in a table cell, where the reason does not fit."""
 
 
@@ -221,11 +215,6 @@ class Scorecards:
         positions = np.where(reasons >= 0, reasons, kind_count - reasons - 1)
         return names, positions.astype(np.int16)
 
-    def statuses(self) -> npt.NDArray[np.object_]:
-        """Each unit's status: ``scored``, or ``nothing_applicable`` (no index, grade, rank)."""
-        scored = self.aggregates.applicable_max > 0
-        return np.where(scored, SCORED, NOTHING_APPLICABLE).astype(object)
-
     def to_arrow(
         self,
         *,
@@ -264,7 +253,8 @@ class Scorecards:
             "grade": pa.array(self.grade_ids()[at], pa.string()),
             "grade_name": pa.array(self.grade_names(lang)[at], pa.string()),
             "rank": pa.array(np.where(rank != NO_RANK, rank, 0), pa.int64(), mask=rank == NO_RANK),
-            "status": pa.array(self.statuses()[at], pa.string()),
+            # nothing applies exactly where there is no maximum (so no index, grade, rank)
+            "status": pc.if_else(pa.array(has_max), SCORED, NOTHING_APPLICABLE),
         }
         for area in self.ruleset.model.areas:
             node = agg.nodes[area.id]
@@ -373,7 +363,7 @@ class Scorecards:
                 node_line(node.id, node.name, placed.area.id, depth, node.max_points)
 
         applicable_max = int(agg.applicable_max[position])
-        status = str(self.statuses()[position])
+        status = SCORED if applicable_max else NOTHING_APPLICABLE
         grade_id = self.grade_names(lang)[position]
         rank = int(agg.rank[position])
         group = self.units.peer_groups[position]
@@ -396,7 +386,7 @@ class Scorecards:
             points_decimals=self.ruleset.model.ruleset.points_decimals,
             index_decimals=scoring.index_decimals,
             status=status,
-            status_reason="" if status == SCORED else STATUS_TEXTS[status].get(lang),
+            status_reason="" if applicable_max else NOTHING_APPLICABLE_REASON.get(lang),
         )
 
     def _leaf_line(
