@@ -1,8 +1,9 @@
 """Fixtures shared by the test packages (one per layer: ruleset/, inputs/, scoring/, …).
 
 Golden data stays beside this file, shared by the layers that read it:
-``rulesets/`` (whole rulesets and amendments with their resolved forms and errors) and
-``cases/`` (golden cases per criterion kind and for the expression language).
+``rulesets/`` (whole rulesets and amendments with their resolved forms and errors),
+``cases/`` (golden cases per criterion kind and for the expression language) and
+``evaluations/`` (whole evaluations: a ruleset, units and the outputs they give).
 """
 
 from __future__ import annotations

@@ -274,6 +274,7 @@ def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDAr
         np.concatenate([p.applicable_max for p in parts]),
         np.concatenate([p.groups for p in parts]),
         ruleset.model.ranking.ties,
+        ruleset.arithmetic,
     )
     bounds = np.cumsum([len(p.total) for p in parts])[:-1]
     return np.split(rank, bounds)

@@ -339,9 +339,23 @@ def _typed_column(
     scaled = np.round(floats * scale)
     # A float is accepted only when it is exactly the decimal the user typed (its
     # shortest form has at most `decimals` digits): the round trip proves it.
-    exact = (scaled / scale == floats) & (np.abs(scaled) < 2**53)
+    # NOTE: only below 2**50 units, where steps of 1/scale are wider than the float's
+    # own and one decimal at most reads back as the float (a rate of 17 digits has
+    # two: 0.0672111489376055 and 0.06721114893760551 are the same float).
+    exact = (scaled / scale == floats) & (np.abs(scaled) < 2**50)
+    units = np.where(exact, scaled, 0).astype(np.int64)
+    # The others (few, unless a fact declares many digits) are read as the decimal they
+    # print as, exactly.
+    wide = ~exact & ~missing & np.isfinite(floats) & (np.abs(scaled) >= 2**50)
+    for row in np.flatnonzero(wide):
+        typed = Decimal(repr(float(floats[row]))).normalize()
+        exponent = typed.as_tuple().exponent
+        fits = abs(typed) * scale < 10**grammar.MAX_DIGITS  # as a typed number must
+        if isinstance(exponent, int) and -exponent <= decimals and fits:
+            units[row] = int(typed * scale)
+            exact[row] = True
     collect.rows(name, ~exact & ~missing, expected, floats)
-    return FactColumn(kind, np.where(exact, scaled, 0).astype(np.int64), missing, scale)
+    return FactColumn(kind, units, missing, scale)
 
 
 def _no_values(spec: FactSpec, size: int) -> FactColumn:

@@ -45,10 +45,14 @@ def explanation_json(explanation: Explanation) -> bytes:
         "content_hash": explanation.content_hash,
         "total": _plain(explanation.total),
         "applicable_max": _plain(explanation.applicable_max),
-        "index": _fixed(explanation.index) if explanation.index is not None else None,
+        "index": _fixed(explanation.index, explanation.index_decimals)
+        if explanation.index is not None
+        else None,
         "grade": explanation.grade,
         "rank": explanation.rank,
         "group_size": explanation.group_size,
+        "status": explanation.status,
+        "status_reason": explanation.status_reason,
         "criteria": [
             {
                 "id": line.id,

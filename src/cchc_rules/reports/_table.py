@@ -29,8 +29,9 @@ class ReportTable:
     """XLSX: the sheet's name."""
     preamble: list[list[str]]
     """XLSX: the rows above the header row."""
-    decimal_format: str | None = None
-    """XLSX: the number format of decimal columns (None: the spreadsheet's default)."""
+    fixed_decimals: bool = False
+    """XLSX: decimal columns show exactly their own digits (points and indexes as the
+    ruleset computes them); False: the spreadsheet's default format."""
 
 
 def scorecards_table(cards: Scorecards, lang: str) -> ReportTable:
@@ -44,7 +45,7 @@ def scorecards_table(cards: Scorecards, lang: str) -> ReportTable:
             [f"{ruleset.ref} — {ruleset.model.ruleset.title.get(lang)}"],
             [f"sha256 {ruleset.content_hash}"],
         ],
-        decimal_format="0.00",
+        fixed_decimals=True,
     )
 
 

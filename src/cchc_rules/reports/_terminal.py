@@ -15,7 +15,13 @@ from rich.text import Text as RichText
 
 from cchc_rules.reports._labels import LABELS, _fixed, _plain, header, label, legend
 from cchc_rules.results._compare import Comparison, Sort
-from cchc_rules.results._scorecards import Explanation, Scorecards
+from cchc_rules.results._scorecards import (
+    NOTHING_APPLICABLE_LABEL,
+    NOTHING_APPLICABLE_REASON,
+    Explanation,
+    Scorecards,
+)
+from cchc_rules.ruleset._models import Scoring
 
 __all__ = [
     "comparison_heading",
@@ -70,7 +76,9 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     scale = cards.ruleset.scale
     decimals = model.ruleset.points_decimals
     grade_names = cards.grade_names(lang)
+    index_decimals = model.arithmetic.index_decimals
     order = cards.ranked_order()
+    nothing_applies = False
     id_width = pc.max(pc.utf8_length(cards.units.unit_ids)).as_py() or 0
     tables: list[Table] = []
     for group_id, group in model.ranking.peer_groups.items():
@@ -92,17 +100,28 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
         for i in rows:
             has_max = agg.applicable_max[i] > 0
             name = cards.units.name(int(i), lang)
+            index = Decimal(int(agg.index[i])) / agg.index_scale
+            grade = RichText(str(grade_names[i] or "—"))
+            if not has_max:
+                # Not a bare dash: say why this unit has no index, grade or rank (the
+                # legend below the tables says it in full).
+                grade = RichText(NOTHING_APPLICABLE_LABEL.get(lang), style="dim")
+                nothing_applies = True
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
                 RichText(cards.units.unit_id(int(i))),
                 RichText(str(name)),
                 _points(Decimal(int(agg.total[i])) / scale, decimals),
                 _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
-                _fixed(Decimal(int(agg.index_bp[i])) / 100) if has_max else "—",
-                RichText(str(grade_names[i] or "—")),
+                _fixed(index, index_decimals) if has_max else "—",
+                grade,
             )
         tables.append(table)
-    return Group(_SameWidth(tables), RichText(legend(lang, RANKED_LEGEND), style="dim"))
+    notes = [legend(lang, RANKED_LEGEND), legend(lang, arithmetic_legend(model.arithmetic))]
+    if nothing_applies:
+        label, reason = NOTHING_APPLICABLE_LABEL, NOTHING_APPLICABLE_REASON
+        notes.append(legend(lang, (f"{label.vi} — {reason.vi}.", f"{label.en} — {reason.en}.")))
+    return Group(_SameWidth(tables), RichText("\n".join(notes), style="dim"))
 
 
 # Shown under the tables: "why is the maximum 90 and not 100?" is the first question
@@ -113,6 +132,53 @@ RANKED_LEGEND = (
     "Max: the points of the criteria that apply to the unit; Index % = Points / Max × 100; "
     "grades follow the index, ranks are within each group.",
 )
+# The arithmetic of [scoring] in words, each choice as (vi, en); a default that goes
+# without saying (points rounded per criterion, ties listed by unit id) says nothing.
+_ROUNDING = {
+    "truncate": ("cắt bớt", "truncated"),
+    "half_up": ("làm tròn nửa lên", "rounded half-up"),
+    "half_even": ("làm tròn nửa về số chẵn", "rounded half to even"),
+}
+_SAID: dict[str, dict[str, tuple[str, str]]] = {
+    "points_rounding": {
+        "per_area": ("điểm làm tròn theo từng lĩnh vực", "points rounded per area"),
+        "total_only": ("điểm chỉ làm tròn ở tổng điểm", "points rounded only in the total"),
+    },
+    "grade_basis": {
+        "exact": ("xếp loại theo tỷ lệ chính xác", "grades on the exact ratio"),
+        "displayed": ("xếp loại theo chỉ số đã làm tròn", "grades on the index as shown"),
+    },
+    "rank_basis": {
+        "exact": (
+            "xếp hạng theo tỷ lệ chính xác: chỉ số hiển thị bằng nhau vẫn có thể khác hạng",
+            "ranks on the exact ratio: units shown alike may still rank apart",
+        ),
+        "displayed": (
+            "xếp hạng theo chỉ số đã làm tròn: chỉ số bằng nhau thì cùng hạng",
+            "ranks on the index as shown: units shown alike share a rank",
+        ),
+    },
+    "tie_order": {
+        "name": ("đơn vị cùng hạng xếp theo tên", "units sharing a rank are listed by name"),
+    },
+}
+
+
+def arithmetic_legend(scoring: Scoring) -> tuple[str, str]:
+    """The ruleset's arithmetic in words: how the index is shown, and what grades and
+    ranks compare, so two units shown alike and ranked apart are explained on the page."""
+    vi_mode, en_mode = _ROUNDING[scoring.index_rounding]
+    k = scoring.index_decimals
+    vi = [f"Chỉ số % {vi_mode} đến {k} chữ số thập phân"]
+    en = [f"Index % {en_mode} to {k} decimals"]
+    for key, choices in _SAID.items():
+        said = choices.get(getattr(scoring, key))
+        if said is not None:
+            vi.append(said[0])
+            en.append(said[1])
+    return "; ".join(vi) + ".", "; ".join(en) + "."
+
+
 EXPLAIN_LEGEND = (
     "Điểm A / B (C): B là điểm tối đa của các tiêu chí áp dụng, C là điểm tối đa theo "
     "bộ chỉ số; → cách tăng điểm.",
@@ -129,8 +195,8 @@ def _summary(explanation: Explanation, lang: str) -> Table:
     table.add_row(
         _points(explanation.total, explanation.points_decimals),
         _points(explanation.applicable_max, explanation.points_decimals),
-        _fixed(explanation.index),
-        RichText(explanation.grade or "—"),
+        _fixed(explanation.index, explanation.index_decimals),
+        RichText(explanation.grade or explanation.status_reason or "—"),
         f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—",
     )
     return table
@@ -232,6 +298,8 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
     else:
         sections = [("", rows)]
     before, after = comparison.before.ruleset.ref, comparison.after.ruleset.ref
+    digits_before = comparison.before.ruleset.arithmetic.index_decimals
+    digits_after = comparison.after.ruleset.arithmetic.index_decimals
     tables: list[Table] = []
     for title, section in sections:
         if not section:
@@ -260,8 +328,9 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
                 _movement_text(row["movement"]),
                 RichText(str(row["unit_id"])),
                 RichText(str(name)),
-                f"{_fixed(row['index_before'])} → {_fixed(row['index_after'])}",
-                "—" if change is None else f"{change:+.2f}",
+                f"{_fixed(row['index_before'], digits_before)} → "
+                f"{_fixed(row['index_after'], digits_after)}",
+                "—" if change is None else f"{change:+}",
                 RichText(f"{row['grade_before'] or '—'} → {row['grade_after'] or '—'}"),
             )
         tables.append(out)

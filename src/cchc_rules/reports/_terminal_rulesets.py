@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -86,6 +87,13 @@ def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
                 text.append(f" ({', '.join(criterion.applies_to)})", style="cyan")
             add(branch.add(text), criterion.criteria)
 
+    if meta.total_points_note is not None:
+        # The areas add up to less than the declared total: say so, and why, at the top.
+        areas = sum((area.max_points for area in model.areas), Decimal(0))
+        tree.add(
+            RichText(f"Σ {areas} < {meta.total_points}: {meta.total_points_note.get(lang)}"),
+            style="yellow",
+        )
     for area in model.areas:
         name = f"{area.id} {area.name.get(lang)} [{area.max_points}]"
         add(tree.add(RichText(name, style="bold")), area.criteria)
@@ -185,8 +193,8 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
     if diff.settings:
         parts.append(
             _titled(
-                "Xếp loại, xếp hạng, văn bản",
-                "Grading, ranking, legal texts",
+                "Xếp loại, xếp hạng, cách tính, văn bản",
+                "Grading, ranking, arithmetic, legal texts",
                 lang,
                 _changes_text(diff.settings),
             )

@@ -36,10 +36,12 @@ def table_xlsx(table: ReportTable) -> bytes:
                 for i, v in enumerate(row.values())
             ]
         )
-    if table.decimal_format is not None:
+    if table.fixed_decimals:
         for index in decimal_columns:
+            digits = rows.schema.field(index).type.scale
+            number_format = f"0.{'0' * digits}" if digits else "0"
             for cell in sheet[get_column_letter(index + 1)][header_row:]:
-                cell.number_format = table.decimal_format
+                cell.number_format = number_format
     sheet.freeze_panes = f"C{header_row + 1}"
     sink = io.BytesIO()
     workbook.save(sink)

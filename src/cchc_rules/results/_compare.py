@@ -65,21 +65,24 @@ class Comparison:
             "unit_type": pa.array(self.after.units.unit_types[at], pa.string()),
             "peer_group": pa.array(self.after.units.peer_groups[at], pa.string()),
         }
+        # The change is taken at the finer of the two indexes' precisions (exact: both
+        # are whole numbers of their own units).
+        common = max(self.before.aggregates.index_scale, self.after.aggregates.index_scale)
         indexes = []
         for side, cards in (("before", self.before), ("after", self.after)):
             agg = cards.aggregates
             has_max = agg.applicable_max[at] > 0
             rank = agg.rank[at]
-            indexes.append((agg.index_bp[at], has_max))
+            indexes.append((agg.index[at] * (common // agg.index_scale), has_max))
             columns[f"total_{side}"] = decimal_array(agg.total[at], cards.ruleset.scale)
             columns[f"max_{side}"] = decimal_array(agg.applicable_max[at], cards.ruleset.scale)
-            columns[f"index_{side}"] = decimal_array(agg.index_bp[at], 100, has_max)
+            columns[f"index_{side}"] = decimal_array(agg.index[at], agg.index_scale, has_max)
             columns[f"grade_{side}"] = pa.array(cards.grade_names(lang)[at], pa.string())
             columns[f"rank_{side}"] = pa.array(
                 np.where(rank != NO_RANK, rank, 0), pa.int64(), mask=rank == NO_RANK
             )
         (index_before, had), (index_after, has) = indexes
-        columns["index_change"] = decimal_array(index_after - index_before, 100, had & has)
+        columns["index_change"] = decimal_array(index_after - index_before, common, had & has)
         both = pc.and_(columns["rank_before"].is_valid(), columns["rank_after"].is_valid())
         movement = self.movement()[at]
         columns["movement"] = pa.array(movement, pa.int64(), mask=~np.asarray(both))

@@ -20,12 +20,24 @@ from cchc_rules.expressions import UNIT_TYPE
 from cchc_rules.inputs._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
 from cchc_rules.inputs._units import UnitTable
 from cchc_rules.kinds import FactValue, number_text
+from cchc_rules.results._collation import vietnamese_key
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
 from cchc_rules.ruleset._models import Criterion, Text
 from cchc_rules.scoring._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
+from cchc_rules.scoring._arithmetic import display_index
 from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
 
-__all__ = ["SUMMARY_COLUMNS", "CriterionLine", "Explanation", "Scorecards", "render_reason"]
+__all__ = [
+    "NOTHING_APPLICABLE",
+    "NOTHING_APPLICABLE_LABEL",
+    "NOTHING_APPLICABLE_REASON",
+    "SCORED",
+    "SUMMARY_COLUMNS",
+    "CriterionLine",
+    "Explanation",
+    "Scorecards",
+    "render_reason",
+]
 
 ENGINE_TEXTS: dict[str, Text] = {
     "not_applicable_unit_type": Text(
@@ -54,6 +66,17 @@ MISSING_HINT = Text(
     en="Provide {facts} with supporting evidence",
 )
 
+SCORED = "scored"
+NOTHING_APPLICABLE = "nothing_applicable"
+"""A unit's ``status``: scored, or no criterion applies to it (no index, grade, rank)."""
+NOTHING_APPLICABLE_REASON = Text(
+    vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, "
+    "xếp hạng",
+    en="None of the criteria applies to this unit, so it has no index, grade or rank",
+)
+NOTHING_APPLICABLE_LABEL = Text(vi="không có tiêu chí áp dụng", en="nothing applies")
+"""The status in a table cell, where the reason does not fit."""
+
 
 SUMMARY_COLUMNS = (
     "unit_id",
@@ -66,6 +89,7 @@ SUMMARY_COLUMNS = (
     "grade",
     "grade_name",
     "rank",
+    "status",
 )
 """The unit and result columns of :meth:`Scorecards.to_arrow`, before areas and criteria."""
 
@@ -97,7 +121,8 @@ class CriterionLine:
     area_id: str
     depth: int
     points: Decimal | None
-    """``None`` when not applicable."""
+    """``None`` when not applicable; at the precision the ruleset adds it (finer than
+    the total's with ``per_area`` / ``total_only`` rounding)."""
     max_points: Decimal
     """The declared maximum."""
     applicable_max: Decimal
@@ -130,6 +155,12 @@ class Explanation:
     content_hash: str
     points_decimals: int
     """Digits after the point of the ruleset's points, for showing totals aligned."""
+    index_decimals: int
+    """Digits after the point of the index, as the ruleset displays it."""
+    status: str
+    """``scored``, or ``nothing_applicable`` when no criterion applies to the unit."""
+    status_reason: str
+    """The status in words (empty when scored)."""
 
 
 class Scorecards:
@@ -197,14 +228,17 @@ class Scorecards:
         """The scorecards as an Arrow table, in input order or in ``order`` (positions).
 
         Columns: unit columns, ``total``, ``applicable_max``, ``index`` (%), ``grade``,
-        ``grade_name``, ``rank``; then ``area:ID`` subtotals and ``area:ID:index`` component
-        indexes (%, truncated like the index); then per scored criterion
-        ``ID`` (points, null when not applicable) and ``ID:reason`` (reason code,
-        dictionary-encoded: a million units share a handful of reason names).
+        ``grade_name``, ``rank``, ``status``; then ``area:ID`` subtotals and
+        ``area:ID:index`` component indexes (%, rounded like the index); then per scored
+        criterion ``ID`` (points, null when not applicable) and ``ID:reason`` (reason
+        code, dictionary-encoded: a million units share a handful of reason names).
+        Decimals carry exactly the precision the ruleset computes them at: the index
+        ``index_decimals``, criteria (and unrounded areas) their working precision.
         """
         at: Any = slice(None) if order is None else order
         scale = self.ruleset.scale
         agg = self.aggregates
+        scoring = self.ruleset.arithmetic
         has_max = agg.applicable_max[at] > 0
         rank = agg.rank[at]
         columns: dict[str, Any] = {
@@ -218,23 +252,28 @@ class Scorecards:
             "peer_group": pa.array(self.units.peer_groups[at], pa.string()),
             "total": decimal_array(agg.total[at], scale),
             "applicable_max": decimal_array(agg.applicable_max[at], scale),
-            "index": decimal_array(agg.index_bp[at], 100, has_max),
+            "index": decimal_array(agg.index[at], agg.index_scale, has_max),
             "grade": pa.array(self.grade_ids()[at], pa.string()),
             "grade_name": pa.array(self.grade_names(lang)[at], pa.string()),
             "rank": pa.array(np.where(rank != NO_RANK, rank, 0), pa.int64(), mask=rank == NO_RANK),
+            # nothing applies exactly where there is no maximum (so no index, grade, rank)
+            "status": pc.if_else(pa.array(has_max), SCORED, NOTHING_APPLICABLE),
         }
         for area in self.ruleset.model.areas:
             node = agg.nodes[area.id]
             points, maximum = node.points[at], node.maximum[at]
-            columns[f"area:{area.id}"] = decimal_array(points, scale)
+            columns[f"area:{area.id}"] = decimal_array(points, node.scale)
             # The component index: the area's points against what applies of it.
-            applies = maximum > 0
-            component = (points * 10_000) // np.where(applies, maximum, 1)
-            columns[f"area:{area.id}:index"] = decimal_array(component, 100, applies)
+            component = display_index(points, maximum, scoring)
+            columns[f"area:{area.id}:index"] = decimal_array(
+                component, agg.index_scale, maximum > 0
+            )
         if criteria:
             for row, leaf in enumerate(self.ruleset.leaves):
                 columns[leaf.criterion.id] = decimal_array(
-                    self.matrix.points[row][at], scale, self.matrix.applicable[row][at]
+                    self.matrix.points[row][at],
+                    self.ruleset.criterion_scale,
+                    self.matrix.applicable[row][at],
                 )
                 names, positions = self._reason_dictionary(row)
                 columns[f"{leaf.criterion.id}:reason"] = pa.DictionaryArray.from_arrays(
@@ -243,21 +282,39 @@ class Scorecards:
         return pa.table(columns)
 
     def ranked_order(self) -> npt.NDArray[np.intp]:
-        """Unit positions by peer group (ruleset order), then rank, then unit id."""
+        """Unit positions by peer group (ruleset order), then rank, then the ruleset's
+        ``tie_order``: unit id, or name (Vietnamese alphabetical order, then unit id)."""
         rank = np.where(
             self.aggregates.rank == NO_RANK, np.iinfo(np.int64).max, self.aggregates.rank
         )
-        keys = pa.table(
-            {
-                "group": peer_group_codes(self.ruleset, self.units.peer_groups),
-                "rank": rank,
-                "unit_id": self.units.unit_ids,
-            }
-        )
+        groups = peer_group_codes(self.ruleset, self.units.peer_groups)
+        keys = pa.table({"group": groups, "rank": rank, "unit_id": self.units.unit_ids})
         order = pc.sort_indices(
             keys, [("group", "ascending"), ("rank", "ascending"), ("unit_id", "ascending")]
         )
-        return np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.intp)
+        ranked = np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.intp)
+        if self.ruleset.arithmetic.tie_order == "name":
+            self._names_within_ties(ranked, groups[ranked], rank[ranked])
+        return ranked
+
+    def _names_within_ties(
+        self, ranked: npt.NDArray[np.intp], groups: npt.NDArray[Any], rank: npt.NDArray[Any]
+    ) -> None:
+        """Reorder, in place, each run of ``ranked`` sharing a group and a rank by name.
+
+        Only tied units get a collation key: a tie is a handful of units, the table may
+        be a million.
+        """
+        starts = np.flatnonzero(
+            np.concatenate(([True], (groups[1:] != groups[:-1]) | (rank[1:] != rank[:-1])))
+        )
+        stops = np.append(starts[1:], len(ranked))
+        for start, stop in zip(starts, stops, strict=True):
+            if stop - start > 1:
+                run = ranked[start:stop].tolist()
+                # sorted() is stable: equal names keep the unit-id order of the sort above
+                run.sort(key=lambda i: vietnamese_key(str(self.units.names[i])))
+                ranked[start:stop] = run
 
     # -- explanations ----------------------------------------------------------------------
 
@@ -266,6 +323,7 @@ class Scorecards:
         position = self.units.position(unit_id)
         scale = self.ruleset.scale
         agg = self.aggregates
+        scoring = self.ruleset.arithmetic
         facts = {name: column.value(position) for name, column in self.units.facts.items()}
         # Computed facts for this one unit, by the per-unit evaluator of the same
         # expressions the engine evaluated over columns.
@@ -285,9 +343,11 @@ class Scorecards:
                     name=name.get(lang),
                     area_id=area_id,
                     depth=depth,
-                    points=Decimal(int(totals.points[position])) / scale if possible else None,
+                    points=Decimal(int(totals.points[position])) / totals.scale
+                    if possible
+                    else None,
                     max_points=max_points,
-                    applicable_max=Decimal(possible) / scale,
+                    applicable_max=Decimal(possible) / totals.scale,
                     reason_code="subtotal",
                     reason="",
                     hint="",
@@ -306,6 +366,7 @@ class Scorecards:
                 node_line(node.id, node.name, placed.area.id, depth, node.max_points)
 
         applicable_max = int(agg.applicable_max[position])
+        status = SCORED if applicable_max else NOTHING_APPLICABLE
         grade_id = self.grade_names(lang)[position]
         rank = int(agg.rank[position])
         group = self.units.peer_groups[position]
@@ -317,7 +378,7 @@ class Scorecards:
             lines=tuple(lines),
             total=Decimal(int(agg.total[position])) / scale,
             applicable_max=Decimal(applicable_max) / scale,
-            index=Decimal(int(agg.index_bp[position])) / 100 if applicable_max else None,
+            index=Decimal(int(agg.index[position])) / agg.index_scale if applicable_max else None,
             grade=None if grade_id is None else str(grade_id),
             rank=rank if rank != NO_RANK else None,
             group_size=int(
@@ -326,13 +387,16 @@ class Scorecards:
             ruleset=self.ruleset.ref,
             content_hash=self.ruleset.content_hash,
             points_decimals=self.ruleset.model.ruleset.points_decimals,
+            index_decimals=scoring.index_decimals,
+            status=status,
+            status_reason="" if applicable_max else NOTHING_APPLICABLE_REASON.get(lang),
         )
 
     def _leaf_line(
         self, leaf: Leaf, row: int, position: int, facts: dict[str, Any], depth: int, lang: str
     ) -> CriterionLine:
         criterion = leaf.criterion
-        scale = self.ruleset.scale
+        scale = self.ruleset.criterion_scale
         code = int(self.matrix.reasons[row, position])
         applicable = bool(self.matrix.applicable[row, position])
         points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None

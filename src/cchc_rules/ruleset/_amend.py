@@ -8,7 +8,7 @@ amends and says only what the decision changed::
     ...
     [facts.new_fact]               # [unit_types], [facts], [legal_refs], [record_sets],
                                    # [providers]: added or replaced by name
-    [grading] / [ranking]          # replaced whole when given
+    [grading] / [ranking] / [scoring]   # replaced whole when given
     [[changes]]                    # applied in order
     op = "set"
     id = "A3"
@@ -82,6 +82,7 @@ class AmendmentMeta(TomlModel):
     total_points: Any = None
     points_decimals: Any = None
     note: Text | None = None
+    total_points_note: Text | None = None
     transition: Transition | None = None
 
 
@@ -147,6 +148,7 @@ class Amendment(TomlModel):
     providers: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
     grading: dict[str, Any] | None = None
     ranking: dict[str, Any] | None = None
+    scoring: dict[str, Any] | None = None
     changes: list[Change] = Field(default_factory=list)
 
 
@@ -332,7 +334,10 @@ class _Amender:
             for name, table in tables.items():
                 merged[name] = table
                 self.target.mark(table, self.here(section, name))
-        for section in ("grading", "ranking"):
+        # NOTE: [scoring] is replaced whole like [grading] and [ranking], not merged key by
+        # key: a merge could not take a key away (working_decimals left over from a parent
+        # that rounded only the total), and the amendment then states the whole arithmetic.
+        for section in ("grading", "ranking", "scoring"):
             if section in raw:
                 self.data[section] = raw[section]
                 self.target.mark(raw[section], self.here(section))

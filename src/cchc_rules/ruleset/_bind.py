@@ -238,12 +238,13 @@ def _bind_leaf(
 ) -> Leaf:
     criterion, path = placed.node, placed.path
     assert isinstance(criterion, Criterion) and criterion.kind is not None
+    # With per_area / total_only rounding the kind scores at the working precision.
     kind = _bind_kind(
         checker,
         (*path, "params"),
         registry.get(criterion.kind),
         params,
-        CriterionInfo(criterion.id, criterion.max_points, model.scale),
+        CriterionInfo(criterion.id, criterion.max_points, model.criterion_scale),
         conditions,
     )
     allowed_types = kind.fact_types()

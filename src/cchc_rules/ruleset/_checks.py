@@ -65,11 +65,20 @@ def check_tree(checker: Checker, model: Ruleset) -> None:
                     )
 
     area_total = sum((area.max_points for area in model.areas), Decimal(0))
-    if area_total != meta.total_points:
-        checker.add(
-            ("ruleset", "total_points"),
-            f"expected the sum of the areas' max_points, {area_total} (got {meta.total_points})",
+    # total_points is the most a unit can reach; a sum below it needs a stated reason.
+    explained = meta.total_points_note is not None and area_total < meta.total_points
+    if area_total != meta.total_points and not explained:
+        message = (
+            f"expected the sum of the areas' max_points, {area_total} (got {meta.total_points})"
         )
+        if meta.total_points_note is not None:
+            message = (
+                f"expected at least the sum of the areas' max_points, {area_total}: a unit "
+                f"can reach that sum, and total_points_note explains only a sum below "
+                f"total_points (got {meta.total_points})"
+            )
+        checker.add(("ruleset", "total_points"), message)
+    _check_scoring(checker, model)
 
     for name, unit_type in model.unit_types.items():
         if unit_type.peer_group not in model.ranking.peer_groups:
@@ -88,6 +97,42 @@ def check_tree(checker: Checker, model: Ruleset) -> None:
                 f"{did_you_mean(unit_type_name, list(model.unit_types))}",
             )
         _check_bands(checker, ("grading", "by_unit_type", unit_type_name), bands)
+
+
+# NOTE: the largest product the index arithmetic forms is a sum of points in working
+# units × 100 × 10^index_decimals; below 2^62 it leaves int64 headroom for the sums.
+_INT64_ROOM = 2**62
+
+
+def _check_scoring(checker: Checker, model: Ruleset) -> None:
+    """``working_decimals`` only where criteria carry them, no coarser than the points,
+    and every product of the index arithmetic within int64."""
+    scoring = model.scoring
+    if scoring is None:
+        return
+    decimals = model.ruleset.points_decimals
+    if scoring.working_decimals is not None and not scoring.rounds_late:
+        checker.add(
+            ("scoring", "working_decimals"),
+            "expected only with points_rounding = 'per_area' or 'total_only' (got it with "
+            f"{scoring.points_rounding!r}, which rounds every criterion to points_decimals)",
+        )
+        return
+    if scoring.working_decimals is not None and scoring.working_decimals < decimals:
+        checker.add(
+            ("scoring", "working_decimals"),
+            f"expected at least points_decimals ({decimals}): criteria carry more digits "
+            f"than the areas and totals they are rounded into (got {scoring.working_decimals})",
+        )
+        return
+    largest = int(model.ruleset.total_points * model.criterion_scale) + 1
+    if largest * 100 * 10**scoring.index_decimals >= _INT64_ROOM:
+        where = "working_decimals" if scoring.working_decimals is not None else "index_decimals"
+        checker.add(
+            ("scoring", where),
+            f"too fine for exact 64-bit arithmetic with total_points = "
+            f"{model.ruleset.total_points}: lower working_decimals or index_decimals",
+        )
 
 
 def _check_bands(checker: Checker, path: KeyPath, bands: Sequence[Band]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from cchc_rules.expressions import Expression
 from cchc_rules.kinds import CriterionKind
 from cchc_rules.providers import FactProvider
-from cchc_rules.ruleset._models import Area, Criterion, Ruleset
+from cchc_rules.ruleset._models import Area, Criterion, Ruleset, Scoring
 
 __all__ = ["CompiledRuleset", "Leaf"]
 
@@ -58,7 +58,18 @@ class CompiledRuleset:
 
     @property
     def scale(self) -> int:
+        """Units per point of totals, areas and maxima."""
         return self.model.scale
+
+    @property
+    def criterion_scale(self) -> int:
+        """Units per point of the criteria's points (the points matrix): finer than
+        :attr:`scale` when areas or the total are rounded (``[scoring]``)."""
+        return self.model.criterion_scale
+
+    @property
+    def arithmetic(self) -> Scoring:
+        return self.model.arithmetic
 
     def leaf(self, criterion_id: str) -> Leaf:
         for leaf in self.leaves:

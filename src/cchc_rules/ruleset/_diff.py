@@ -69,7 +69,8 @@ class RulesetDiff:
     facts: tuple[FieldChange, ...]
     """One entry per fact added (before None), removed (after None) or changed."""
     settings: tuple[FieldChange, ...]
-    """Grading, ranking, unit types and legal standards, flattened."""
+    """Grading, ranking, scoring (the arithmetic), unit types and legal standards,
+    flattened."""
 
     @property
     def empty(self) -> bool:
@@ -227,6 +228,13 @@ def diff_rulesets(
     settings = (
         _field_changes(_dump(before.grading), _dump(after.grading), "grading")
         + _field_changes(_dump(before.ranking), _dump(after.ranking), "ranking")
+        # NOTE: the arithmetic in effect, defaults filled in: a version that adds
+        # [scoring] with today's defaults changes nothing a user would see.
+        + _field_changes(
+            before.arithmetic.model_dump(mode="json"),
+            after.arithmetic.model_dump(mode="json"),
+            "scoring",
+        )
         + _field_changes(_dump(before.unit_types), _dump(after.unit_types), "unit_types")
         + _field_changes(
             _dump(before.legal_refs or {}), _dump(after.legal_refs or {}), "legal_refs"

@@ -45,6 +45,7 @@ __all__ = [
     "RecordSetSpec",
     "Ruleset",
     "RulesetMeta",
+    "Scoring",
     "Text",
     "TomlModel",
     "Transition",
@@ -118,8 +119,13 @@ class RulesetMeta(TomlModel):
     legal_basis: LegalBasis
     periods: Annotated[list[int], Field(min_length=1)]
     total_points: Number
+    """The most a unit can reach: the sum of the areas' maxima, unless
+    ``total_points_note`` says why the areas add up to less."""
     points_decimals: Annotated[int, Field(ge=0, le=4)] = 2
     note: Text | None = None
+    total_points_note: Text | None = None
+    """Why the areas' maxima add up to less than ``total_points`` (e.g. a criterion the
+    issuing decision removed without re-weighting the rest)."""
     extends: RulesetRef | None = None
     """The version this one amends (``family@version``), recorded in the resolved ruleset."""
     transition: Transition | None = None
@@ -131,6 +137,11 @@ class DerivedFrom(TomlModel):
     provider: Identifier
     """The name of the ``[providers.NAME]`` table (not the provider's class name)."""
     output: Identifier
+
+
+FACT_DIGITS = 18
+"""Digits a decimal fact's value has in all, before and after the point: its int64
+fixed point holds any 18-digit number (the units reader's ``MAX_DIGITS``)."""
 
 
 class FactSpec(TomlModel):
@@ -145,7 +156,7 @@ class FactSpec(TomlModel):
     type: FactType
     description: Text
     unit: str | None = None
-    decimals: Annotated[int, Field(ge=1, le=6)] | None = None
+    decimals: Annotated[int, Field(ge=1, le=17)] | None = None
     min: Number | None = None
     max: Number | None = None
     required: bool = True
@@ -170,6 +181,14 @@ class FactSpec(TomlModel):
         if self.expr is not None and (self.min is not None or self.max is not None):
             # A range is a check on input; a computed value is what its expression says.
             raise ValueError("'min'/'max' apply to input facts, not to a computed fact ('expr')")
+        for key, bound in (("min", self.min), ("max", self.max)):
+            whole = len(str(int(abs(bound)))) if bound is not None else 0
+            if self.decimals is not None and whole + self.decimals > FACT_DIGITS:
+                raise ValueError(
+                    f"'{key}' ({bound}) has {whole} digits before the point, but "
+                    f"decimals = {self.decimals} leaves room for {FACT_DIGITS - self.decimals} "
+                    f"({FACT_DIGITS} digits in all): lower 'decimals'"
+                )
         return self
 
     @property
@@ -211,6 +230,50 @@ class Ranking(TomlModel):
     ties: Literal["shared", "dense"] = "shared"
     """``shared``: equal index shares a rank and the next rank skips (1, 2, 2, 4);
     ``dense``: equal index shares a rank, no skip (1, 2, 2, 3)."""
+
+
+DEFAULT_WORKING_DECIMALS = 6
+# NOTE: 8 keeps every sum of the engine in int64 with room for the index arithmetic
+# (100 points at 10^-8 are 10^10 units; × 10^6 for a 4-decimal percentage is 10^16).
+MAX_WORKING_DECIMALS = 8
+
+
+class Scoring(TomlModel):
+    """The published arithmetic (``[scoring]``): where points are rounded, how the index
+    is shown, and whether grades and ranks compare the exact or the displayed index.
+
+    Every default is the behaviour of a ruleset without the table
+    (``docs/decisions/0021-published-arithmetic.md``).
+    """
+
+    index_decimals: Annotated[int, Field(ge=0, le=4)] = 2
+    """Digits after the point of the displayed index (a percentage)."""
+    index_rounding: Literal["truncate", "half_up", "half_even"] = "truncate"
+    """How the displayed index (and each area's component index) is rounded."""
+    points_rounding: Literal["per_criterion", "per_area", "total_only"] = "per_criterion"
+    """Where points are rounded to ``points_decimals``: each criterion, each area's
+    subtotal, or only the unit's total."""
+    working_decimals: Annotated[int, Field(ge=0, le=MAX_WORKING_DECIMALS)] | None = None
+    """With ``per_area`` / ``total_only``: the digits criteria points carry (each rounded
+    half-up to them) before an area or the total is rounded; default 6."""
+    grade_basis: Literal["exact", "displayed"] = "exact"
+    """Grade thresholds compare the exact ratio or the displayed (rounded) index."""
+    rank_basis: Literal["exact", "displayed"] = "exact"
+    """Ranks order the exact ratio, or the displayed index (equal displays share a rank)."""
+    tie_order: Literal["unit_id", "name"] = "unit_id"
+    """How ranked listings order the units that share a rank."""
+
+    @property
+    def rounds_late(self) -> bool:
+        """Whether criteria carry ``working_decimals`` and areas or the total are rounded."""
+        return self.points_rounding != "per_criterion"
+
+    @property
+    def criterion_decimals(self) -> int | None:
+        """Digits criteria points carry; None: the ruleset's ``points_decimals``."""
+        if not self.rounds_late:
+            return None
+        return DEFAULT_WORKING_DECIMALS if self.working_decimals is None else self.working_decimals
 
 
 class Condition(TomlModel):
@@ -341,6 +404,9 @@ class Ruleset(TomlModel):
     """Id changes across the versions this one descends from, oldest first."""
     record_sets: dict[Identifier, RecordSetSpec] | None = None
     providers: dict[Identifier, ProviderSpec] | None = None
+    scoring: Scoring | None = None
+    """The published arithmetic; absent: every default of :class:`Scoring` (and the
+    content hash of a ruleset written before the table existed stays what it was)."""
 
     @property
     def ref(self) -> str:
@@ -348,7 +414,20 @@ class Ruleset(TomlModel):
 
     @property
     def scale(self) -> int:
+        """Units per point of totals, areas and maxima: ``10^points_decimals``."""
         return int(10**self.ruleset.points_decimals)
+
+    @property
+    def arithmetic(self) -> Scoring:
+        """``[scoring]`` as given, or its defaults."""
+        return self.scoring if self.scoring is not None else Scoring()
+
+    @property
+    def criterion_scale(self) -> int:
+        """Units per point of criteria: ``10^working_decimals`` when areas or the total
+        are rounded (``per_area`` / ``total_only``), else :attr:`scale`."""
+        decimals = self.arithmetic.criterion_decimals
+        return self.scale if decimals is None else int(10**decimals)
 
     def tree(self) -> Iterator[Placed]:
         """Every area and criterion in its place, depth first in ruleset order."""
