@@ -8,9 +8,9 @@ For each ruleset (default: the bundled ``ttcp@2018`` and the synthetic ``bench@1
 ``benchmarks/rulesets/``) and each size it generates the units once (Parquet,
 deterministic seed), then:
 
-1. checks that the engine, the hand-written vectorised baseline and the plain-Python
-   loop agree on every unit (every criterion's points, total, maximum, index, grade,
-   rank) — a benchmark of a wrong answer is worthless;
+1. checks that the engine and every baseline agree on every unit (every criterion's
+   points, total, maximum, index, grade, rank; reason codes where a baseline writes
+   them) — a benchmark of a wrong answer is worthless;
 2. times each contender as its own process, from process start to results written
    (wall clock), with its peak memory (max RSS of that process), several runs,
    medians. The contenders print their own phase times (load, score, aggregate,
@@ -19,9 +19,13 @@ deterministic seed), then:
 Contenders: ``engine`` = ``cchc evaluate RULESET UNITS -o RESULTS.parquet`` (the CLI,
 streaming, one process: the default); ``engine-2-processes`` = the same with
 ``--workers 2``; ``engine-inmemory`` = the library on the whole table (phases);
-``vectorised`` and ``loop`` = the baselines. Ratios are against the engine CLI. Peak
-memory of a contender that starts processes is the sum of their RSS, sampled every
-20 ms (pages they share counted in each, so it errs high).
+``handwritten`` = a one-off numpy program typed in for the ruleset (where there is
+one: ``HANDWRITTEN``) writing the engine's columns, and ``handwritten-summary`` the same
+writing only the summary columns; ``vectorised`` and ``loop`` = the older baselines.
+The headline ratio is the engine's time over ``handwritten``'s, the same file written
+by both; every time is also given over the engine's. Peak memory of a contender that
+starts processes is the sum of their RSS, sampled every 20 ms (pages they share
+counted in each, so it errs high).
 """
 
 from __future__ import annotations
@@ -49,7 +53,17 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 PHASES = ("load", "score", "aggregate", "write")
-CONTENDERS = ("engine", "engine-2-processes", "engine-inmemory", "vectorised", "loop")
+CONTENDERS = (
+    "engine",
+    "engine-2-processes",
+    "engine-inmemory",
+    "handwritten",
+    "handwritten-summary",
+    "vectorised",
+    "loop",
+)
+# The one-off programs typed in for one ruleset each (see baseline_handwritten.py).
+HANDWRITTEN = {"ttcp@2018": HERE / "baseline_handwritten.py"}
 # Where family@version rulesets are looked up, in order: the benchmark's own, the bundled.
 RULESETS_DIRS = (HERE / "rulesets", ROOT / "rulesets")
 
@@ -260,6 +274,22 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
             str(units),
             str(out["engine-inmemory"]),
         ],
+        "handwritten": [
+            python,
+            str(HANDWRITTEN.get(ruleset.ref, "")),
+            str(units),
+            str(out["handwritten"]),
+            "--columns",
+            "all",
+        ],
+        "handwritten-summary": [
+            python,
+            str(HANDWRITTEN.get(ruleset.ref, "")),
+            str(units),
+            str(out["handwritten-summary"]),
+            "--columns",
+            "summary",
+        ],
         "vectorised": [
             python,
             str(HERE / "baseline_vectorised.py"),
@@ -277,7 +307,10 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
     }
     timings = {name: Timing() for name in commands}
     with_loop = size <= args.loop_max
-    contenders = [name for name in CONTENDERS if name != "loop" or with_loop]
+    skipped = set() if with_loop else {"loop"}
+    if ruleset.ref not in HANDWRITTEN:
+        skipped |= {"handwritten", "handwritten-summary"}
+    contenders = [name for name in CONTENDERS if name not in skipped]
     # First runs double as the correctness check.
     for name in contenders:
         run_once(commands[name], timings[name])
@@ -294,8 +327,9 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
         check=True,
     )
     for _ in range(args.runs - 1):
-        for name in ("engine", "engine-2-processes", "engine-inmemory", "vectorised"):
-            run_once(commands[name], timings[name])
+        for name in contenders:
+            if name != "loop":
+                run_once(commands[name], timings[name])
     for _ in range(args.loop_runs - 1 if with_loop else 0):
         run_once(commands["loop"], timings["loop"])
     return table(size, timings, ruleset.ref, criteria)
@@ -311,26 +345,39 @@ def leaves(toml: Path) -> int:
 
 
 def table(size: int, timings: dict[str, Timing], ruleset: str, criteria: int) -> str:
-    engine = statistics.median(timings["engine"].walls)
+    """The markdown table of one ruleset and size; with a handwritten program, a headline
+    line first: the engine against it, both writing the same columns."""
+    wall = {name: statistics.median(t.walls) for name, t in timings.items() if t.walls}
+    rss = {name: statistics.median(t.rss_mb) for name, t in timings.items() if t.walls}
+    bar = wall.get("handwritten")
     lines = [
         f"\n### {size:,} units × {criteria} criteria ({ruleset}), medians of "
         f"{len(timings['engine'].walls)} runs (loop: {len(timings['loop'].walls)})\n",
+    ]
+    if bar is not None:
+        lines.append(
+            f"Equal outputs: engine ÷ handwritten = **{wall['engine'] / bar:.2f}×** the time "
+            f"({wall['engine']:.2f} ÷ {bar:.2f} s), {rss['engine'] / rss['handwritten']:.2f}× "
+            f"the peak memory; with 2 processes "
+            f"{wall['engine-2-processes'] / bar:.2f}×.\n"
+        )
+    lines += [
         "| contender | total s | load | score | aggregate | write | units/s | "
-        "unit×criterion/s | peak RSS MB | total ÷ engine |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "unit×criterion/s | peak RSS MB | total ÷ handwritten | total ÷ engine |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, timing in timings.items():
-        if not timing.walls:
+        if name not in wall:
             continue
-        wall = statistics.median(timing.walls)
         phases = [
             f"{statistics.median(timing.phases[p]):.2f}" if p in timing.phases else "—"
             for p in PHASES
         ]
+        over_bar = f"{wall[name] / bar:.2f}" if bar is not None else "—"
         lines.append(
-            f"| {name} | {wall:.2f} | {' | '.join(phases)} | {size / wall:,.0f} | "
-            f"{size * criteria / wall:,.0f} | {statistics.median(timing.rss_mb):,.0f} | "
-            f"{wall / engine:.2f} |"
+            f"| {name} | {wall[name]:.2f} | {' | '.join(phases)} | {size / wall[name]:,.0f} | "
+            f"{size * criteria / wall[name]:,.0f} | {rss[name]:,.0f} | {over_bar} | "
+            f"{wall[name] / wall['engine']:.2f} |"
         )
     return "\n".join(lines)
 
