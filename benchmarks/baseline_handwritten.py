@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -50,11 +51,7 @@ PEER_GROUPS = ["hanh_chinh", "su_nghiep"]  # each unit type is its own peer grou
 KIND_REASONS = {
     "flag": ["met", "not_met"],
     "ratio_bands": [
-        "top_band",
-        "band",
-        "below_bands",
-        "zero_denominator_na",
-        "zero_denominator_full",
+        "top_band", "band", "below_bands", "zero_denominator_na", "zero_denominator_full",
     ],
     "proportional": ["at_target", "partial", "zero_denominator_na", "zero_denominator_full"],
     "deadline_steps": ["on_time", "late_step", "too_late", "not_done"],
@@ -63,14 +60,11 @@ KIND_REASONS = {
     "appraised": ["full", "adjusted"],
 }
 ENGINE_REASONS = [
-    "not_applicable_unit_type",
-    "not_applicable_condition",
-    "missing_zero",
-    "missing_not_applicable",
-    "full_points_condition",
+    "not_applicable_unit_type", "not_applicable_condition", "missing_zero",
+    "missing_not_applicable", "full_points_condition",
 ]
 
-# Every fact a criterion reads (the appraisal note is only checked, never scored).
+# Every fact a criterion scores (the engine also checks the appraisal note; not here).
 FACTS = [
     "plan_issued", "plan_days_late", "plan_complete", "plan_targets", "plan_targets_done",
     "reports_due", "reports_on_time", "reports_complete", "leader_tasks_assigned",
@@ -99,6 +93,7 @@ class Scored(NamedTuple):
 
 
 def everyone(like: Ints | Bools) -> Bools:
+    """Applicable to every unit (the kind itself never drops one)."""
     return np.ones(len(like), bool)
 
 
@@ -110,76 +105,76 @@ def codes(*choices: tuple[Bools, int], otherwise: int) -> Codes:
 # -- the seven kinds, over whole columns -----------------------------------------------------
 
 
-def flag(met: Bools, max_units: int) -> Scored:
+def flag(max_units: int, met: Bools) -> Scored:
+    """All the points or none; reasons met (0) and not_met (1)."""
     return Scored(
         "flag", max_units, np.where(met, max_units, 0), (~met).astype(np.int16), everyone(met)
     )
 
 
 def ratio_bands(
-    done: Ints, due: Ints, bands: list[tuple[int, int]], max_units: int, *, zero_full: bool
+    max_units: int, done: Ints, due: Ints, bands: dict[int, int], *, zero: str
 ) -> Scored:
-    """``bands``: (min percent, points) from the top; the first one reached pays."""
+    """``bands``: min percent → points, from the top; the first one reached pays.
+    ``zero``: what a zero denominator gives, ``"na"`` (not applicable) or ``"full"``."""
     band = np.full(len(done), len(bands))
-    for position in range(len(bands) - 1, -1, -1):
-        band[done * 100 >= due * bands[position][0]] = position
-    points = np.array([p for _, p in bands] + [0])[band]
+    for position, percent in reversed(list(enumerate(bands))):
+        band[done * 100 >= due * percent] = position
+    points = np.array([*bands.values(), 0])[band]
     reason = codes((band == 0, 0), (band < len(bands), 1), otherwise=2)
-    zero = due == 0
-    applicable = everyone(zero)
-    if zero_full:
-        points[zero], reason[zero] = max_units, 4
+    nothing_due = due == 0
+    applicable = everyone(due)
+    if zero == "full":
+        points[nothing_due], reason[nothing_due] = max_units, 4
     else:
-        points[zero], reason[zero], applicable = 0, 3, ~zero
+        points[nothing_due], reason[nothing_due], applicable = 0, 3, ~nothing_due
     return Scored("ratio_bands", max_units, points, reason, applicable)
 
 
 def proportional(
-    done: Ints, due: Ints, target_percent: int, max_units: int, *, zero_full: bool
+    max_units: int, done: Ints, due: Ints, *, zero: str, target_percent: int = 100
 ) -> Scored:
     """``max_units × min(ratio ÷ target, 1)``, rounded half-up in integers."""
-    zero = due == 0
-    target = np.where(zero, 1, due) * target_percent
+    nothing_due = due == 0
+    target = np.where(nothing_due, 1, due) * target_percent
     reached = np.minimum(done * 100, target)
     points = (2 * reached * max_units + target) // (2 * target)
     reason = (points != max_units).astype(np.int16)  # at_target, partial
-    applicable = everyone(zero)
-    if zero_full:
-        points[zero], reason[zero] = max_units, 3
+    applicable = everyone(due)
+    if zero == "full":
+        points[nothing_due], reason[nothing_due] = max_units, 3
     else:
-        points[zero], reason[zero], applicable = 0, 2, ~zero
+        points[nothing_due], reason[nothing_due], applicable = 0, 2, ~nothing_due
     return Scored("proportional", max_units, points, reason, applicable)
 
 
-def deadline_steps(
-    days_late: Ints, done: Bools, steps: list[tuple[int, int]], max_units: int
-) -> Scored:
-    """``steps``: (max days late, points) in order; not done: 0 whatever the delay."""
+def deadline_steps(max_units: int, days_late: Ints, done: Bools, steps: dict[int, int]) -> Scored:
+    """``steps``: max days late → points, in order; not done: 0 whatever the delay."""
     points = np.zeros(len(days_late), np.int64)
-    for limit, step_points in reversed(steps):
+    for limit, step_points in reversed(steps.items()):
         points[days_late <= limit] = step_points
     on_time = days_late <= 0
     points[on_time] = max_units
     points[~done] = 0
-    reason = codes((~done, 3), (on_time, 0), (days_late <= steps[-1][0], 1), otherwise=2)
+    reason = codes((~done, 3), (on_time, 0), (days_late <= max(steps), 1), otherwise=2)
     return Scored("deadline_steps", max_units, points, reason, everyone(done))
 
 
-def deduction(events: Ints, per_event: int, max_units: int, *, free: int = 0) -> Scored:
+def deduction(max_units: int, events: Ints, *, per_event: int, free: int = 0) -> Scored:
     counted = np.maximum(events - free, 0)
     points = np.maximum(max_units - counted * per_event, 0)
     reason = codes((counted == 0, 0), (points > 0, 1), otherwise=2)
     return Scored("deduction", max_units, points, reason, everyone(events))
 
 
-def survey_scaled(score: Ints, top: int, max_units: int) -> Scored:
+def survey_scaled(max_units: int, score: Ints, *, top: int) -> Scored:
     """``score`` and ``top`` (the best score) in the fact's own units; rounded half-up."""
     points = (2 * np.clip(score, 0, top) * max_units + top) // (2 * top)
     reason = (points != max_units).astype(np.int16)  # full, scaled
     return Scored("survey_scaled", max_units, points, reason, everyone(score))
 
 
-def appraised(given: Ints, max_units: int) -> Scored:
+def appraised(max_units: int, given: Ints) -> Scored:
     """The council's points, given in hundredths like ours."""
     points = np.clip(given, 0, max_units)
     reason = (points != max_units).astype(np.int16)  # full, adjusted
@@ -247,133 +242,89 @@ def main() -> None:
     def missing(*names: str) -> Bools:
         return np.logical_or.reduce([table.column(n).is_null().to_numpy() for n in names])
 
-    f = {name: fact(name) for name in FACTS}
+    u = SimpleNamespace(**{name: fact(name) for name in FACTS})
     unit_type = table.column("unit_type")
     hc = pc.equal(unit_type, "hanh_chinh").to_numpy()
     phases["load"], clock = time.perf_counter() - clock, time.perf_counter()
 
     # The criteria of rulesets/ttcp/2018.toml in its order; points in hundredths.
     c = {
-        "A1": deadline_steps(f["plan_days_late"], f["plan_issued"], [(15, 100), (30, 50)], 150),
-        "A2": flag(f["plan_complete"], 150),
-        "A3": ratio_bands(
-            f["plan_targets_done"], f["plan_targets"], [(90, 400), (70, 200)], 400, zero_full=False
-        ),
-        "A4.1": proportional(f["reports_on_time"], f["reports_due"], 100, 150, zero_full=False),
-        "A4.2": flag(f["reports_complete"], 50),
+        "A1": deadline_steps(150, u.plan_days_late, u.plan_issued, {15: 100, 30: 50}),
+        "A2": flag(150, u.plan_complete),
+        "A3": ratio_bands(400, u.plan_targets_done, u.plan_targets, {90: 400, 70: 200}, zero="na"),
+        "A4.1": proportional(150, u.reports_on_time, u.reports_due, zero="na"),
+        "A4.2": flag(50, u.reports_complete),
         "A5": ratio_bands(
-            f["leader_tasks_done_on_time"],
-            f["leader_tasks_assigned"],
-            [(100, 200), (80, 100)],
-            200,
-            zero_full=True,
+            200, u.leader_tasks_done_on_time, u.leader_tasks_assigned, {100: 200, 80: 100},
+            zero="full",
         ),
-        "A6": flag(f["self_inspection_done"], 150),
-        "A7": survey_scaled(f["par_quiz_score"], 100_0, 150),  # tenths, out of 100
-        "A8": appraised(f["innovation_points"], 200),
+        "A6": flag(150, u.self_inspection_done),
+        "A7": survey_scaled(150, u.par_quiz_score, top=100_0),  # in tenths
+        "A8": appraised(200, u.innovation_points),
         "B1": settle(
             ratio_bands(
-                f["legal_drafts_done"],
-                f["legal_drafts_assigned"],
-                [(100, 400), (80, 250), (60, 100)],
-                400,
-                zero_full=False,
+                400, u.legal_drafts_done, u.legal_drafts_assigned, {100: 400, 80: 250, 60: 100},
+                zero="na",
             ),
-            only=hc,
-            missing=missing("legal_drafts_done", "legal_drafts_assigned"),
+            only=hc, missing=missing("legal_drafts_done", "legal_drafts_assigned"),
         ),
-        "B2": settle(
-            flag(f["legal_review_done"], 300), only=hc, missing=missing("legal_review_done")
-        ),
+        "B2": settle(flag(300, u.legal_review_done), only=hc, missing=missing("legal_review_done")),
         "B3": settle(
-            flag(f["law_monitoring_done"], 200), only=hc, missing=missing("law_monitoring_done")
+            flag(200, u.law_monitoring_done), only=hc, missing=missing("law_monitoring_done")
         ),
-        "B4": flag(f["grassroots_democracy_ok"], 300),
-        "C1": settle(
-            flag(f["proc_review_done"], 300), only=hc, missing=missing("proc_review_done")
-        ),
+        "B4": flag(300, u.grassroots_democracy_ok),
+        "C1": settle(flag(300, u.proc_review_done), only=hc, missing=missing("proc_review_done")),
         "C2": settle(
-            flag(f["procedures_published"], 200), only=hc, missing=missing("procedures_published")
+            flag(200, u.procedures_published), only=hc, missing=missing("procedures_published")
         ),
         "C3": settle(
-            proportional(
-                f["complaints_resolved_on_time"],
-                f["complaints_received"],
-                100,
-                500,
-                zero_full=False,
-            ),
-            condition=f["complaints_received"] > 0,
+            proportional(500, u.complaints_resolved_on_time, u.complaints_received, zero="na"),
+            condition=u.complaints_received > 0,
         ),
         "C4": settle(
-            flag(f["citizen_reception_ok"], 200),
-            missing=missing("citizen_reception_ok"),
-            missing_drops=True,
+            flag(200, u.citizen_reception_ok),
+            missing=missing("citizen_reception_ok"), missing_drops=True,
         ),
-        "D1": flag(f["functions_regulation_current"], 250),
-        "D2": flag(f["org_structure_compliant"], 250),
-        "D3": proportional(
-            f["staff_reduction_done"], f["staff_reduction_target"], 100, 250, zero_full=True
-        ),
-        "D4": flag(f["reorg_plan_done"], 250),
+        "D1": flag(250, u.functions_regulation_current),
+        "D2": flag(250, u.org_structure_compliant),
+        "D3": proportional(250, u.staff_reduction_done, u.staff_reduction_target, zero="full"),
+        "D4": flag(250, u.reorg_plan_done),
         "E1": ratio_bands(
-            f["staff_in_approved_positions"],
-            f["staff_total"],
-            [(100, 300), (90, 150)],
-            300,
-            zero_full=False,
+            300, u.staff_in_approved_positions, u.staff_total, {100: 300, 90: 150}, zero="na"
         ),
-        "E2": flag(~f["headcount_over_quota"], 200),
-        "E3.1": deadline_steps(
-            f["staff_eval_days_late"], f["staff_eval_done"], [(10, 175), (30, 100)], 250
-        ),
-        "E3.2": proportional(f["staff_evaluated"], f["staff_total"], 100, 150, zero_full=False),
-        "E4.1": flag(f["rotation_plan_issued"], 150),
+        "E2": flag(200, ~u.headcount_over_quota),
+        "E3.1": deadline_steps(250, u.staff_eval_days_late, u.staff_eval_done, {10: 175, 30: 100}),
+        "E3.2": proportional(150, u.staff_evaluated, u.staff_total, zero="na"),
+        "E4.1": flag(150, u.rotation_plan_issued),
         "E4.2": ratio_bands(
-            f["staff_rotated"],
-            f["staff_due_rotation"],
-            [(100, 250), (80, 125)],
-            250,
-            zero_full=True,
+            250, u.staff_rotated, u.staff_due_rotation, {100: 250, 80: 125}, zero="full"
         ),
         "E5": proportional(
-            f["staff_trained"], f["training_places_planned"], 90, 250, zero_full=True
+            250, u.staff_trained, u.training_places_planned, zero="full", target_percent=90
         ),
-        "E6": deduction(f["staff_disciplined"], 100, 250),
+        "E6": deduction(250, u.staff_disciplined, per_event=100),
         "F1": settle(
-            ratio_bands(
-                f["budget_disbursed"],
-                f["budget_allocated"],
-                [(95, 400), (85, 300), (70, 150)],
-                400,
-                zero_full=False,
+            ratio_bands(  # both in tenths of a million đồng
+                400, u.budget_disbursed, u.budget_allocated, {95: 400, 85: 300, 70: 150},
+                zero="na",
             ),
-            missing=missing("budget_disbursed", "budget_allocated"),
-            missing_drops=True,
+            missing=missing("budget_disbursed", "budget_allocated"), missing_drops=True,
         ),
-        "F2": flag(f["internal_spending_rules_ok"], 200),
-        "F3": flag(f["public_assets_ok"], 200),
-        "F4": flag(f["thrift_plan_done"], 200),
-        "G1": flag(f["it_use"], 500),
-        "G2": settle(
-            flag(f["iso_9001_applied"], 300), only=hc, missing=missing("iso_9001_applied")
-        ),
+        "F2": flag(200, u.internal_spending_rules_ok),
+        "F3": flag(200, u.public_assets_ok),
+        "F4": flag(200, u.thrift_plan_done),
+        "G1": flag(500, u.it_use),
+        "G2": settle(flag(300, u.iso_9001_applied), only=hc, missing=missing("iso_9001_applied")),
         "H1": settle(
             ratio_bands(
-                f["inspections_done"],
-                f["inspections_planned"],
-                [(100, 400), (90, 300), (70, 150)],
-                400,
-                zero_full=False,
+                400, u.inspections_done, u.inspections_planned, {100: 400, 90: 300, 70: 150},
+                zero="na",
             ),
-            only=hc,
-            missing=missing("inspections_done", "inspections_planned"),
+            only=hc, missing=missing("inspections_done", "inspections_planned"),
         ),
-        "H2": proportional(
-            f["work_items_done"], f["work_items_assigned"], 100, 500, zero_full=False
-        ),
-        "H3": deduction(f["report_reminders"], 50, 200, free=1),
-        "H4": flag(~f["internal_violation"], 300),
+        "H2": proportional(500, u.work_items_done, u.work_items_assigned, zero="na"),
+        "H3": deduction(200, u.report_reminders, per_event=50, free=1),
+        "H4": flag(300, ~u.internal_violation),
     }
     phases["score"], clock = time.perf_counter() - clock, time.perf_counter()
 
