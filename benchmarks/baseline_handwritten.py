@@ -342,12 +342,11 @@ def main() -> None:
     graded = maximum > 0
     index = total * 10_000 // np.where(graded, maximum, 1)  # hundredths of a percent, truncated
     grade = np.full(size, -1, np.int8)
+    percent = total * 100  # index ≥ t % ⇔ total × 100 ≥ t × maximum
     for unit_type_name, thresholds in MIN_INDEX.items():
-        undecided = graded & pc.equal(unit_type, unit_type_name).to_numpy()
-        for position, threshold in enumerate(thresholds):
-            reached = undecided & (total * 100 >= maximum * threshold)
-            grade[reached] = position
-            undecided &= ~reached
+        of_type = graded & pc.equal(unit_type, unit_type_name).to_numpy()
+        for position in reversed(range(len(thresholds))):  # the best band reached wins
+            grade[of_type & (percent >= maximum * thresholds[position])] = position
     peer_group = unit_type
     if "peer_group" in table.column_names:
         peer_group = pc.coalesce(table.column("peer_group"), unit_type)
