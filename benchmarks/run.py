@@ -274,22 +274,6 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
             str(units),
             str(out["engine-inmemory"]),
         ],
-        "handwritten": [
-            python,
-            str(HANDWRITTEN.get(ruleset.ref, "")),
-            str(units),
-            str(out["handwritten"]),
-            "--columns",
-            "all",
-        ],
-        "handwritten-summary": [
-            python,
-            str(HANDWRITTEN.get(ruleset.ref, "")),
-            str(units),
-            str(out["handwritten-summary"]),
-            "--columns",
-            "summary",
-        ],
         "vectorised": [
             python,
             str(HERE / "baseline_vectorised.py"),
@@ -305,12 +289,15 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
             str(out["loop"]),
         ],
     }
-    timings = {name: Timing() for name in commands}
+    if ruleset.ref in HANDWRITTEN:
+        for name, columns in (("handwritten", "all"), ("handwritten-summary", "summary")):
+            program = str(HANDWRITTEN[ruleset.ref])
+            commands[name] = [python, program, str(units), str(out[name]), "--columns", columns]
+    timings = {name: Timing() for name in CONTENDERS}
     with_loop = size <= args.loop_max
-    skipped = set() if with_loop else {"loop"}
-    if ruleset.ref not in HANDWRITTEN:
-        skipped |= {"handwritten", "handwritten-summary"}
-    contenders = [name for name in CONTENDERS if name not in skipped]
+    contenders = [
+        name for name in CONTENDERS if name in commands and (name != "loop" or with_loop)
+    ]
     # First runs double as the correctness check.
     for name in contenders:
         run_once(commands[name], timings[name])
