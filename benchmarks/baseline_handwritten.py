@@ -189,9 +189,9 @@ def settle(
     missing: Bools | None = None,
     missing_drops: bool = False,
 ) -> Scored:
-    """The applicability rules around a kind, the engine's order: the unit type, then
-    the condition, then missing facts (0 points, or not applicable with ``when_missing =
-    "not_applicable"``), then what the kind said."""
+    """The applicability rules around a kind, in the order the reasons report them: the
+    unit type, then the condition, then missing facts (0 points, or not applicable with
+    ``when_missing = "not_applicable"``), then what the kind said."""
     points, reason, applicable = scored.points, scored.reason, scored.applicable
     engine = len(KIND_REASONS[scored.kind])
     if missing is not None:
