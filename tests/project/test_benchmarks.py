@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 import cchc_rules
+from cchc_rules.results._scorecards import SUMMARY_COLUMNS
 from cchc_rules.scoring._builtin import BUILTIN_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +38,7 @@ def tables(report: str) -> dict[str, str]:
 
 
 def test_benchmark_smoke_size_agrees_and_reports(tmp_path: Path) -> None:
-    # Both rulesets by default; agreement of the engine with both baselines on every unit
+    # Both rulesets by default; agreement of the engine with every baseline on every unit
     # is checked inside, and any difference fails the run.
     report = tables(run_benchmark(tmp_path, "--sizes", "3000", "--runs", "1"))
     assert set(report) == {"ttcp@2018", "bench@1"}
@@ -44,6 +46,18 @@ def test_benchmark_smoke_size_agrees_and_reports(tmp_path: Path) -> None:
         assert table.startswith("3,000 units × ")
         for contender in ("| engine |", "| engine-inmemory |", "| vectorised |", "| loop |"):
             assert contender in table
+    # The handwritten program is typed in for ttcp@2018 only, and is the headline there.
+    assert "Equal outputs: engine ÷ handwritten = **" in report["ttcp@2018"]
+    for contender in ("| handwritten |", "| handwritten-summary |"):
+        assert contender in report["ttcp@2018"]
+        assert contender not in report["bench@1"]
+    # Equal outputs: the same columns of the same types as the engine's file.
+    engine = pq.read_schema(tmp_path / "ttcp-2018-engine-3000.parquet")
+    every = pq.read_schema(tmp_path / "ttcp-2018-handwritten-3000.parquet")
+    summary = pq.read_schema(tmp_path / "ttcp-2018-handwritten-summary-3000.parquet")
+    assert every.equals(engine)
+    assert summary.names == list(SUMMARY_COLUMNS)
+    assert all(summary.field(n).type == engine.field(n).type for n in SUMMARY_COLUMNS)
 
 
 def test_bench_ruleset_covers_every_builtin_kind() -> None:
