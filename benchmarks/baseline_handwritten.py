@@ -39,7 +39,7 @@ Codes = npt.NDArray[np.int16]
 
 SUMMARY = [
     "unit_id", "name", "unit_type", "peer_group", "total", "applicable_max", "index", "grade",
-    "grade_name", "rank",
+    "grade_name", "rank", "status",
 ]
 POINTS = pa.decimal64(18, 2)  # the engine's type for points and indexes
 GRADES = ["xuat_sac", "tot", "kha", "trung_binh"]
@@ -242,6 +242,13 @@ def main() -> None:
     def missing(*names: str) -> Bools:
         return np.logical_or.reduce([table.column(n).is_null().to_numpy() for n in names])
 
+    def ratio_missing(numerator: str, denominator: str) -> Bools:
+        """A missing denominator, or a missing numerator over a denominator above 0: a
+        zero denominator decides without its numerator (docs/decisions/0023)."""
+        den = table.column(denominator)
+        above_zero = pc.fill_null(pc.not_equal(den, 0), True).to_numpy(zero_copy_only=False)
+        return missing(denominator) | (above_zero & missing(numerator))
+
     u = SimpleNamespace(**{name: fact(name) for name in FACTS})
     unit_type = table.column("unit_type")
     hc = pc.equal(unit_type, "hanh_chinh").to_numpy()
@@ -266,7 +273,7 @@ def main() -> None:
                 400, u.legal_drafts_done, u.legal_drafts_assigned, {100: 400, 80: 250, 60: 100},
                 zero="na",
             ),
-            only=hc, missing=missing("legal_drafts_done", "legal_drafts_assigned"),
+            only=hc, missing=ratio_missing("legal_drafts_done", "legal_drafts_assigned"),
         ),
         "B2": settle(flag(300, u.legal_review_done), only=hc, missing=missing("legal_review_done")),
         "B3": settle(
@@ -308,7 +315,7 @@ def main() -> None:
                 400, u.budget_disbursed, u.budget_allocated, {95: 400, 85: 300, 70: 150},
                 zero="na",
             ),
-            missing=missing("budget_disbursed", "budget_allocated"), missing_drops=True,
+            missing=ratio_missing("budget_disbursed", "budget_allocated"), missing_drops=True,
         ),
         "F2": flag(200, u.internal_spending_rules_ok),
         "F3": flag(200, u.public_assets_ok),
@@ -320,7 +327,7 @@ def main() -> None:
                 400, u.inspections_done, u.inspections_planned, {100: 400, 90: 300, 70: 150},
                 zero="na",
             ),
-            only=hc, missing=missing("inspections_done", "inspections_planned"),
+            only=hc, missing=ratio_missing("inspections_done", "inspections_planned"),
         ),
         "H2": proportional(500, u.work_items_done, u.work_items_assigned, zero="na"),
         "H3": deduction(200, u.report_reminders, per_event=50, free=1),
@@ -376,6 +383,7 @@ def main() -> None:
         "grade": pc.take(pa.array(GRADES), grade_codes),
         "grade_name": pc.take(pa.array(GRADE_NAMES), grade_codes),
         "rank": pa.array(rank, mask=~graded),
+        "status": pc.if_else(pa.array(graded), "scored", "nothing_applicable"),
     }
     if args.columns == "all":
         for area, (earned, possible) in areas.items():
