@@ -1,0 +1,116 @@
+"""``cchc report`` and ``cchc scorecards``: the HTML report, and one document per unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cchc_rules.api import report_html, write_scorecards
+from cchc_rules.cli._app import (
+    ForceOpt,
+    Lang,
+    LangOpt,
+    PeriodOpt,
+    RulesetArg,
+    UnitsArg,
+    app,
+    invocation,
+)
+from cchc_rules.cli._evaluate import RecordsOpt, _evaluate
+
+HTML_SUFFIXES = (".html", ".htm")
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    ruleset: RulesetArg,
+    units: UnitsArg,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The report file (.html), written atomically.",
+            show_default=False,
+        ),
+    ],
+    force: ForceOpt = False,
+    lang: LangOpt = Lang.vi,
+    period: PeriodOpt = None,
+    records: RecordsOpt = None,
+) -> None:
+    """The HTML report: summary and charts, every unit in a sortable table, and every
+    unit's scorecard, in one file that opens offline. / Báo cáo kết quả dạng HTML.
+
+    Needs the report extra: pip install 'cchc-rules[report]'.
+
+    Examples:
+
+      cchc report ttcp@2018 demo -o report.html
+
+      cchc report ttcp@2018 units.csv -o report.html --lang en --force
+    """
+    if output.suffix.lower() not in HTML_SUFFIXES:
+        raise typer.BadParameter(
+            f"the report is HTML: name the file .html (got {output.name!r})",
+            param_hint="--output",
+        )
+    run = invocation(ctx)
+    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    run.emit(report_html(cards, lang=lang.value), output, force)
+
+
+@app.command("scorecards")
+def scorecards_command(
+    ctx: typer.Context,
+    ruleset: RulesetArg,
+    units: UnitsArg,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The directory to write DIR/<unit_id>.html in (created if missing).",
+            file_okay=False,
+            show_default=False,
+        ),
+    ],
+    unit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unit",
+            "-u",
+            help="Only this unit (its unit_id; repeat for each). Default: every unit.",
+            show_default=False,
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also write DIR/<unit_id>.pdf (needs WeasyPrint)."),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace documents that already exist.")
+    ] = False,
+    lang: LangOpt = Lang.vi,
+    period: PeriodOpt = None,
+    records: RecordsOpt = None,
+) -> None:
+    """One printable scorecard per unit, to send to its head: result, rank, every
+    criterion's reason and what would raise it. / Phiếu kết quả của từng đơn vị.
+
+    Needs the report extra (pip install 'cchc-rules[report]'); --pdf also the pdf extra
+    (pip install 'cchc-rules[pdf]').
+
+    Examples:
+
+      cchc scorecards ttcp@2018 demo -o scorecards/
+
+      cchc scorecards ttcp@2018 demo -o scorecards/ --unit TTCP-VPC --pdf
+    """
+    run = invocation(ctx)
+    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    written = write_scorecards(cards, output, lang=lang.value, unit_ids=unit, pdf=pdf, force=force)
+    run.err.print(f"wrote {len(written)} files to {output}", highlight=False, markup=False)
