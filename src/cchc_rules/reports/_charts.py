@@ -32,7 +32,7 @@ _EXTERNAL_HREF = re.compile(r"""\s(?:xlink:)?href\s*=\s*(["'])(?!#).*?\1""", re.
 _EXTERNAL_URL = re.compile(r"""url\(\s*(?!["']?#)[^)]*\)""", re.IGNORECASE)
 _IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
 _ID = re.compile(r"""\bid=(["'])(.*?)\1""")
-_FRAGMENT = re.compile(r"""(url\(\s*["']?#|href=["']#)""")
+_FRAGMENT = re.compile(r"""(url\(\s*["']?#|href=["']#)([^"')\s]*)""")
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,11 @@ def neutralise_svg(svg: str, prefix: str) -> str:
     """An SVG made safe and unique to inline in an HTML page.
 
     References to anything outside the document (``href``, ``url(…)``, ``@import``) are
-    removed, so the page loads nothing; ids and the references to them get ``prefix``,
-    because several inline SVGs share one page's ids (two charts' ``clip0`` would clip
-    with the first one's path). Anything active (a script, an event handler) is refused:
-    a chart library that starts emitting one must not slip it into a report.
+    removed, so the page loads nothing; ids, and the references to them, become
+    ``prefix`` and a number, because several inline SVGs share one page's ids (two
+    charts' ``clip0`` would clip with the first one's path). Anything active (a script,
+    an event handler) is refused: a chart library that starts emitting one must not slip
+    it into a report.
     """
     svg = _DECLARATIONS.sub("", svg).strip()
     active = _ACTIVE.search(svg)
@@ -84,8 +85,14 @@ def neutralise_svg(svg: str, prefix: str) -> str:
     svg = _EXTERNAL_HREF.sub("", svg)
     svg = _EXTERNAL_URL.sub("none", svg)
     svg = _IMPORT.sub("", svg)
-    svg = _ID.sub(lambda m: f"id={m.group(1)}{prefix}{m.group(2)}{m.group(1)}", svg)
-    return _FRAGMENT.sub(lambda m: f"{m.group(1)}{prefix}", svg)
+    # Renumbered in order of appearance, not only prefixed: the renderer numbers some
+    # ids (gradients) by a counter that runs across charts, and the same report must
+    # come out byte for byte the same.
+    ids: dict[str, str] = {}
+    for match in _ID.finditer(svg):
+        ids.setdefault(match.group(2), f"{prefix}{len(ids)}")
+    svg = _ID.sub(lambda m: f"id={m.group(1)}{ids[m.group(2)]}{m.group(1)}", svg)
+    return _FRAGMENT.sub(lambda m: f"{m.group(1)}{ids.get(m.group(2), prefix + m.group(2))}", svg)
 
 
 def short_label(label: str) -> str:
