@@ -591,15 +591,16 @@ EXPLAIN_SUFFIXES: dict[str, ExplainFileFormat] = {
 """``cchc explain -o FILE``: the format each suffix of FILE names."""
 
 
-def report_html(cards: Scorecards, *, lang: str = "vi") -> bytes:
+def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool = True) -> bytes:
     """The HTML report of ``cards`` (``cchc report``): one self-contained page with the
-    summary and charts, a sortable table of every unit, and every unit's scorecard;
-    labels in ``lang`` first with the other language beside.
+    summary and charts, a sortable table of every unit, and every unit's scorecard
+    (unless not ``unit_sections``: the cost of a report of thousands of units is in
+    them); labels in ``lang`` first with the other language beside.
 
     Needs the ``report`` extra (Jinja2, Altair, vl-convert); without it, a
     :class:`~cchc_rules.errors.CchcError` says how to install it.
     """
-    return html_report(cards, lang)
+    return html_report(cards, lang, unit_sections=unit_sections)
 
 
 def scorecard_html(cards: Scorecards, unit_id: str, *, lang: str = "vi") -> bytes:

@@ -133,3 +133,17 @@ def test_explain_output_names_its_format_by_suffix(cli: Invoke, tmp_path: Path) 
     )
     assert mismatch.exit_code == 2 and "--format json writes JSON" in mismatch.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_without_unit_sections_has_the_summary_and_table(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    target = tmp_path / "summary.html"
+    result = cli("report", RULESET, "demo", "-o", str(target), "--no-unit-sections")
+    assert result.exit_code == 0, result.output
+    page = parse(target)
+    assert page.find(".//section[@id='summary']") is not None
+    assert len(page.findall(".//table[@id='units-table']/tbody/tr")) == 19
+    assert not [s for s in page.iter("section") if "unit" in (s.get("class") or "")]
+    # No link to a section that is not there.
+    assert not [a for a in page.iter("a") if a.get("href", "").startswith("#unit-")]

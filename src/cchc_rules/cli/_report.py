@@ -41,6 +41,14 @@ def report_command(
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
     records: RecordsOpt = None,
+    unit_sections: Annotated[
+        bool,
+        typer.Option(
+            "--unit-sections/--no-unit-sections",
+            help="A section with every unit's scorecard (most of the time and size with "
+            "thousands of units; cchc scorecards writes them one file each).",
+        ),
+    ] = True,
 ) -> None:
     """The HTML report: summary and charts, every unit in a sortable table, and every
     unit's scorecard, in one file that opens offline. / Báo cáo kết quả dạng HTML.
@@ -52,6 +60,8 @@ def report_command(
       cchc report ttcp@2018 demo -o report.html
 
       cchc report ttcp@2018 units.csv -o report.html --lang en --force
+
+      cchc report ttcp@2018 units.parquet -o summary.html --no-unit-sections
     """
     if output.suffix.lower() not in HTML_SUFFIXES:
         raise typer.BadParameter(
@@ -60,7 +70,7 @@ def report_command(
         )
     run = invocation(ctx)
     cards = _evaluate(run, run.load(ruleset, period), units, records or [])
-    run.emit(report_html(cards, lang=lang.value), output, force)
+    run.emit(report_html(cards, lang=lang.value, unit_sections=unit_sections), output, force)
 
 
 @app.command("scorecards")

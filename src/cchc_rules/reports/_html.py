@@ -276,8 +276,10 @@ def _rows(results: _Results, group_names: dict[str, str], decimals: int) -> list
     ]
 
 
-def report_html(cards: Scorecards, lang: str = "vi") -> bytes:
-    """The whole report for ``cards``, labels in ``lang`` first with the other beside."""
+def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool = True) -> bytes:
+    """The whole report for ``cards``, labels in ``lang`` first with the other beside;
+    without ``unit_sections``, the summary and the table only (the table then links to
+    nothing)."""
     charts = ChartRenderer(_WHAT)
     model = cards.ruleset.model
     results = _Results.of(cards, lang)
@@ -290,8 +292,12 @@ def report_html(cards: Scorecards, lang: str = "vi") -> bytes:
         if drawn is not None:
             count, ranking, heatmap = drawn
             groups.append({"name": name, "count": count, "ranking": ranking, "heatmap": heatmap})
-    # The costly part at scale: one explanation per unit, rendered once into the page.
-    units = [unit_view(cards.explain(unit_id, lang=lang), model, lang) for unit_id in results.ids]
+    # NOTE: the costly part at scale (most of the time for 10,000 units): one explanation
+    # per unit, each rendered from reason codes by Scorecards.explain.
+    units = [
+        unit_view(cards.explain(unit_id, lang=lang), model, lang)
+        for unit_id in (results.ids if unit_sections else [])
+    ]
     return render(
         "report.html.j2",
         _WHAT,
@@ -306,4 +312,5 @@ def report_html(cards: Scorecards, lang: str = "vi") -> bytes:
         ranked_note=RANKED_NOTE,
         score_legend_texts=SCORE_LEGEND,
         units=units,
+        unit_sections=unit_sections,
     )
