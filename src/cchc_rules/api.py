@@ -26,6 +26,7 @@ from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._units import UnitTable, read_units, to_arrow
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
+from cchc_rules.reports._html import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
 from cchc_rules.reports._html import report_html as html_report
 from cchc_rules.reports._html_parts import safe_name
 from cchc_rules.reports._json import explanation_json, json_bytes
@@ -61,6 +62,7 @@ from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 __all__ = [
     "EXPLAIN_SUFFIXES",
     "PARQUET_SUFFIXES",
+    "REPORT_UNIT_SECTIONS_MAX",
     "Amendment",
     "AssignmentError",
     "ExplainFileFormat",
@@ -591,11 +593,12 @@ EXPLAIN_SUFFIXES: dict[str, ExplainFileFormat] = {
 """``cchc explain -o FILE``: the format each suffix of FILE names."""
 
 
-def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool = True) -> bytes:
+def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool | None = None) -> bytes:
     """The HTML report of ``cards`` (``cchc report``): one self-contained page with the
-    summary and charts, a sortable table of every unit, and every unit's scorecard
-    (unless not ``unit_sections``: the cost of a report of thousands of units is in
-    them); labels in ``lang`` first with the other language beside.
+    summary and charts, a sortable table of every unit, and every unit's scorecard;
+    labels in ``lang`` first with the other language beside. ``unit_sections`` defaults
+    to whether there are at most :data:`REPORT_UNIT_SECTIONS_MAX` units (the time and
+    size of a report of thousands of units are in them).
 
     Needs the ``report`` extra (Jinja2, Altair, vl-convert); without it, a
     :class:`~cchc_rules.errors.CchcError` says how to install it.

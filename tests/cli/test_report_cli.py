@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import html5lib
+import pytest
 from typer.testing import Result
 
 import cchc_rules
+from cchc_rules.cli import _report
 from cchc_rules.reports._html_parts import safe_name
 
 Invoke = Callable[..., Result]
@@ -147,3 +149,21 @@ def test_report_without_unit_sections_has_the_summary_and_table(
     assert not [s for s in page.iter("section") if "unit" in (s.get("class") or "")]
     # No link to a section that is not there.
     assert not [a for a in page.iter("a") if a.get("href", "").startswith("#unit-")]
+
+
+def test_a_report_of_many_units_leaves_the_sections_out_and_says_so(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 19 demo units stand for "many": the cap lowered to 5 (it is 2,000).
+    monkeypatch.setattr(_report, "REPORT_UNIT_SECTIONS_MAX", 5)
+    target = tmp_path / "report.html"
+    result = cli("report", RULESET, "demo", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert "19 units, more than 5: the unit sections are left out" in result.stderr
+    page = parse(target)
+    assert not [s for s in page.iter("section") if "unit" in (s.get("class") or "")]
+    note = page.find(".//p[@id='sections-left-out']")
+    assert note is not None and "cchc scorecards" in "".join(note.itertext())
+    forced = cli("report", RULESET, "demo", "-o", str(target), "--force", "--unit-sections")
+    assert forced.exit_code == 0 and "left out" not in forced.stderr
+    assert len([s for s in parse(target).iter("section") if s.get("class") == "unit"]) == 19

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cchc_rules.api import report_html, write_scorecards
+from cchc_rules.api import REPORT_UNIT_SECTIONS_MAX, report_html, write_scorecards
 from cchc_rules.cli._app import (
     ForceOpt,
     Lang,
@@ -42,13 +42,14 @@ def report_command(
     period: PeriodOpt = None,
     records: RecordsOpt = None,
     unit_sections: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--unit-sections/--no-unit-sections",
-            help="A section with every unit's scorecard (most of the time and size with "
-            "thousands of units; cchc scorecards writes them one file each).",
+            help="Every unit's scorecard in the report; default: up to "
+            f"{REPORT_UNIT_SECTIONS_MAX:,} units (cchc scorecards writes one file per unit).",
+            show_default=False,
         ),
-    ] = True,
+    ] = None,
 ) -> None:
     """The HTML report: summary and charts, every unit in a sortable table, and every
     unit's scorecard, in one file that opens offline. / Báo cáo kết quả dạng HTML.
@@ -70,6 +71,15 @@ def report_command(
         )
     run = invocation(ctx)
     cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    if unit_sections is None and len(cards) > REPORT_UNIT_SECTIONS_MAX:
+        unit_sections = False
+        run.err.print(
+            f"report: {len(cards):,} units, more than {REPORT_UNIT_SECTIONS_MAX:,}: the unit "
+            "sections are left out (--unit-sections puts them in; cchc scorecards writes "
+            "one document per unit)",
+            highlight=False,
+            markup=False,
+        )
     run.emit(report_html(cards, lang=lang.value, unit_sections=unit_sections), output, force)
 
 

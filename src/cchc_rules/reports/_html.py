@@ -27,13 +27,20 @@ from cchc_rules.reports._labels import _fixed, _plain
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._models import Band, Ruleset
 
-__all__ = ["BIN_WIDTH", "CHART_UNITS", "report_html", "ruleset_context"]
+__all__ = ["BIN_WIDTH", "CHART_UNITS", "UNIT_SECTIONS_MAX", "report_html", "ruleset_context"]
 
 CHART_UNITS = 30
 """Units a peer group's ranking chart and heatmap show one by one; a larger group shows
 its best and worst ``CHART_UNITS // 2`` (the table and the unit sections list all)."""
 BIN_WIDTH = 5
 """Width of the distribution's bins, in index points."""
+UNIT_SECTIONS_MAX = 2_000
+"""Units up to which a report has its unit sections unless told otherwise.
+
+NOTE: each section is one ``Scorecards.explain`` (a few milliseconds: ~40 reasons
+rendered per unit); 10,000 sections take about a minute and make a 160 MB page no
+browser scrolls comfortably, where the summary and table take seconds. Above this the
+unit scorecards (``cchc scorecards``, one file per unit) carry them."""
 
 _WHAT = "report.html"
 _SORT_SCRIPT = (files("cchc_rules.reports") / "templates" / "sort.js").read_text("utf-8").strip()
@@ -276,10 +283,15 @@ def _rows(results: _Results, group_names: dict[str, str], decimals: int) -> list
     ]
 
 
-def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool = True) -> bytes:
-    """The whole report for ``cards``, labels in ``lang`` first with the other beside;
-    without ``unit_sections``, the summary and the table only (the table then links to
-    nothing)."""
+def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool | None = None) -> bytes:
+    """The whole report for ``cards``, labels in ``lang`` first with the other beside.
+
+    ``unit_sections``: whether to add every unit's scorecard; by default, up to
+    :data:`UNIT_SECTIONS_MAX` units. Without them the page says where they are, and the
+    table links to nothing.
+    """
+    if unit_sections is None:
+        unit_sections = len(cards) <= UNIT_SECTIONS_MAX
     charts = ChartRenderer(_WHAT)
     model = cards.ruleset.model
     results = _Results.of(cards, lang)
@@ -313,4 +325,16 @@ def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool = Tr
         score_legend_texts=SCORE_LEGEND,
         units=units,
         unit_sections=unit_sections,
+        sections_left_out=None if unit_sections else _left_out_note(len(cards), lang),
     )
+
+
+def _left_out_note(count: int, lang: str) -> str:
+    texts = (
+        f"Báo cáo này không kèm kết quả từng đơn vị ({count:,} đơn vị): "
+        "cchc scorecards lập phiếu kết quả cho từng đơn vị; cchc report --unit-sections "
+        "đưa tất cả vào báo cáo.",
+        f"This report leaves out the unit scorecards ({count:,} units): cchc scorecards "
+        "writes one document per unit; cchc report --unit-sections puts them all here.",
+    )
+    return " / ".join(texts if lang == "vi" else texts[::-1])
