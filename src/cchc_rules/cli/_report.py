@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,20 +23,17 @@ from cchc_rules.cli._evaluate import RecordsOpt, _evaluate
 HTML_SUFFIXES = (".html", ".htm")
 
 
+def _output(help: str, file_okay: bool = True) -> Any:
+    """The required ``--output`` of a document command."""
+    return typer.Option("--output", "-o", help=help, file_okay=file_okay, show_default=False)
+
+
 @app.command("report")
 def report_command(
     ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="The report file (.html), written atomically.",
-            show_default=False,
-        ),
-    ],
+    output: Annotated[Path, _output("The report file (.html), written atomically.")],
     force: ForceOpt = False,
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
@@ -90,13 +87,7 @@ def scorecards_command(
     units: UnitsArg,
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="The directory to write DIR/<unit_id>.html in (created if missing).",
-            file_okay=False,
-            show_default=False,
-        ),
+        _output("The directory to write DIR/<unit_id>.html in (created if missing).", False),
     ],
     unit: Annotated[
         list[str] | None,
