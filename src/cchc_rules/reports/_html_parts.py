@@ -21,6 +21,8 @@ from cchc_rules.ruleset._models import Ruleset
 
 __all__ = [
     "HTML_LABELS",
+    "RANKED_NOTE",
+    "SCORE_LEGEND",
     "LineRow",
     "UnitView",
     "render",
@@ -43,7 +45,6 @@ HTML_LABELS: dict[str, tuple[str, str]] = {
     "mean_index": ("Chỉ số trung bình", "Mean index"),
     "min_index": ("Thấp nhất", "Lowest"),
     "max_index": ("Cao nhất", "Highest"),
-    "grades": ("Xếp loại", "Grades"),
     "min_grade_index": ("Chỉ số từ", "Index from"),
     "share": ("Tỷ lệ", "Share"),
     "no_index": ("Không có chỉ số", "No index"),
@@ -55,12 +56,10 @@ HTML_LABELS: dict[str, tuple[str, str]] = {
     "sort_hint": ("Bấm vào tiêu đề cột để sắp xếp.", "Click a column heading to sort."),
     "unit_sections": ("Kết quả từng đơn vị", "Unit scorecards"),
     "back": ("Về bảng", "Back to the table"),
-    "evidence": ("Hồ sơ làm mất điểm", "Records that cost points"),
     "areas": ("Lĩnh vực", "Areas"),
     "area_index": ("Chỉ số thành phần %", "Component index %"),
     "rank_in_group": ("Hạng trong nhóm", "Rank in group"),
     "made_by": ("Lập bằng", "Made with"),
-    "contents": ("Mục lục", "Contents"),
 }
 
 # Shown under a scorecard: the same reading as the terminal's explanation legend.
@@ -178,7 +177,7 @@ def unit_view(explanation: Explanation, model: Ruleset, lang: str) -> UnitView:
     )
 
 
-def tool_version() -> str:
+def _tool_version() -> str:
     """This package's version, printed at the foot of every document."""
     try:
         return importlib.metadata.version("cchc-rules")
@@ -186,7 +185,7 @@ def tool_version() -> str:
         return "unknown"
 
 
-def script_hash(script: str) -> str:
+def _script_hash(script: str) -> str:
     """The Content-Security-Policy source that allows exactly this inline script."""
     return "'sha256-" + b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
@@ -238,9 +237,9 @@ def render(
         bi=bi,
         one=one,
         pair=pair,
-        version=tool_version(),
+        version=_tool_version(),
         script=None if script is None else markup(script),
-        script_source="'none'" if script is None else script_hash(script),
+        script_source="'none'" if script is None else _script_hash(script),
         **context,
     )
     return page.encode()
