@@ -1,7 +1,8 @@
 """The Python API: every operation of the ``cchc`` command is a function here.
 
 Load, list, show, diff, amend and lock rulesets; evaluate units (in memory, or from a
-Parquet dataset to a Parquet file); compare two versions; list the plugins.
+Parquet dataset to a Parquet file); compare two versions; list the plugins; make the
+HTML report, the unit scorecards and an explanation as a file.
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._units import UnitTable, read_units, to_arrow
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
-from cchc_rules.reports._json import json_bytes
+from cchc_rules.reports._html import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
+from cchc_rules.reports._html import report_html as html_report
+from cchc_rules.reports._html_parts import safe_name
+from cchc_rules.reports._json import explanation_json, json_bytes
 from cchc_rules.reports._parquet import write_parquet
+from cchc_rules.reports._pdf import pdf_converter
+from cchc_rules.reports._scorecard_docs import scorecard_documents
+from cchc_rules.reports._text import explanation_text
 from cchc_rules.results._compare import Comparison
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._authoring import (
@@ -53,9 +60,12 @@ from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 
 __all__ = [
+    "EXPLAIN_SUFFIXES",
     "PARQUET_SUFFIXES",
+    "REPORT_UNIT_SECTIONS_MAX",
     "Amendment",
     "AssignmentError",
+    "ExplainFileFormat",
     "LockUpdate",
     "ProgressBar",
     "Selection",
@@ -68,15 +78,20 @@ __all__ = [
     "evaluate",
     "evaluate_to_parquet",
     "evaluate_units",
+    "explain_file_format",
+    "explanation_document",
     "is_parquet",
     "list_rulesets",
     "load_ruleset",
     "lock_rulesets",
     "plugin_catalogue",
     "read_with_records",
+    "report_html",
     "resolve_reference",
     "resolved_text",
+    "scorecard_html",
     "select_ruleset",
+    "write_scorecards",
 ]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -564,3 +579,120 @@ def plugin_catalogue(registry: KindRegistry | None = None) -> dict[str, Any]:
     """Every plugin, criterion kind and fact provider, as ``cchc plugins list --format
     json`` writes it (the keys are listed in that command's help)."""
     return catalogue_document(registry or default_registry())
+
+
+# -- documents: the HTML report, unit scorecards, an explanation in a file -------------
+
+ExplainFileFormat = Literal["json", "html", "txt"]
+EXPLAIN_SUFFIXES: dict[str, ExplainFileFormat] = {
+    ".json": "json",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "txt",
+}
+"""``cchc explain -o FILE``: the format each suffix of FILE names."""
+
+
+def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool | None = None) -> bytes:
+    """The HTML report of ``cards`` (``cchc report``): one self-contained page with the
+    summary and charts, a sortable table of every unit, and every unit's scorecard;
+    labels in ``lang`` first with the other language beside. ``unit_sections`` defaults
+    to whether there are at most :data:`REPORT_UNIT_SECTIONS_MAX` units (the time and
+    size of a report of thousands of units are in them).
+
+    Needs the ``report`` extra (Jinja2, Altair, vl-convert); without it, a
+    :class:`~cchc_rules.errors.CchcError` says how to install it.
+    """
+    return html_report(cards, lang, unit_sections=unit_sections)
+
+
+def scorecard_html(cards: Scorecards, unit_id: str, *, lang: str = "vi") -> bytes:
+    """One unit's printable scorecard document (what ``cchc scorecards`` writes per unit)."""
+    return next(scorecard_documents(cards, lang, [unit_id]))[1]
+
+
+def write_scorecards(
+    cards: Scorecards,
+    directory: Path,
+    *,
+    lang: str = "vi",
+    unit_ids: Sequence[str] | None = None,
+    pdf: bool = False,
+    force: bool = False,
+) -> list[Path]:
+    """Write ``DIRECTORY/<unit>.html`` (and ``.pdf`` with ``pdf``) for each unit of
+    ``unit_ids`` (default: all, in rank order); returns the files written.
+
+    File names are the unit ids with anything but letters, digits, ``-`` and ``_``
+    written as ``~XX`` hex (``TTCP-VPC.html``). Every file is checked before any is
+    written: an existing one without ``force``, an unknown unit id, or (with ``pdf``)
+    WeasyPrint missing stops the run with nothing written. ``directory`` is created if
+    it does not exist.
+    """
+    chosen = list(unit_ids) if unit_ids is not None else None
+    for unit_id in chosen or ():
+        cards.units.position(unit_id)  # an unknown id fails here, before any file
+    stems = {
+        unit_id: safe_name(unit_id)
+        for unit_id in (chosen if chosen is not None else cards.units.unit_ids.to_pylist())
+    }
+    problems = _clashing_names(stems)
+    suffixes = (".html", ".pdf") if pdf else (".html",)
+    targets = {u: [directory / f"{stem}{s}" for s in suffixes] for u, stem in stems.items()}
+    if not force:
+        problems += [
+            Problem(str(path), None, "", "file exists; pass --force to replace it")
+            for paths in targets.values()
+            for path in paths
+            if path.exists()
+        ]
+    if problems:
+        raise CchcError(problems)
+    convert = pdf_converter() if pdf else None
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for unit_id, html in scorecard_documents(cards, lang, chosen):
+        html_path, *pdf_path = targets[unit_id]
+        write_atomic(html_path, html, force=force)
+        written.append(html_path)
+        if convert is not None:
+            write_atomic(pdf_path[0], convert(html), force=force)
+            written.append(pdf_path[0])
+    return written
+
+
+def _clashing_names(stems: Mapping[str, str]) -> list[Problem]:
+    """Ids whose files would be one file where case does not count (Windows, macOS)."""
+    by_folded: dict[str, list[str]] = {}
+    for unit_id, stem in stems.items():
+        by_folded.setdefault(stem.casefold(), []).append(unit_id)
+    return [
+        Problem(
+            "scorecards",
+            None,
+            "unit_id",
+            f"units {', '.join(repr(i) for i in ids)} differ only in case: their files "
+            "would be one file on Windows and macOS; write them one at a time (--unit)",
+        )
+        for ids in by_folded.values()
+        if len(ids) > 1
+    ]
+
+
+def explain_file_format(path: Path) -> ExplainFileFormat | None:
+    """The format ``cchc explain -o`` writes to ``path``, from its suffix (None: unknown)."""
+    return EXPLAIN_SUFFIXES.get(path.suffix.lower())
+
+
+def explanation_document(
+    cards: Scorecards, unit_id: str, format: ExplainFileFormat, *, lang: str = "vi"
+) -> bytes:
+    """One unit's explanation as a file: ``json`` as ``cchc explain --format json``
+    prints it, ``html`` as the unit's scorecard document, ``txt`` as the terminal table
+    without colour."""
+    if format == "html":
+        return scorecard_html(cards, unit_id, lang=lang)
+    explanation = cards.explain(unit_id, lang=lang)
+    if format == "json":
+        return explanation_json(explanation)
+    return explanation_text(explanation, lang)

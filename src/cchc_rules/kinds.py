@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -231,7 +232,15 @@ def fact_fields(params_model: type[BaseModel]) -> list[str]:
 
     Both ``FactName`` and ``FactName | None`` fields count.
     """
-    return [field.name for field in param_fields(params_model) if field.fact]
+    return list(_fact_fields(params_model))
+
+
+@cache
+def _fact_fields(params_model: type[BaseModel]) -> tuple[str, ...]:
+    # NOTE: cached per class: a model's fields are fixed once it is defined, and every
+    # explanation asks for each of its criteria (a report of 2,000 units asks 80,000
+    # times; walking the fields' annotations was half of an explanation's time).
+    return tuple(field.name for field in param_fields(params_model) if field.fact)
 
 
 def condition_fields(params: BaseModel, prefix: str = "") -> list[tuple[str, str]]:

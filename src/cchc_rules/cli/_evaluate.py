@@ -13,11 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cchc_rules.api import (
+    EXPLAIN_SUFFIXES,
     PARQUET_SUFFIXES,
     ProgressBar,
     demo_units_path,
     evaluate_to_parquet,
     evaluate_units,
+    explain_file_format,
+    explanation_document,
     is_parquet,
     read_with_records,
 )
@@ -234,6 +237,17 @@ def explain(
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
     records: RecordsOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (atomically): .json as --format json, .html as the "
+            "unit's scorecard document, .txt as the table without colour.",
+            show_default=False,
+        ),
+    ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Why one unit got its score: every criterion's points, reason, and what would raise it.
 
@@ -246,9 +260,27 @@ def explain(
       cchc explain ttcp@2018 units.csv TTCP-VPC --lang en
 
       cchc explain ttcp@2018 demo TTCP-VPC --format json > TTCP-VPC.json
+
+      cchc explain ttcp@2018 demo TTCP-VPC -o TTCP-VPC.html
     """
     run = invocation(ctx)
+    chosen = None if output is None else explain_file_format(output)
+    if output is not None:
+        if chosen is None:
+            raise typer.BadParameter(
+                f"cannot tell the format from {output.name!r}; name the file "
+                f"{', '.join(EXPLAIN_SUFFIXES)}",
+                param_hint="--output",
+            )
+        if format is ExplainFormat.json and chosen != "json":
+            raise typer.BadParameter(
+                f"--format json writes JSON, but {output.name!r} names {chosen}",
+                param_hint="--output",
+            )
     cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    if chosen is not None:
+        run.emit(explanation_document(cards, unit_id, chosen, lang=lang.value), output, force)
+        return
     explanation = cards.explain(unit_id, lang=lang.value)
     if format is ExplainFormat.json:
         run.emit(explanation_json(explanation))

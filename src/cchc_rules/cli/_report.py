@@ -1,0 +1,127 @@
+"""``cchc report`` and ``cchc scorecards``: the HTML report, and one document per unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cchc_rules.api import REPORT_UNIT_SECTIONS_MAX, report_html, write_scorecards
+from cchc_rules.cli._app import (
+    ForceOpt,
+    Lang,
+    LangOpt,
+    PeriodOpt,
+    RulesetArg,
+    UnitsArg,
+    app,
+    invocation,
+)
+from cchc_rules.cli._evaluate import RecordsOpt, _evaluate
+
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def _output(help: str, file_okay: bool = True) -> Any:
+    """The required ``--output`` of a document command."""
+    return typer.Option("--output", "-o", help=help, file_okay=file_okay, show_default=False)
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    ruleset: RulesetArg,
+    units: UnitsArg,
+    output: Annotated[Path, _output("The report file (.html), written atomically.")],
+    force: ForceOpt = False,
+    lang: LangOpt = Lang.vi,
+    period: PeriodOpt = None,
+    records: RecordsOpt = None,
+    unit_sections: Annotated[
+        bool | None,
+        typer.Option(
+            "--unit-sections/--no-unit-sections",
+            help="Every unit's scorecard in the report; default: up to "
+            f"{REPORT_UNIT_SECTIONS_MAX:,} units (cchc scorecards writes one file per unit).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """The HTML report: summary and charts, every unit in a sortable table, and every
+    unit's scorecard, in one file that opens offline. / Báo cáo kết quả dạng HTML.
+
+    Needs the report extra: pip install 'cchc-rules[report]'.
+
+    Examples:
+
+      cchc report ttcp@2018 demo -o report.html
+
+      cchc report ttcp@2018 units.csv -o report.html --lang en --force
+
+      cchc report ttcp@2018 units.parquet -o summary.html --no-unit-sections
+    """
+    if output.suffix.lower() not in HTML_SUFFIXES:
+        raise typer.BadParameter(
+            f"the report is HTML: name the file .html (got {output.name!r})",
+            param_hint="--output",
+        )
+    run = invocation(ctx)
+    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    if unit_sections is None and len(cards) > REPORT_UNIT_SECTIONS_MAX:
+        unit_sections = False
+        run.err.print(
+            f"report: {len(cards):,} units, more than {REPORT_UNIT_SECTIONS_MAX:,}: the unit "
+            "sections are left out (--unit-sections puts them in; cchc scorecards writes "
+            "one document per unit)",
+            highlight=False,
+            markup=False,
+        )
+    run.emit(report_html(cards, lang=lang.value, unit_sections=unit_sections), output, force)
+
+
+@app.command("scorecards")
+def scorecards_command(
+    ctx: typer.Context,
+    ruleset: RulesetArg,
+    units: UnitsArg,
+    output: Annotated[
+        Path,
+        _output("The directory to write DIR/<unit_id>.html in (created if missing).", False),
+    ],
+    unit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unit",
+            "-u",
+            help="Only this unit (its unit_id; repeat for each). Default: every unit.",
+            show_default=False,
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also write DIR/<unit_id>.pdf (needs WeasyPrint)."),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace documents that already exist.")
+    ] = False,
+    lang: LangOpt = Lang.vi,
+    period: PeriodOpt = None,
+    records: RecordsOpt = None,
+) -> None:
+    """One printable scorecard per unit, to send to its head: result, rank, every
+    criterion's reason and what would raise it. / Phiếu kết quả của từng đơn vị.
+
+    Needs the report extra (pip install 'cchc-rules[report]'); --pdf also the pdf extra
+    (pip install 'cchc-rules[pdf]').
+
+    Examples:
+
+      cchc scorecards ttcp@2018 demo -o scorecards/
+
+      cchc scorecards ttcp@2018 demo -o scorecards/ --unit TTCP-VPC --pdf
+    """
+    run = invocation(ctx)
+    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    written = write_scorecards(cards, output, lang=lang.value, unit_ids=unit, pdf=pdf, force=force)
+    run.err.print(f"wrote {len(written)} files to {output}", highlight=False, markup=False)

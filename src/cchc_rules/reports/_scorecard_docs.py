@@ -1,0 +1,66 @@
+"""Unit scorecards: one printable HTML document per unit, to send to the unit's head.
+
+Each says who the unit is and what it got (grade, rank in its peer group, index,
+points), draws its component index per area, and lists every area and criterion with
+the reason and what would raise it — the same rows as the report's unit sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from cchc_rules.reports._charts import ChartRenderer
+from cchc_rules.reports._html import ruleset_context
+from cchc_rules.reports._html_parts import HTML_LABELS, SCORE_LEGEND, render, unit_view
+from cchc_rules.results._scorecards import Scorecards
+
+__all__ = ["scorecard_documents"]
+
+_WHAT = "scorecards"
+
+
+def scorecard_documents(
+    cards: Scorecards, lang: str = "vi", unit_ids: Iterable[str] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """``(unit_id, HTML document)`` for each of ``unit_ids`` (default: every unit, in
+    rank order), labels in ``lang`` first with the other beside.
+
+    Documents are made one at a time, so writing thousands keeps one in memory.
+    """
+    model = cards.ruleset.model
+    charts = ChartRenderer(_WHAT)
+    ruleset = ruleset_context(cards, lang)
+    lang_index = 0 if lang == "vi" else 1
+    axis = " / ".join(HTML_LABELS["area_index"][k] for k in (lang_index, 1 - lang_index))
+    columns = cards.to_arrow(lang=lang, criteria=False).to_pydict()
+    wanted = (
+        list(unit_ids)
+        if unit_ids is not None
+        else [cards.units.unit_id(int(p)) for p in cards.ranked_order()]
+    )
+    for unit_id in wanted:
+        explanation = cards.explain(unit_id, lang=lang)
+        # The component indexes as the results table has them (input order), so the
+        # chart reads exactly what the report's heatmap and table say.
+        position = cards.units.position(unit_id)
+        areas = [
+            (f"{a.id} · {a.name.get(lang)}", _percent(columns[f"area:{a.id}:index"][position]))
+            for a in model.areas
+        ]
+        yield (
+            unit_id,
+            render(
+                "scorecard.html.j2",
+                _WHAT,
+                lang,
+                ruleset=ruleset,
+                u=unit_view(explanation, model, lang),
+                chart=charts.area_bars(areas, title=axis),
+                score_legend_texts=SCORE_LEGEND,
+            ),
+        )
+
+
+def _percent(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
