@@ -26,16 +26,15 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from cchc_rules._diagnostics import (
+    Checker,
     KeyPath,
     did_you_mean,
     in_reading_order,
@@ -44,6 +43,7 @@ from cchc_rules._diagnostics import (
     validation_problems,
 )
 from cchc_rules.errors import Problem, RulesetError
+from cchc_rules.ruleset._limits import check_values
 from cchc_rules.ruleset._models import (
     CriterionId,
     Identifier,
@@ -58,7 +58,7 @@ from cchc_rules.ruleset._models import (
 )
 from cchc_rules.ruleset._origin import Located, Origin
 from cchc_rules.ruleset._registry import REF_PATTERN
-from cchc_rules.ruleset._toml import key_lines, read_toml
+from cchc_rules.ruleset._toml import key_lines, parse_toml, read_toml
 
 __all__ = ["Amendment", "ChainFile", "amend", "is_amendment", "read_chain"]
 
@@ -559,8 +559,14 @@ def _read(path: Path, file: str, text: str | None) -> ChainFile:
     if text is None:
         data, source = read_toml(path, file)
     else:
-        data, source = tomllib.loads(text, parse_float=Decimal), text
+        data, source = parse_toml(text, file), text
+    # NOTE: only now, with nesting and sizes within the limits, is every key's line
+    # cheap to find and every value cheap to walk.
     lines = key_lines(source)
+    checker = Checker(file, lines, data)
+    check_values(checker)
+    if checker.problems:
+        raise RulesetError(in_reading_order(checker.problems))
     if not is_amendment(data):
         return ChainFile(path, file, data, source, lines, None)
     try:

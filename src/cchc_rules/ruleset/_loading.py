@@ -33,6 +33,7 @@ from cchc_rules.ruleset._bind import bind_kind_params, bind_leaves, bind_provide
 from cchc_rules.ruleset._checks import check_providers, check_tree
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._legal import fill_legal_refs
+from cchc_rules.ruleset._limits import check_criteria
 from cchc_rules.ruleset._lock import check_published
 from cchc_rules.ruleset._models import Ruleset
 from cchc_rules.ruleset._origin import Located
@@ -147,6 +148,10 @@ def compile_ruleset(
     alone (a resolved amendment); ``source`` is then not consulted.
     """
     checker = Checker(file, {} if locate else key_lines(source), data, locate)
+    check_criteria(checker)
+    if checker.problems:
+        # NOTE: before validation and binding, which visit every criterion
+        raise RulesetError(checker.problems)
     model: Ruleset | None = None
     try:
         model = Ruleset.model_validate(data)

@@ -1,0 +1,245 @@
+"""Rulesets that used to crash, hang or slip through (issue #11, section 2).
+
+Each case was a traceback, minutes of work or a silent acceptance before; each is now
+one located problem per line (``file:line: key.path: what was expected (got what)``),
+exit 1 from the CLI, nothing written. CLI runs go through a real process
+(``python -m cchc_rules``), as a user would meet them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from cchc_rules import KindRegistry, load_plugins
+from cchc_rules.errors import RulesetError
+from cchc_rules.ruleset._limits import (
+    MAX_CRITERIA,
+    MAX_CRITERIA_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    MAX_STRING,
+)
+from cchc_rules.ruleset._loading import load_ruleset_file
+
+ROOT = Path(__file__).resolve().parent.parent
+TTCP_2018 = (ROOT / "rulesets" / "ttcp" / "2018.toml").read_text(encoding="utf-8")
+MINIMAL = (ROOT / "tests" / "rulesets" / "valid" / "minimal.toml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def registry() -> KindRegistry:
+    return load_plugins()
+
+
+def cchc(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``cchc ARGS`` in a fresh process; bounded, so a hang fails instead of blocking."""
+    return subprocess.run(
+        [sys.executable, "-m", "cchc_rules", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], *lines: str) -> None:
+    """Exit 1, no traceback, and each of ``lines`` is one line of the output."""
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode == 1, output
+    shown = [line.strip() for line in output.splitlines()]
+    for line in lines:
+        assert line in shown, (line, output)
+
+
+def load_error(path: Path, registry: KindRegistry) -> str:
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset_file(path, registry=registry, display=path.name)
+    return str(caught.value)
+
+
+def draft(text: str) -> str:
+    """A bundled ruleset as a loose draft: no lock applies to it."""
+    return text.replace('status = "in_force"', 'status = "draft"', 1)
+
+
+# -- 1. and 3. limits, checked before deep work ---------------------------------------------
+
+
+def _area(ident: str) -> str:
+    return f'\n[[areas]]\nid = "{ident}"\nname = {{ vi = "z", en = "z" }}\nmax_points = 1\n'
+
+
+def _sub_criteria(levels: int) -> str:
+    """An area with criteria nested ``levels`` deep as [[areas.criteria.criteria…]]."""
+    text, header = _area("Z"), "areas"
+    for level in range(1, levels + 1):
+        header += ".criteria"
+        text += f'[[{header}]]  # Z{level}\nid = "Z{level}"\nname = {{ vi = "z", en = "z" }}\n'
+        text += "max_points = 1\n"
+    return text + 'kind = "flag"\nparams = { fact = "plan_issued" }\n'
+
+
+def _many_criteria(count: int) -> str:
+    """An area of ``count`` criteria, one worth a point, the others none."""
+    text = _area("Z")
+    for index in range(count):
+        text += f'[[areas.criteria]]  # Z{index}\nid = "Z{index}"\n'
+        text += 'name = { vi = "z", en = "z" }\n'
+        text += f"max_points = {int(index == 0)}\n"
+        text += 'kind = "flag"\nparams = { fact = "plan_issued" }\n'
+    return text
+
+
+def _line(text: str, marker: str) -> int:
+    """The line of ``text`` where the first ``marker`` ends."""
+    return text[: text.index(marker) + len(marker)].count("\n") + 1
+
+
+NESTING = (
+    f"expected at most {MAX_NESTING} levels of nesting: each part of a table header or "
+    "dotted key, and each array a value is in, is one level"
+)
+DEEP = "Z" + "".join(f".criteria.Z{level}" for level in range(1, MAX_CRITERIA_DEPTH + 2))
+# name → (the ruleset's text, the marker on the line of the problem, what follows it)
+LIMITS: dict[str, tuple[str, str, str]] = {
+    "arrays nested 1,000 deep": (
+        draft(TTCP_2018) + "[x]\nv = " + "[" * 1000 + "]" * 1000 + "\n",
+        "v = [",
+        f"{NESTING} (got 33)",
+    ),
+    "inline tables nested 1,000 deep": (
+        draft(TTCP_2018) + "[x]\nv = " + "{ a = " * 1000 + "1" + " }" * 1000 + "\n",
+        "v = {",
+        f"{NESTING} (got 33)",
+    ),
+    "sub-criteria 100 deep": (
+        # (1,000 deep, the file is over the size limit: that is the problem then)
+        draft(TTCP_2018) + _sub_criteria(100),
+        # Z30's table name has 31 parts: its name is a table, 32, whose vi key is 33
+        '# Z30\nid = "Z30"\nname',
+        f"{NESTING} (got 33)",
+    ),
+    "a dotted key of 20,000 parts": (
+        draft(TTCP_2018) + "[x]\n" + ".".join(["a"] * 20_000) + " = 1\n",
+        "a.a.a",
+        f"{NESTING} (got 20,001)",
+    ),
+    "sub-criteria one level too deep": (
+        draft(TTCP_2018) + _sub_criteria(MAX_CRITERIA_DEPTH + 1),
+        f"# Z{MAX_CRITERIA_DEPTH + 1}",
+        f"areas.{DEEP}: expected sub-criteria at most {MAX_CRITERIA_DEPTH} levels below "
+        f"their area (got {MAX_CRITERIA_DEPTH + 1})",
+    ),
+    "too many criteria": (
+        # the minimal ruleset has an area and a criterion: Z and its criteria come next
+        MINIMAL + _many_criteria(MAX_CRITERIA),
+        f"# Z{MAX_CRITERIA - 3}",
+        f"areas.Z.criteria.Z{MAX_CRITERIA - 3}: expected at most {MAX_CRITERIA:,} areas and "
+        "criteria (got more)",
+    ),
+    "a string of 10,001 characters": (
+        draft(TTCP_2018).replace('family = "ttcp"', f'family = "{"x" * (MAX_STRING + 1)}"'),
+        "family = ",
+        f"expected a string of at most {MAX_STRING:,} characters (got {MAX_STRING + 1:,})",
+    ),
+    "an integer of 5,000 digits": (
+        draft(TTCP_2018).replace("total_points = 100", "total_points = " + "9" * 5000),
+        "total_points = ",
+        "expected a value of at most 64 characters (got 5,000)",
+    ),
+    "an exponent of a billion": (
+        draft(TTCP_2018).replace("total_points = 100", "total_points = 1e999999999"),
+        "total_points = ",
+        "ruleset.total_points: expected a number below 10^12 in magnitude "
+        "(got a number of 1,000,000,000 digits)",
+    ),
+    "not a number": (
+        draft(TTCP_2018).replace("total_points = 100", "total_points = nan"),
+        "total_points = ",
+        "ruleset.total_points: expected a finite number (got nan)",
+    ),
+}
+TOO_LARGE = draft(TTCP_2018) + "# " + "x" * MAX_FILE_BYTES + "\n"
+
+
+def expected_problem(name: str, path: Path) -> str:
+    text, marker, message = LIMITS[name]
+    return f"{path}:{_line(text, marker)}: {message}"
+
+
+@pytest.fixture(scope="module")
+def limit_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("limits")
+    files = {}
+    for index, (name, (text, _, _)) in enumerate(LIMITS.items()):
+        files[name] = folder / f"limit{index}.toml"
+        files[name].write_text(text, encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize("name", list(LIMITS))
+def test_a_limit_is_one_located_problem_found_fast(
+    name: str, limit_files: dict[str, Path], registry: KindRegistry
+) -> None:
+    path = limit_files[name]
+    started = time.perf_counter()
+    message = load_error(path, registry)
+    # bounds, not benchmarks: before, these took 24-31 s and up to 2.4 GB, or crashed
+    assert time.perf_counter() - started < 5
+    assert message == expected_problem(name, Path(path.name))
+
+
+def test_a_long_dotted_key_is_refused_in_bounded_memory(
+    limit_files: dict[str, Path], registry: KindRegistry
+) -> None:
+    # before: 2.4 GB, every prefix of the key recorded by the key-line scanner
+    tracemalloc.start()
+    try:
+        load_error(limit_files["a dotted key of 20,000 parts"], registry)
+        assert tracemalloc.get_traced_memory()[1] < 50 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path, registry: KindRegistry) -> None:
+    path = tmp_path / "large.toml"
+    path.write_text(TOO_LARGE, encoding="utf-8")
+    size = len(TOO_LARGE.encode())
+    assert load_error(path, registry) == (
+        f"large.toml: expected a ruleset file of at most {MAX_FILE_BYTES:,} bytes (got {size:,})"
+    )
+
+
+def test_limits_through_the_cli(limit_files: dict[str, Path], tmp_path: Path) -> None:
+    result = cchc("rulesets", "validate", *limit_files.values(), cwd=tmp_path)
+    assert_refused(result, *(expected_problem(name, path) for name, path in limit_files.items()))
+
+
+def test_a_limit_stops_evaluate_and_nothing_is_written(
+    limit_files: dict[str, Path], tmp_path: Path
+) -> None:
+    name = "arrays nested 1,000 deep"
+    output = tmp_path / "results.csv"
+    result = cchc("evaluate", limit_files[name], "demo", "--output", output, cwd=tmp_path)
+    assert_refused(result, expected_problem(name, limit_files[name]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ruleset_at_the_limits_loads(tmp_path: Path, registry: KindRegistry) -> None:
+    # sub-criteria as deep as allowed, and as many areas and criteria as allowed
+    count = MAX_CRITERIA - 2 - 1 - (1 + MAX_CRITERIA_DEPTH)
+    text = MINIMAL.replace("total_points = 1", "total_points = 3")
+    text += _sub_criteria(MAX_CRITERIA_DEPTH) + _many_criteria(count).replace('"Z', '"Y')
+    path = tmp_path / "at_limits.toml"
+    path.write_text(text, encoding="utf-8")
+    compiled = load_ruleset_file(path, registry=registry)
+    assert len(list(compiled.model.tree())) == MAX_CRITERIA
+    assert max(placed.depth for placed in compiled.model.tree()) == MAX_CRITERIA_DEPTH
