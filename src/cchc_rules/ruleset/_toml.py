@@ -107,6 +107,10 @@ class _Scanner:
     inside inline tables, multi-line arrays and after multi-line strings, and quoted
     keys may hold ``=``, ``#`` or ``]``; only a scan that knows where strings end gets
     all of those right. It does not re-validate: the input is already valid TOML.
+
+    NOTE: every prefix of a dotted key or table header is noted, so a key of n parts
+    costs n²; :func:`parse_toml` refuses more than ``MAX_NESTING`` parts before text
+    gets here, which keeps the scan linear in the length of the file.
     """
 
     def __init__(self, source: str) -> None:
