@@ -243,3 +243,19 @@ def test_a_ruleset_at_the_limits_loads(tmp_path: Path, registry: KindRegistry) -
     compiled = load_ruleset_file(path, registry=registry)
     assert len(list(compiled.model.tree())) == MAX_CRITERIA
     assert max(placed.depth for placed in compiled.model.tree()) == MAX_CRITERIA_DEPTH
+
+
+# -- 2. an amendment replacing one criterion twice --------------------------------------------
+
+
+def test_replace_naming_an_id_twice_is_located(tmp_path: Path) -> None:
+    # before: ValueError "… is not in list" from the amendment walker
+    amendments = ROOT / "tests" / "rulesets" / "amendments"
+    case = amendments / "invalid" / "replace_overlapping_ids.toml"
+    result = cchc("--rulesets-dir", amendments, "rulesets", "validate", case, cwd=tmp_path)
+    assert_refused(
+        result,
+        f"{case}:19: changes[0].ids[1]: expected each id once (got 'A2.1' again)",
+        f"{case}:30: changes[1].ids[1]: expected ids of separate criteria (got 'A2.2', "
+        "which is inside 'A2', listed before it)",
+    )

@@ -449,13 +449,30 @@ class _Amender:
 
     def op_replace(self, index: int, change: Change) -> None:
         assert change.ids is not None and change.by is not None
-        found = []
+        found: list[RawNode] = []
+        below: dict[str, set[str]] = {}  # each id found → the ids of its table
         for position, ident in enumerate(change.ids):
+            where = ("changes", index, "ids", position)
             hit = self.find(ident)
             if hit is None:
-                self.missing(("changes", index, "ids", position), ident)
+                self.missing(where, ident)
+                continue
+            own = set(_ids_in(hit.table))
+            # NOTE: a table listed twice, or inside another listed one, would be taken
+            # out of the tree twice
+            overlap = next((other for other, ids in below.items() if own & ids), None)
+            if overlap == ident:
+                self.problem(where, f"expected each id once (got {ident!r} again)")
+            elif overlap is not None:
+                relation = "is inside" if ident in below[overlap] else "holds"
+                self.problem(
+                    where,
+                    f"expected ids of separate criteria (got {ident!r}, which {relation} "
+                    f"{overlap!r}, listed before it)",
+                )
             else:
                 found.append(hit)
+                below[ident] = own
         if len(found) != len(change.ids):
             return
         tables = self.raw_change(index)["by"]
