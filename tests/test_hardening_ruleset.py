@@ -8,16 +8,21 @@ exit 1 from the CLI, nothing written. CLI runs go through a real process
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cchc_rules import KindRegistry, load_plugins
 from cchc_rules.errors import RulesetError
+from cchc_rules.expressions import BOOLEAN, ExprType, compile_expression
+from cchc_rules.expressions._types import MAX_DEPTH
+from cchc_rules.kinds import FactColumn
 from cchc_rules.ruleset._limits import (
     MAX_CRITERIA,
     MAX_CRITERIA_DEPTH,
@@ -259,3 +264,126 @@ def test_replace_naming_an_id_twice_is_located(tmp_path: Path) -> None:
         f"{case}:30: changes[1].ids[1]: expected ids of separate criteria (got 'A2.2', "
         "which is inside 'A2', listed before it)",
     )
+
+
+# -- 4. an expression within the limits always evaluates ------------------------------------
+
+
+def negations(count: int) -> str:
+    """``-(-(…(-a)…))``: ``count`` negations of a fact, ``count + 1`` levels."""
+    return "-" * count + "a"
+
+
+CHAIN = "a" + "<1" * 498  # 500 operands, the most allowed: 497 nested 'and's before
+
+
+def expression_ruleset(condition: str, **computed: tuple[str, str]) -> str:
+    """The minimal ruleset with an integer fact ``a``, computed facts (name → type and
+    expression) and a criterion that applies when ``condition`` holds."""
+    facts = '[facts.a]\ntype = "integer"\ndescription = { vi = "a", en = "a" }\n\n'
+    for name, (fact_type, expression) in computed.items():
+        facts += f'[facts.{name}]\n{fact_type}\nexpr = "{expression}"\n'
+        facts += 'description = { vi = "c", en = "c" }\n\n'
+    text = MINIMAL.replace("[facts.plan_issued]", facts + "[facts.plan_issued]")
+    return text.replace(
+        'params = { fact = "plan_issued" }',
+        f'params = {{ fact = "plan_issued" }}\napplies_when = "{condition}"',
+    )
+
+
+INTEGER, LOGICAL, DECIMAL = 'type = "integer"', 'type = "boolean"', 'type = "decimal"\ndecimals = 1'
+UNITS = (
+    "unit_id,name,unit_type,peer_group,a,plan_issued\n"
+    "U1,One,cuc,all,0,true\nU2,Two,cuc,all,-3,false\n"
+)
+
+
+def test_expressions_at_the_limits_evaluate_on_both_paths(tmp_path: Path) -> None:
+    # the deepest computed fact and condition allowed, and the longest chain of
+    # comparisons: by column in evaluate, per unit (computed facts) in explain
+    ruleset = tmp_path / "deep.toml"
+    # or → and → < → 96 negations → a: 100 levels
+    condition = f"({negations(MAX_DEPTH - 4)} < 1) and chain or deep == 0"
+    text = expression_ruleset(
+        condition, deep=(INTEGER, negations(MAX_DEPTH - 1)), chain=(LOGICAL, CHAIN)
+    )
+    ruleset.write_text(text, encoding="utf-8")
+    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
+    result = cchc("evaluate", ruleset, "units.csv", "--format", "csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    # U1: a = 0, so deep = 0; U2: a = -3, deep = 3 and the chain is false (1 < 1)
+    assert rows[1].startswith('"U1","One","cuc","all",1.00,1.00,100.00')
+    assert rows[2].startswith('"U2","Two","cuc","all",0.00,0.00,')
+    result = cchc("explain", ruleset, "units.csv", "U2", "--lang", "en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("condition", "deep", "key", "column"),
+    [
+        ("a < 1", (INTEGER, negations(MAX_DEPTH)), "facts.deep.expr", MAX_DEPTH + 1),
+        (
+            f"{negations(MAX_DEPTH - 1)} < 1",
+            (INTEGER, "a"),
+            "areas.A.criteria.A1.applies_when",
+            MAX_DEPTH,
+        ),
+        # the text is at the limit, and its rounding to the declared type adds a level
+        ("a < 1", (DECIMAL, negations(MAX_DEPTH - 1)), "facts.deep.expr", 1),
+    ],
+    ids=["computed fact", "condition", "typed tree"],
+)
+def test_one_level_beyond_is_refused_when_loading(
+    condition: str, deep: tuple[str, str], key: str, column: int, tmp_path: Path
+) -> None:
+    ruleset = tmp_path / "deep.toml"
+    text = expression_ruleset(condition, deep=deep)
+    ruleset.write_text(text, encoding="utf-8")
+    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
+    line = _line(text, "expr = " if key.startswith("facts") else "applies_when = ")
+    problem = (
+        f"{ruleset}:{line}: {key}: the expression is nested too deeply "
+        f"(at most {MAX_DEPTH} levels) (at column {column} of the expression)"
+    )
+    assert_refused(cchc("rulesets", "validate", ruleset, cwd=tmp_path), problem)
+    assert_refused(cchc("evaluate", ruleset, "units.csv", cwd=tmp_path), problem)
+
+
+def test_evaluation_at_the_depth_limit_needs_a_few_frames_a_level() -> None:
+    # what makes "loads, so evaluates" hold: at most 4 frames a level on either path,
+    # far inside Python's 1,000 whatever the caller's own depth (a CLI run: ~60)
+    expression = compile_expression(
+        negations(MAX_DEPTH - 2) + " < 1", {"a": ExprType("integer")}, expected=BOOLEAN
+    )
+    column = FactColumn("integer", np.array([0, 5], dtype=np.int64), np.zeros(2, np.bool_))
+    depth = len(inspect.stack())
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 4 * MAX_DEPTH)
+    try:
+        answer = expression.evaluate({"a": column}, 2)
+        one = expression.evaluate_unit({"a": 5})
+    finally:
+        sys.setrecursionlimit(old)
+    assert answer.values.tolist() == [True, False]
+    assert one is False
+
+
+def test_conditions_joined_down_the_tree_are_not_limited_as_one_text(
+    tmp_path: Path, registry: KindRegistry
+) -> None:
+    # a group's and a leaf's conditions, each within the limits, joined for the leaf:
+    # before, the joined text (over 2,000 characters) was recompiled and raised
+    cases = ROOT / "tests" / "rulesets" / "valid" / "sub_criteria.toml"
+    text = cases.read_text(encoding="utf-8")
+    condition = " or ".join(["plan_issued"] * 120)
+    text = text.replace('id = "A2"\n', f'id = "A2"\napplies_when = "{condition}"\n', 1)
+    text = text.replace('id = "A2.1"\n', f'id = "A2.1"\napplies_when = "{condition}"\n', 1)
+    path = tmp_path / "joined.toml"
+    path.write_text(text, encoding="utf-8")
+    compiled = load_ruleset_file(path, registry=registry)
+    leaf = next(leaf for leaf in compiled.leaves if leaf.criterion.id == "A2.1")
+    assert leaf.condition is not None
+    assert len(leaf.condition.source) > 2 * 1000
+    column = FactColumn("boolean", np.array([True, False]), np.zeros(2, np.bool_))
+    assert leaf.condition.evaluate({"plan_issued": column}, 2).values.tolist() == [True, False]

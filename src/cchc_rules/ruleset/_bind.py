@@ -22,6 +22,7 @@ from cchc_rules.expressions import (
     Expression,
     ExpressionError,
     ExprType,
+    all_true,
     compile_expression,
     declared_type,
 )
@@ -154,10 +155,9 @@ class _Conditions:
     def all_of(self, paths: Sequence[KeyPath]) -> Expression | None:
         """The conditions compiled at ``paths``, joined by ``and`` (None for none)."""
         parts = [self.compiled[path] for path in paths]
-        if len(parts) <= 1:
-            return parts[0] if parts else None
-        # Each part compiled on its own already; joined by "and" they compile as well.
-        return self._compile(" and ".join(f"({part.source})" for part in parts))
+        # NOTE: joined compiled, not recompiled from the joined text, which may be over
+        # the length or size limits each part is within (a traceback before)
+        return all_true(parts) if parts else None
 
 
 def bind_leaves(
