@@ -387,3 +387,42 @@ def test_conditions_joined_down_the_tree_are_not_limited_as_one_text(
     assert len(leaf.condition.source) > 2 * 1000
     column = FactColumn("boolean", np.array([True, False]), np.zeros(2, np.bool_))
     assert leaf.condition.evaluate({"plan_issued": column}, 2).values.tolist() == [True, False]
+
+
+# -- 5. a locked version relabelled draft ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relabel", "label"),
+    [
+        ('status = "draft"', "locked (status 'draft')"),
+        ('status = "in_force"', "published (in_force)"),
+    ],
+    ids=["relabelled draft", "still in force"],
+)
+def test_an_edited_locked_version_is_refused_whatever_its_status(
+    relabel: str, label: str, tmp_path: Path
+) -> None:
+    # before: relabelled draft, the edited version loaded silently
+    rulesets = tmp_path / "rulesets"
+    (rulesets / "ttcp").mkdir(parents=True)
+    (rulesets / "lock.toml").write_bytes((ROOT / "rulesets" / "lock.toml").read_bytes())
+    edited = TTCP_2018.replace("(mô phỏng)", "(đã sửa)", 1)
+    edited = edited.replace('status = "in_force"', relabel, 1)
+    assert edited != TTCP_2018
+    (rulesets / "ttcp" / "2018.toml").write_text(edited, encoding="utf-8")
+    output = tmp_path / "out.csv"
+    line = _line(edited, "status = ")
+    for command in (
+        ["rulesets", "validate", "ttcp@2018"],
+        ["evaluate", "ttcp@2018", "demo", "--output", output],
+    ):
+        result = cchc("--rulesets-dir", rulesets, *command, cwd=tmp_path)
+        assert_refused(result)
+        problem = next(text for text in result.stderr.splitlines() if "ruleset.status" in text)
+        assert problem.strip().startswith(
+            f"rulesets/ttcp/2018.toml:{line}: ruleset.status: ttcp@2018 is {label} and "
+            "immutable, but its "
+            "content changed: sha256 "
+        ), problem
+    assert not output.exists()

@@ -6,9 +6,11 @@ status is ``in_force`` or ``superseded``::
     [ttcp]
     "2018" = "9f2c…"
 
-Loading a published version whose resolved content no longer has its recorded hash is
-an error; so is a published version with no record. Drafts may change freely. A
-rulesets directory without a lock file (a scratch directory, a test) is not checked.
+Loading a version whose resolved content no longer has its recorded hash is an error,
+whatever its status now says: relabelling a published version ``draft`` does not unlock
+it. A published version with no record is an error too. Drafts never recorded may
+change freely. A rulesets directory without a lock file (a scratch directory, a test)
+is not checked.
 """
 
 from __future__ import annotations
@@ -71,21 +73,25 @@ def check_published(
     display: str,
     line: int | None,
 ) -> None:
-    """Refuse a published registry version whose hash is missing from or differs from the lock."""
-    if status not in PUBLISHED:
-        return
+    """Refuse a registry version whose hash differs from its lock record, whatever its
+    ``status``, and a published one (by ``status``) with no record.
+
+    ``entry`` is the family and version the file's place in ``root`` names.
+    """
     lock = read_lock(root)
     if lock is None:
         return
     recorded = lock.get(entry.family, {}).get(entry.version)
-    if recorded is None:
+    if recorded is None and status in PUBLISHED:
         message = (
             f"{entry.ref} is published ({status}) but its content hash is not recorded in "
             f"{LOCK_FILE}; record it with `cchc rulesets lock` (sha256 {content_hash})"
         )
-    elif recorded != content_hash:
+    elif recorded is not None and recorded != content_hash:
+        # NOTE: the record, not the status, says it was published: a status can be edited
+        label = f"published ({status})" if status in PUBLISHED else f"locked (status {status!r})"
         message = (
-            f"{entry.ref} is published ({status}) and immutable, but its content changed: "
+            f"{entry.ref} is {label} and immutable, but its content changed: "
             f"sha256 {content_hash[:12]}… does not match {recorded[:12]}… recorded in "
             f"{LOCK_FILE}; restore the file, or publish the change as a new version "
             f"(cchc rulesets amend {entry.ref} --new-version …)"
