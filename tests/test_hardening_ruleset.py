@@ -426,3 +426,24 @@ def test_an_edited_locked_version_is_refused_whatever_its_status(
             "content changed: sha256 "
         ), problem
     assert not output.exists()
+
+
+# -- 6. a misspelt key inside a fact or another named table ----------------------------------
+
+
+def test_a_misspelt_key_in_a_fact_gets_a_suggestion(tmp_path: Path) -> None:
+    # before: "unknown key 'maxx' (expected no such key)"; every named table in
+    # tests/rulesets/invalid/unknown_key_in_named_tables.toml
+    ruleset = tmp_path / "maxx.toml"
+    text = MINIMAL.replace(
+        "[facts.plan_issued]",
+        '[facts.staff]\ntype = "integer"\nmaxx = 3\ndescription = { vi = "s", en = "s" }\n\n'
+        "[facts.plan_issued]",
+    )
+    ruleset.write_text(text, encoding="utf-8")
+    assert_refused(
+        cchc("rulesets", "validate", ruleset, cwd=tmp_path),
+        f"{ruleset}:{_line(text, 'maxx')}: facts.staff.maxx: unknown key 'maxx'; did you mean "
+        "'max'? (expected one of type, description, unit, decimals, min, max, required, expr, "
+        "derived)",
+    )

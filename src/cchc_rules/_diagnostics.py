@@ -7,8 +7,10 @@ reader or checker found it.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import difflib
+import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -169,31 +171,53 @@ def validation_problems(
 
 
 def _known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
-    """Field names of the model found at ``loc`` below ``model`` (for "did you mean")."""
+    """Field names of the table at ``loc`` below ``model`` (for "did you mean").
+
+    ``loc`` is a pydantic location: field names, keys of ``dict[…, Model]`` tables
+    (``facts.x``, ``unit_types.cuc``), list indexes and the names pydantic gives union
+    members; empty when no single model is found there.
+    """
     current: Any = model
     for step in loc:
-        if isinstance(step, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        field = current.model_fields.get(step)
-        if field is None:
-            return []
-        current = _innermost_model(field.annotation)
+        current = _below(current, step)
         if current is None:
             return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    found = _model_of(current)
+    return list(found.model_fields) if found is not None else []
 
 
-def _innermost_model(annotation: Any) -> type[BaseModel] | None:
+def _below(annotation: Any, step: str | int) -> Any:
+    """The type found one ``step`` below a value of type ``annotation``, or None."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _below(args[0], step)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(step) if isinstance(step, str) else None
+        return None if field is None else field.annotation
+    if origin is typing.Union or origin is types.UnionType:
+        named = [arg for arg in args if getattr(arg, "__name__", None) == step]
+        if named:
+            return named[0]  # pydantic names the union member that failed
+        found = [below for arg in args if (below := _below(arg, step)) is not None]
+        return found[0] if len(found) == 1 else None
+    if origin in (dict, collections.abc.Mapping) and isinstance(step, str):
+        return args[1]  # a table of named tables: facts.<name>
+    if origin in (list, tuple, collections.abc.Sequence) and isinstance(step, int):
+        return args[0]
+    return None
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model a table of type ``annotation`` is validated by (optional or not)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _model_of(typing.get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in typing.get_args(annotation):
-        found = _innermost_model(arg)
-        if found is not None:
-            return found
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        models = [found for arg in typing.get_args(annotation) if (found := _model_of(arg))]
+        return models[0] if len(models) == 1 else None
     return None
 
 
