@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from cchc_rules import KindRegistry, load_plugins
+from cchc_rules._diagnostics import SHOWN_LIMIT, shown
 from cchc_rules.errors import RulesetError
 from cchc_rules.expressions import BOOLEAN, ExprType, compile_expression
 from cchc_rules.expressions._types import MAX_DEPTH
@@ -447,3 +448,39 @@ def test_a_misspelt_key_in_a_fact_gets_a_suggestion(tmp_path: Path) -> None:
         "'max'? (expected one of type, description, unit, decimals, min, max, required, expr, "
         "derived)",
     )
+
+
+# -- 7. a huge bad value is not echoed in full -----------------------------------------------
+
+
+def test_a_shown_value_is_cut_and_its_length_said() -> None:
+    huge = "x" * 10_000_000
+    assert shown(huge) == repr("x" * SHOWN_LIMIT) + "… (10,000,000 characters)"
+    inner = repr("y" * SHOWN_LIMIT) + "… (300 characters)"
+    assert shown(["y" * 300]) == f"[{inner}]"[:SHOWN_LIMIT] + f"… ({len(inner) + 2} characters)"
+    assert shown("short") == "'short'"
+
+
+def test_long_bad_values_are_echoed_cut(tmp_path: Path) -> None:
+    # before: the whole value, however long, in every message that named it
+    long_text = "x" * MAX_STRING
+    text = MINIMAL.replace("total_points = 1", f'total_points = "{long_text}"')
+    text = text.replace('peer_group = "all"', f'peer_group = "all"\n"{long_text}" = 1')
+    text = text.replace('kind = "flag"', f'kind = "{long_text}"')
+    ruleset = tmp_path / "long.toml"
+    ruleset.write_text(text, encoding="utf-8")
+    result = cchc("rulesets", "validate", ruleset, cwd=tmp_path)
+    cut = repr("x" * SHOWN_LIMIT) + f"… ({MAX_STRING:,} characters)"
+    key_line = _line(text, 'peer_group = "all"\n')
+    assert_refused(
+        result,
+        f"{ruleset}:{_line(text, 'total_points')}: ruleset.total_points: expected a number "
+        f"such as 2 or 0.25 (got {cut})",
+        f"{ruleset}:{key_line}: unit_types.cuc.{'x' * SHOWN_LIMIT}… ({MAX_STRING:,} "
+        f"characters): unknown key {cut} (expected one of name, peer_group)",
+    )
+    assert (
+        f"{ruleset}:{_line(text, 'kind = ')}: areas.A.criteria.A1.kind: unknown criterion "
+        f"kind {cut} (installed kinds: " in result.stderr
+    )
+    assert max(map(len, result.stderr.splitlines())) < 2 * SHOWN_LIMIT + 300

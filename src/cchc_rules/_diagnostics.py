@@ -25,9 +25,11 @@ __all__ = [
     "Checker",
     "KeyPath",
     "Locate",
+    "clipped",
     "did_you_mean",
     "in_reading_order",
     "line_of",
+    "listed",
     "readable_path",
     "shown",
     "validation_problems",
@@ -63,7 +65,7 @@ def did_you_mean(word: str, candidates: Collection[str], *, aside: bool = False)
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if not close:
         return ""
-    return f" (did you mean {close[0]!r}?)" if aside else f"; did you mean {close[0]!r}?"
+    return f" (did you mean {shown(close[0])}?)" if aside else f"; did you mean {shown(close[0])}?"
 
 
 def readable_path(data: Any, loc: Sequence[str | int]) -> tuple[KeyPath, str]:
@@ -92,25 +94,49 @@ def readable_path(data: Any, loc: Sequence[str | int]) -> tuple[KeyPath, str]:
         concrete.append(step)
         node = node[step]
     joined = ""
-    for part in text:
+    for part in map(clipped, text):
         joined += part if part.startswith("[") or not joined else f".{part}"
     return tuple(concrete), joined
 
 
+SHOWN_LIMIT = 200
+"""Characters of a value echoed in a message; a longer one is cut and its length said."""
+
+
+def clipped(text: str) -> str:
+    """``text`` cut to :data:`SHOWN_LIMIT` characters, ``… (N characters)`` after the cut."""
+    if len(text) <= SHOWN_LIMIT:
+        return text
+    return f"{text[:SHOWN_LIMIT]}… ({len(text):,} characters)"
+
+
 def shown(value: object) -> str:
     """A value as the user wrote it in TOML: ``0.5`` not ``Decimal('0.5')``, ``true`` not
-    ``True``; text keeps its quotes so ``'1'`` is visibly not ``1``."""
+    ``True``; text keeps its quotes so ``'1'`` is visibly not ``1``. Cut to
+    :data:`SHOWN_LIMIT` characters (:func:`clipped`): every value a message echoes
+    goes through here, so no message repeats megabytes of bad input.
+    """
+    if isinstance(value, str):
+        if len(value) <= SHOWN_LIMIT:
+            return repr(value)
+        # NOTE: the first characters in quotes, so what is text stays visibly text
+        return f"{value[:SHOWN_LIMIT]!r}… ({len(value):,} characters)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal | int):
-        return str(value)
+        return clipped(str(value))
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {shown(v)}" for k, v in value.items()) + " }"
+        return clipped("{ " + ", ".join(f"{k} = {shown(v)}" for k, v in value.items()) + " }")
     if isinstance(value, list):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return repr(value)
+        return clipped("[" + ", ".join(shown(v) for v in value) + "]")
+    return clipped(repr(value))
+
+
+def listed(names: Iterable[object]) -> str:
+    """Names joined by commas, for "one of …" lists; cut like :func:`shown` values."""
+    return clipped(", ".join(map(str, names)))
 
 
 class Checker:
@@ -246,7 +272,7 @@ def _message(error: Mapping[str, Any], known: list[str]) -> str:
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
         expected = f"expected one of {', '.join(known)}" if known else "expected no such key"
-        return f"unknown key {key!r}{did_you_mean(key, known)} ({expected})"
+        return f"unknown key {shown(key)}{did_you_mean(key, known)} ({expected})"
     if kind == "missing":
         if len(error["loc"]) == 1:
             # every top-level key of a ruleset is a table

@@ -39,7 +39,9 @@ from cchc_rules._diagnostics import (
     did_you_mean,
     in_reading_order,
     line_of,
+    listed,
     readable_path,
+    shown,
     validation_problems,
 )
 from cchc_rules.errors import Problem, RulesetError
@@ -189,15 +191,15 @@ def _find_parent(
     else:
         if Path(extends).is_absolute() or not extends.endswith(".toml"):
             raise fail(
-                f"expected family@version or a relative path to a .toml file (got {extends!r})"
+                f"expected family@version or a relative path to a .toml file (got {shown(extends)})"
             )
         here = path.resolve().parent
         fence = root.resolve() if path.resolve().is_relative_to(root.resolve()) else here
         candidate = (here / extends).resolve()
         if not candidate.is_relative_to(fence):
-            raise fail(f"path {extends!r} leaves the rulesets directory")
+            raise fail(f"path {shown(extends)} leaves the rulesets directory")
         if not candidate.is_file():
-            raise fail(f"no such file {extends!r}")
+            raise fail(f"no such file {shown(extends)}")
     resolved = candidate.resolve()
     if resolved == path.resolve() or resolved in chain:
         names = [p.name for p in (*chain, path.resolve(), resolved)]
@@ -268,7 +270,7 @@ class _Amender:
 
     def missing(self, path: KeyPath, ident: str) -> None:
         hint = did_you_mean(ident, self.known_ids())
-        self.problem(path, f"no criterion or area {ident!r} in {self.parent_ref}{hint}")
+        self.problem(path, f"no criterion or area {shown(ident)} in {self.parent_ref}{hint}")
 
     def check_new_ids(
         self, path: KeyPath, tables: list[dict[str, Any]], replacing: set[str]
@@ -281,14 +283,14 @@ class _Amender:
                 if ident in retired:
                     self.problem(
                         path,
-                        f"id {ident!r} was retired in version {retired[ident]}: criterion ids "
+                        f"id {shown(ident)} was retired in version {retired[ident]}: criterion ids "
                         "are never reused (choose a new id)",
                     )
                     ok = False
                 elif ident in existing:
                     self.problem(
                         path,
-                        f"id {ident!r} already exists in {self.parent_ref} "
+                        f"id {shown(ident)} already exists in {self.parent_ref} "
                         "(use op = 'set' to change it, or 'replace')",
                     )
                     ok = False
@@ -360,7 +362,7 @@ class _Amender:
             if parent.get("kind") is not None:
                 self.problem(
                     ("changes", index, "into"),
-                    f"{change.into!r} is a scored leaf; criteria go into an area or a group",
+                    f"{shown(change.into)} is a scored leaf; criteria go into an area or a group",
                 )
                 return
             siblings = parent.setdefault("criteria", [])
@@ -373,7 +375,7 @@ class _Amender:
                 where = change.into or "the areas"
                 self.problem(
                     ("changes", index, "after"),
-                    f"no {change.after!r} among the items of {where} "
+                    f"no {shown(change.after)} among the items of {where} "
                     f"(they are: {', '.join(map(str, ids))})",
                 )
                 return
@@ -387,7 +389,7 @@ class _Amender:
             if change.fact not in facts:
                 self.problem(
                     ("changes", index, "fact"),
-                    f"no fact {change.fact!r} in {self.parent_ref}"
+                    f"no fact {shown(change.fact)} in {self.parent_ref}"
                     f"{did_you_mean(change.fact, list(facts))}",
                 )
                 return
@@ -440,7 +442,7 @@ class _Amender:
             if key not in node:
                 self.problem(
                     ("changes", index, "keys", position),
-                    f"{change.id} has no {key!r} to unset (it has {', '.join(sorted(node))})",
+                    f"{change.id} has no {shown(key)} to unset (it has {listed(sorted(node))})",
                 )
                 continue
             del node[key]
@@ -462,13 +464,13 @@ class _Amender:
             # out of the tree twice
             overlap = next((other for other, ids in below.items() if own & ids), None)
             if overlap == ident:
-                self.problem(where, f"expected each id once (got {ident!r} again)")
+                self.problem(where, f"expected each id once (got {shown(ident)} again)")
             elif overlap is not None:
                 relation = "is inside" if ident in below[overlap] else "holds"
                 self.problem(
                     where,
-                    f"expected ids of separate criteria (got {ident!r}, which {relation} "
-                    f"{overlap!r}, listed before it)",
+                    f"expected ids of separate criteria (got {shown(ident)}, which {relation} "
+                    f"{shown(overlap)}, listed before it)",
                 )
             else:
                 found.append(hit)
@@ -610,8 +612,8 @@ def amend(parent: Located, parent_model: Ruleset, amending: ChainFile) -> Locate
                     amending.file,
                     line_of(amending.lines, ("ruleset", "extends")),
                     "ruleset.extends",
-                    f"expected a version of family {amendment.ruleset.family!r} "
-                    f"(got {parent_model.ref}, of family {parent_model.ruleset.family!r})",
+                    f"expected a version of family {shown(amendment.ruleset.family)} "
+                    f"(got {parent_model.ref}, of family {shown(parent_model.ruleset.family)})",
                 )
             ]
         )

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from cchc_rules._diagnostics import KeyPath
+from cchc_rules._diagnostics import KeyPath, shown
 from cchc_rules._names import CRITERION_ID, NAME, VERSION
 from cchc_rules.kinds import FactType
 
@@ -59,7 +59,7 @@ def _exact_number(value: object) -> object:
     # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
     # strings, bools and binary floats are refused rather than converted.
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
+        raise ValueError(f"expected a number such as 2 or 0.25 (got {shown(value)})")
     return Decimal(value)
 
 
