@@ -25,6 +25,7 @@ from cchc_rules.expressions import BOOLEAN, ExprType, compile_expression
 from cchc_rules.expressions._types import MAX_DEPTH
 from cchc_rules.kinds import FactColumn
 from cchc_rules.ruleset._limits import (
+    MAX_CHANGES,
     MAX_CRITERIA,
     MAX_CRITERIA_DEPTH,
     MAX_FILE_BYTES,
@@ -484,3 +485,35 @@ def test_long_bad_values_are_echoed_cut(tmp_path: Path) -> None:
         f"kind {cut} (installed kinds: " in result.stderr
     )
     assert max(map(len, result.stderr.splitlines())) < 2 * SHOWN_LIMIT + 300
+
+
+def _renames(count: int) -> str:
+    """An amendment of ``parent.toml`` renaming its criteria Z1… one by one."""
+    text = MINIMAL.split("[unit_types")[0].replace('version = "1"', 'version = "2"')
+    text = text.replace("[ruleset]\n", '[ruleset]\nextends = "parent.toml"\n')
+    text = text.replace("total_points = 1\n", "")
+    for index in range(1, count + 1):
+        text += f'\n[[changes]]  # {index}\nop = "rename"\nid = "Z{index}"\nto = "R{index}"\n'
+    return text
+
+
+@pytest.mark.parametrize("count", [MAX_CHANGES, MAX_CHANGES + 1])
+def test_an_amendment_of_many_changes_to_many_criteria_is_bounded(
+    count: int, tmp_path: Path, registry: KindRegistry
+) -> None:
+    # before: changes × criteria walks of the tree, minutes for a 1 MiB amendment
+    parent = MINIMAL.replace("total_points = 1", "total_points = 2")
+    (tmp_path / "parent.toml").write_text(parent + _many_criteria(1990), encoding="utf-8")
+    path = tmp_path / "amendment.toml"
+    text = _renames(count)
+    path.write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    if count <= MAX_CHANGES:
+        assert load_ruleset_file(path, registry=registry).model.areas[1].criteria[-1].id
+    else:
+        marker = f"# {MAX_CHANGES + 1}"
+        assert load_error(path, registry) == (
+            f"amendment.toml:{_line(text, marker)}: changes.Z{MAX_CHANGES + 1}: expected at "
+            f"most {MAX_CHANGES} changes in one amendment (got {count})"
+        )
+    assert time.perf_counter() - started < 5

@@ -45,7 +45,7 @@ from cchc_rules._diagnostics import (
     validation_problems,
 )
 from cchc_rules.errors import Problem, RulesetError
-from cchc_rules.ruleset._limits import check_values
+from cchc_rules.ruleset._limits import check_changes, check_values
 from cchc_rules.ruleset._models import (
     CriterionId,
     Identifier,
@@ -237,6 +237,7 @@ class _Amender:
         self.lines = lines
         self.problems: list[Problem] = []
         self.lineage: list[dict[str, Any]] = list(parent.data.get("lineage") or [])
+        self._index: dict[str, RawNode] | None = None
 
     def here(self, *path: str | int) -> Origin:
         return Origin(self.file, self.lines, path)
@@ -250,14 +251,22 @@ class _Amender:
     def data(self) -> dict[str, Any]:
         return self.target.data
 
+    def index(self) -> dict[str, RawNode]:
+        """Every area and criterion by id (the first of a duplicated id, as a walk finds
+        it), walked once and again only after a change that moves tables."""
+        if self._index is None:
+            self._index = {}
+            for node in raw_tree(self.data.get("areas")):
+                ident = node.table.get("id")
+                if isinstance(ident, str):
+                    self._index.setdefault(ident, node)
+        return self._index
+
     def find(self, ident: str) -> RawNode | None:
-        for found in raw_tree(self.data.get("areas")):
-            if found.table.get("id") == ident:
-                return found
-        return None
+        return self.index().get(ident)
 
     def known_ids(self) -> list[str]:
-        return [str(node.table.get("id")) for node in raw_tree(self.data.get("areas"))]
+        return list(self.index())
 
     def retired(self) -> dict[str, str]:
         """Ids retired so far, each with the version that retired it."""
@@ -340,6 +349,10 @@ class _Amender:
                 self.target.mark(raw[section], self.here(section))
         for index, change in enumerate(self.amendment.changes):
             getattr(self, f"op_{change.op}")(index, change)
+            if change.op != "set":
+                # NOTE: adds, removals, renames and unset ids move or rename tables; a
+                # set changes values only, so a run of sets walks the tree once
+                self._index = None
         if self.lineage:
             self.data["lineage"] = self.lineage
             self.target.mark(self.lineage, self.here("ruleset"))
@@ -584,6 +597,8 @@ def _read(path: Path, file: str, text: str | None) -> ChainFile:
     lines = key_lines(source)
     checker = Checker(file, lines, data)
     check_values(checker)
+    if is_amendment(data):
+        check_changes(checker)
     if checker.problems:
         raise RulesetError(in_reading_order(checker.problems))
     if not is_amendment(data):

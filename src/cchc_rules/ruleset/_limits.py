@@ -13,7 +13,8 @@ were chosen, are in ``docs/ruleset-format.md#limits``.
 * :func:`check_values` walks the parsed data (its depth already bounded) for numbers
   the exact 64-bit fixed point cannot hold.
 * :func:`check_criteria` counts areas and criteria and the depth of sub-criteria before
-  validation, binding and the amendment walker visit every one of them.
+  validation, binding and the amendment walker visit every one of them;
+  :func:`check_changes` counts an amendment's changes before they are applied.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cchc_rules._diagnostics import Checker, KeyPath
 from cchc_rules.errors import Problem, RulesetError
 
 __all__ = [
+    "MAX_CHANGES",
     "MAX_CRITERIA",
     "MAX_CRITERIA_DEPTH",
     "MAX_DIGITS",
@@ -34,6 +36,7 @@ __all__ = [
     "MAX_NUMBER_DIGITS",
     "MAX_SCALAR",
     "MAX_STRING",
+    "check_changes",
     "check_criteria",
     "check_source",
     "check_values",
@@ -58,6 +61,9 @@ MAX_CRITERIA = 2_000
 """Areas and criteria of one ruleset, sub-criteria included (the bundled ones: ~100)."""
 MAX_CRITERIA_DEPTH = 10
 """Levels of sub-criteria below an area: ``[[areas.criteria]]`` is level 1."""
+MAX_CHANGES = 500
+"""``[[changes]]`` of one amendment (the bundled 2019 amendment has 37): each change
+that moves criteria costs a walk of the tree."""
 
 # One string of each of TOML's four forms. Unambiguous alternatives, so matching is
 # linear; an unterminated string ends where tomllib's error is.
@@ -303,3 +309,13 @@ def check_criteria(checker: Checker) -> None:
                 ((*path, "criteria", index), item, depth + 1)
                 for index, item in reversed(list(enumerate(below)))
             )
+
+
+def check_changes(checker: Checker) -> None:
+    """Refuse an amendment of more than :data:`MAX_CHANGES` changes, at the first one over."""
+    changes = checker.data.get("changes") if isinstance(checker.data, dict) else None
+    if isinstance(changes, list) and len(changes) > MAX_CHANGES:
+        checker.add(
+            ("changes", MAX_CHANGES),
+            f"expected at most {MAX_CHANGES} changes in one amendment (got {len(changes):,})",
+        )
