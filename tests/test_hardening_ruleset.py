@@ -501,7 +501,7 @@ def _renames(count: int) -> str:
 def test_an_amendment_of_many_changes_to_many_criteria_is_bounded(
     count: int, tmp_path: Path, registry: KindRegistry
 ) -> None:
-    # before: changes × criteria walks of the tree, minutes for a 1 MiB amendment
+    # before: a walk of the tree for every change, 98 s for a 1 MiB amendment of sets
     parent = MINIMAL.replace("total_points = 1", "total_points = 2")
     (tmp_path / "parent.toml").write_text(parent + _many_criteria(1990), encoding="utf-8")
     path = tmp_path / "amendment.toml"
@@ -516,4 +516,5 @@ def test_an_amendment_of_many_changes_to_many_criteria_is_bounded(
             f"amendment.toml:{_line(text, marker)}: changes.Z{MAX_CHANGES + 1}: expected at "
             f"most {MAX_CHANGES} changes in one amendment (got {count})"
         )
-    assert time.perf_counter() - started < 5
+    # a bound: two compiles of a ruleset of ~2,000 criteria take ~2 s of it
+    assert time.perf_counter() - started < 10

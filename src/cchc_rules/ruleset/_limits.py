@@ -61,9 +61,10 @@ MAX_CRITERIA = 2_000
 """Areas and criteria of one ruleset, sub-criteria included (the bundled ones: ~100)."""
 MAX_CRITERIA_DEPTH = 10
 """Levels of sub-criteria below an area: ``[[areas.criteria]]`` is level 1."""
-MAX_CHANGES = 500
+MAX_CHANGES = 200
 """``[[changes]]`` of one amendment (the bundled 2019 amendment has 37): each change
-that moves criteria costs a walk of the tree."""
+that moves criteria costs a walk of the tree, and a decision that changes more than
+200 criteria is better written as a complete ruleset."""
 
 # One string of each of TOML's four forms. Unambiguous alternatives, so matching is
 # linear; an unterminated string ends where tomllib's error is.
