@@ -161,6 +161,15 @@ def mutated_rulesets(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
+# the same examples on every run, none remembered between runs; large inputs on purpose
+_FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
 @pytest.fixture(scope="module")
 def registry() -> KindRegistry:
     return load_plugins()
@@ -171,13 +180,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(_FUZZ, max_examples=200)
 @given(text=mutated_rulesets())
 def test_a_mutated_ruleset_loads_or_is_refused(
     text: str, folder: Path, registry: KindRegistry
@@ -202,13 +205,7 @@ _BOUNDED_CLI = (
 )
 
 
-@settings(
-    max_examples=5,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(_FUZZ, max_examples=5)
 @given(text=mutated_rulesets())
 def test_a_mutated_ruleset_through_the_cli_exits_0_or_1(text: str, folder: Path) -> None:
     path = folder / "cli.toml"
