@@ -518,3 +518,13 @@ def test_an_amendment_of_many_changes_to_many_criteria_is_bounded(
         )
     # a bound: two compiles of a ruleset of ~2,000 criteria take ~2 s of it
     assert time.perf_counter() - started < 10
+
+
+def test_a_lock_file_is_read_within_the_limits(tmp_path: Path, registry: KindRegistry) -> None:
+    # before: a RecursionError traceback from tomllib, through every load of the directory
+    (tmp_path / "ttcp").mkdir()
+    (tmp_path / "ttcp" / "2018.toml").write_text(TTCP_2018, encoding="utf-8")
+    (tmp_path / "lock.toml").write_text('[ttcp]\n"2018" = ' + "[" * 1000, encoding="utf-8")
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset_file(tmp_path / "ttcp" / "2018.toml", registry=registry, rulesets_dir=tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'lock.toml'}:2: {NESTING} (got 33)"

@@ -15,11 +15,11 @@ is not checked.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._registry import RulesetFile
+from cchc_rules.ruleset._toml import read_toml
 
 __all__ = ["LOCK_FILE", "PUBLISHED", "check_published", "read_lock", "render_lock"]
 
@@ -39,12 +39,8 @@ def read_lock(root: Path) -> dict[str, dict[str, str]] | None:
     path = root / LOCK_FILE
     if not path.is_file():
         return None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesetError(
-            [Problem(str(path), None, "", f"cannot read the lock file: {exc}")]
-        ) from exc
+    # NOTE: read like a ruleset, within the same limits: it is a file in the same directory
+    data, _ = read_toml(path)
     lock: dict[str, dict[str, str]] = {}
     for family, versions in data.items():
         if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
