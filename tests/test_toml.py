@@ -4,6 +4,7 @@ key path) and the limits scan before parsing, with properties over documents wri
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -336,3 +337,19 @@ def test_the_limits_scan_lies_between_the_key_depth_and_the_full_depth(
     # level lies between the two, whichever way tomli_w wrote an array of tables
     text = tomli_w.dumps(document, multiline_strings=multiline_strings)
     assert _key_depth(document) <= _levels(text) <= _full_depth(document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab1.=[]{},\"'#\\ \n", max_size=120))
+def test_the_limits_scan_ends_on_any_text(text: str) -> None:
+    # any text, valid TOML or not: it ends, and raises nothing but a limit
+    try:
+        levels = _levels(text)
+    except RulesetError as exc:
+        assert re.match(r"t\.toml:\d+: expected ", str(exc)), exc
+        return
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    assert _key_depth(document) <= levels
