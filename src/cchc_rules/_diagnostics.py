@@ -7,8 +7,10 @@ reader or checker found it.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import difflib
+import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -23,9 +25,11 @@ __all__ = [
     "Checker",
     "KeyPath",
     "Locate",
+    "clipped",
     "did_you_mean",
     "in_reading_order",
     "line_of",
+    "listed",
     "readable_path",
     "shown",
     "validation_problems",
@@ -61,7 +65,7 @@ def did_you_mean(word: str, candidates: Collection[str], *, aside: bool = False)
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if not close:
         return ""
-    return f" (did you mean {close[0]!r}?)" if aside else f"; did you mean {close[0]!r}?"
+    return f" (did you mean {shown(close[0])}?)" if aside else f"; did you mean {shown(close[0])}?"
 
 
 def readable_path(data: Any, loc: Sequence[str | int]) -> tuple[KeyPath, str]:
@@ -90,25 +94,49 @@ def readable_path(data: Any, loc: Sequence[str | int]) -> tuple[KeyPath, str]:
         concrete.append(step)
         node = node[step]
     joined = ""
-    for part in text:
+    for part in map(clipped, text):
         joined += part if part.startswith("[") or not joined else f".{part}"
     return tuple(concrete), joined
 
 
+SHOWN_LIMIT = 200
+"""Characters of a value echoed in a message; a longer one is cut and its length said."""
+
+
+def clipped(text: str) -> str:
+    """``text`` cut to :data:`SHOWN_LIMIT` characters, ``… (N characters)`` after the cut."""
+    if len(text) <= SHOWN_LIMIT:
+        return text
+    return f"{text[:SHOWN_LIMIT]}… ({len(text):,} characters)"
+
+
 def shown(value: object) -> str:
     """A value as the user wrote it in TOML: ``0.5`` not ``Decimal('0.5')``, ``true`` not
-    ``True``; text keeps its quotes so ``'1'`` is visibly not ``1``."""
+    ``True``; text keeps its quotes so ``'1'`` is visibly not ``1``. Cut to
+    :data:`SHOWN_LIMIT` characters (:func:`clipped`): every value a message echoes
+    goes through here, so no message repeats megabytes of bad input.
+    """
+    if isinstance(value, str):
+        if len(value) <= SHOWN_LIMIT:
+            return repr(value)
+        # NOTE: the first characters in quotes, so what is text stays visibly text
+        return f"{value[:SHOWN_LIMIT]!r}… ({len(value):,} characters)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal | int):
-        return str(value)
+        return clipped(str(value))
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {shown(v)}" for k, v in value.items()) + " }"
+        return clipped("{ " + ", ".join(f"{k} = {shown(v)}" for k, v in value.items()) + " }")
     if isinstance(value, list):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return repr(value)
+        return clipped("[" + ", ".join(shown(v) for v in value) + "]")
+    return clipped(repr(value))
+
+
+def listed(names: Iterable[object]) -> str:
+    """Names joined by commas, for "one of …" lists; cut like :func:`shown` values."""
+    return clipped(", ".join(map(str, names)))
 
 
 class Checker:
@@ -169,31 +197,53 @@ def validation_problems(
 
 
 def _known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
-    """Field names of the model found at ``loc`` below ``model`` (for "did you mean")."""
+    """Field names of the table at ``loc`` below ``model`` (for "did you mean").
+
+    ``loc`` is a pydantic location: field names, keys of ``dict[…, Model]`` tables
+    (``facts.x``, ``unit_types.cuc``), list indexes and the names pydantic gives union
+    members; empty when no single model is found there.
+    """
     current: Any = model
     for step in loc:
-        if isinstance(step, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        field = current.model_fields.get(step)
-        if field is None:
-            return []
-        current = _innermost_model(field.annotation)
+        current = _below(current, step)
         if current is None:
             return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    found = _model_of(current)
+    return list(found.model_fields) if found is not None else []
 
 
-def _innermost_model(annotation: Any) -> type[BaseModel] | None:
+def _below(annotation: Any, step: str | int) -> Any:
+    """The type found one ``step`` below a value of type ``annotation``, or None."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _below(args[0], step)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(step) if isinstance(step, str) else None
+        return None if field is None else field.annotation
+    if origin is typing.Union or origin is types.UnionType:
+        named = [arg for arg in args if getattr(arg, "__name__", None) == step]
+        if named:
+            return named[0]  # pydantic names the union member that failed
+        found = [below for arg in args if (below := _below(arg, step)) is not None]
+        return found[0] if len(found) == 1 else None
+    if origin in (dict, collections.abc.Mapping) and isinstance(step, str):
+        return args[1]  # a table of named tables: facts.<name>
+    if origin in (list, tuple, collections.abc.Sequence) and isinstance(step, int):
+        return args[0]
+    return None
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model a table of type ``annotation`` is validated by (optional or not)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _model_of(typing.get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in typing.get_args(annotation):
-        found = _innermost_model(arg)
-        if found is not None:
-            return found
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        models = [found for arg in typing.get_args(annotation) if (found := _model_of(arg))]
+        return models[0] if len(models) == 1 else None
     return None
 
 
@@ -222,7 +272,7 @@ def _message(error: Mapping[str, Any], known: list[str]) -> str:
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
         expected = f"expected one of {', '.join(known)}" if known else "expected no such key"
-        return f"unknown key {key!r}{did_you_mean(key, known)} ({expected})"
+        return f"unknown key {shown(key)}{did_you_mean(key, known)} ({expected})"
     if kind == "missing":
         if len(error["loc"]) == 1:
             # every top-level key of a ruleset is a table

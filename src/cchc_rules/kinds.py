@@ -41,6 +41,8 @@ import numpy.typing as npt
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.fields import FieldInfo
 
+from cchc_rules._diagnostics import shown
+
 __all__ = [
     "UNIT_TYPE",
     "Batch",
@@ -125,7 +127,7 @@ def _exact_number(value: object) -> object:
     # NOTE: TOML floats arrive as Decimal (the loader reads them with parse_float=Decimal);
     # strings, bools and binary floats are refused rather than converted.
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError(f"expected a number such as 2 or 0.25 (got {value!r})")
+        raise ValueError(f"expected a number such as 2 or 0.25 (got {shown(value)})")
     return Decimal(value)
 
 

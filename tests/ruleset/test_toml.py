@@ -1,8 +1,10 @@
-"""``read_toml`` (exact numbers, located syntax errors) and ``key_lines`` (the line of
-every key path), including a property over documents written by ``tomli_w``."""
+"""``read_toml`` (exact numbers, located syntax errors), ``key_lines`` (the line of every
+key path) and the limits scan before parsing, with properties over documents written by
+``tomli_w``."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 
 from cchc_rules._diagnostics import KeyPath, line_of
 from cchc_rules.errors import RulesetError
+from cchc_rules.ruleset._limits import MAX_NESTING, _Source
 from cchc_rules.ruleset._toml import key_lines, read_toml
 
 
@@ -256,3 +259,97 @@ def test_every_leaf_key_points_at_a_line_starting_with_it(
             or f"{{ {key} = " in line
             or f", {key} = " in line
         ), (path, line, text)
+
+
+# -- the limits scan -------------------------------------------------------------------------
+
+
+def _levels(text: str) -> int:
+    scan = _Source(text, "t.toml")
+    scan.scan()
+    return scan.deepest
+
+
+@pytest.mark.parametrize(
+    ("text", "levels"),
+    [
+        ("a = 1\n", 1),
+        ("a.b.c = 1\n", 3),
+        ("[t]\nx = [[1], [2, [3]]]\n", 5),
+        ("[[areas.criteria]]\nparams = { bands = [{ min = 1 }] }\n", 6),
+        ("x = { a.b = { c = [] } }\n", 5),
+        # brackets, braces, quotes and dots in strings, quoted keys and comments are text
+        ("'a.[b' = \"[[{{\\\"]]\" # [[[[\n", 1),
+        ('x = """[[[\\"""]]]\n"""\n', 1),
+        ("x = '''[[[''''\n", 1),
+        ('x = """""a"""""\n', 1),
+        ("x = [ # [[[\n  1, # {{{\n]\n", 2),
+        ("x = 1979-05-27 07:32:00\ny = [1.5, 2e3]\n", 2),
+    ],
+)
+def test_the_limits_scan_counts_levels_as_the_data_nests(text: str, levels: int) -> None:
+    tomllib.loads(text)
+    assert _levels(text) == levels
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 40 + "]" * 40,
+        "x = " + "{a = " * 40 + "1" + "}" * 40,
+        ".".join(["a"] * 40) + " = 1",
+        "[" + ".".join(["a"] * 40) + "]",
+        "[[" + ".".join(["criteria"] * 40) + "]]",
+        # invalid TOML is measured too: tomllib would recurse before finding the error
+        "x = " + "[" * 40,
+        "x = [" + "{a = [" * 20,
+    ],
+)
+def test_too_deep_is_refused_before_parsing(text: str) -> None:
+    with pytest.raises(RulesetError, match=f"expected at most {MAX_NESTING} levels of nesting"):
+        _levels(text)
+
+
+def _full_depth(node: Any, level: int = 0) -> int:
+    """The longest key path, each key and list index one level; an empty table or array
+    counts the level its items would have."""
+    if isinstance(node, dict | list):
+        items = node.values() if isinstance(node, dict) else node
+        return max((_full_depth(item, level + 1) for item in items), default=level + 1)
+    return level
+
+
+def _key_depth(node: Any, level: int = 0) -> int:
+    """The most keys on one path (list indexes not counted)."""
+    if isinstance(node, dict):
+        return max((_key_depth(item, level + 1) for item in node.values()), default=level)
+    if isinstance(node, list):
+        return max((_key_depth(item, level) for item in node), default=level)
+    return level
+
+
+@settings(max_examples=100, deadline=None)
+@given(_documents, st.booleans())
+def test_the_limits_scan_lies_between_the_key_depth_and_the_full_depth(
+    document: dict[str, Any], multiline_strings: bool
+) -> None:
+    # NOTE: a [[header]] does not count its list index, an inline array does; so the
+    # level lies between the two, whichever way tomli_w wrote an array of tables
+    text = tomli_w.dumps(document, multiline_strings=multiline_strings)
+    assert _key_depth(document) <= _levels(text) <= _full_depth(document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab1.=[]{},\"'#\\ \n", max_size=120))
+def test_the_limits_scan_ends_on_any_text(text: str) -> None:
+    # any text, valid TOML or not: it ends, and raises nothing but a limit
+    try:
+        levels = _levels(text)
+    except RulesetError as exc:
+        assert re.match(r"t\.toml:\d+: expected ", str(exc)), exc
+        return
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    assert _key_depth(document) <= levels

@@ -10,7 +10,7 @@ in ``docs/expressions.md``; why it is built this way is in
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy.typing as npt
 from ..errors import Problem
 from ..kinds import UNIT_TYPE, FactColumn, FactValue
 from ._compile import ExpressionError, ExprProblem, TypedName, check, declared_type
-from ._nodes import Node
+from ._nodes import Node, all_of
 from ._types import BOOLEAN, ExprType
 from ._unit import evaluate_unit
 from ._vector import Bounds, ExpressionOverflowError, evaluate
@@ -32,6 +32,7 @@ __all__ = [
     "Expression",
     "ExpressionError",
     "ExpressionOverflowError",
+    "all_true",
     "compile_expression",
     "declared_type",
     "evaluate_all",
@@ -99,6 +100,29 @@ def compile_expression(
     types = {name: declared_type(spec) for name, spec in names.items()}
     root, read = check(source, types, choices or {}, expected)
     return Expression(source, root.type, read, root, types)
+
+
+def all_true(conditions: Sequence[Expression]) -> Expression:
+    """Compiled conditions joined by ``and``: one condition that holds where all of them do.
+
+    Joined as compiled trees, not as text, so the join never meets a limit of the text
+    (length, operands) that each part met on its own; it is ⌈log2 n⌉ levels deeper than
+    its deepest part (balanced), which evaluation allows for.
+    """
+    if not conditions or any(part.type != BOOLEAN for part in conditions):
+        raise ValueError("all_true() joins one or more conditions (boolean expressions)")
+    if len(conditions) == 1:
+        return conditions[0]
+    types: dict[str, ExprType] = {}
+    for part in conditions:
+        types.update(part._types)
+    return Expression(
+        " and ".join(f"({part.source})" for part in conditions),
+        BOOLEAN,
+        frozenset().union(*(part.names for part in conditions)),
+        all_of("and", [part._root for part in conditions]),
+        types,
+    )
 
 
 def evaluate_all(

@@ -28,7 +28,6 @@ from ._nodes import (
     DaysBetween,
     IfElse,
     IsMissing,
-    Logic,
     Member,
     MinMax,
     Name,
@@ -36,6 +35,8 @@ from ._nodes import (
     Node,
     Not,
     Round,
+    all_of,
+    depth,
 )
 from ._types import (
     BOOLEAN,
@@ -372,10 +373,7 @@ class _Checker:
             good.append(operand)
         if len(good) != len(operands):
             return None
-        result = good[0]
-        for operand in good[1:]:
-            result = Logic(BOOLEAN, op, result, operand)
-        return result
+        return all_of(op, good)
 
     def compare(self, n: ast.Compare) -> Node | None:
         first = n.ops[0]
@@ -400,10 +398,7 @@ class _Checker:
             return None
         # NOTE: a chain a < b < c means (a < b) and (b < c), as in Python, with the
         # language's own 'and' (so its missing-value rule); b is evaluated twice.
-        result = tests[0]
-        for test in tests[1:]:
-            result = Logic(BOOLEAN, "and", result, test)
-        return result
+        return all_of("and", tests)
 
     def comparison(self, n: ast.AST, op: CompareOp, left: Node, right: Node) -> Node | None:
         a, b = left.type, right.type
@@ -582,21 +577,31 @@ class _Checker:
         return Round(ExprType.number(int(digits.value)), value)
 
 
+_TOO_DEEP = f"the expression is nested too deeply (at most {MAX_DEPTH} levels)"
+
+
 def _limits(tree: ast.Expression, checker: _Checker) -> bool:
-    """Depth and size of the tree, measured without recursion (the tree may be hostile)."""
+    """Depth and size of the tree, measured without recursion (the tree may be hostile).
+
+    A level is an expression node (an operand, operator, call, comparison or
+    ``if … else``) inside another; the nodes Python adds around them (load contexts,
+    operator symbols) do not count.
+    """
     count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    # each node with the number of expression nodes above it
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 0)]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            checker.fail(node, f"the expression is nested too deeply (at most {MAX_DEPTH} levels)")
-            return False
+        node, above = stack.pop()
         if isinstance(node, ast.expr):
+            above += 1
+            if above > MAX_DEPTH:
+                checker.fail(node, _TOO_DEEP)
+                return False
             count += 1
             if count > MAX_NODES:
                 checker.fail(node, f"the expression is too large (at most {MAX_NODES} operands)")
                 return False
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, above) for child in ast.iter_child_nodes(node))
     return True
 
 
@@ -666,7 +671,7 @@ def _parse(source: str) -> tuple[str, ast.Expression | None, list[ExprProblem]]:
     except SyntaxError as error:
         message = error.msg
         if "too many nested parentheses" in message:
-            message = f"the expression is nested too deeply (at most {MAX_DEPTH} levels)"
+            message = _TOO_DEEP
         position = lead + (error.offset or len(flat) - lead)
         return flat, None, [ExprProblem(min(max(position, 1), len(flat)), message)]
     except (RecursionError, MemoryError, ValueError):
@@ -709,6 +714,11 @@ def check(
     root = checker.node(tree.body)
     if root is not None:
         root = _conform(root, expected, checker, tree.body)
+    if root is not None and depth(root) > MAX_DEPTH:
+        # NOTE: the typed tree is what evaluation recurses through, and it may be a
+        # level or a few deeper than the text (a rounding to the declared type, a
+        # chain of comparisons); checked here, a loaded expression always evaluates.
+        checker.fail(tree.body, _TOO_DEEP)
     if root is None or checker.problems:
         raise ExpressionError(source, checker.problems)
     return root, frozenset(checker.read)

@@ -6,11 +6,12 @@ tree and nothing else, so what the checker accepted is exactly what runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Literal
 
-from ._types import ExprType
+from ._types import BOOLEAN, ExprType
 
 __all__ = [
     "Abs",
@@ -29,6 +30,8 @@ __all__ = [
     "Node",
     "Not",
     "Round",
+    "all_of",
+    "depth",
 ]
 
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
@@ -128,3 +131,40 @@ class IfElse(Node):
     test: Node
     then: Node
     otherwise: Node
+
+
+def all_of(op: Literal["and", "or"], operands: Sequence[Node]) -> Node:
+    """``operands`` joined by ``op``, as a balanced tree.
+
+    NOTE: balanced, not left-deep: ``a and b and …`` of n operands is then ⌈log2 n⌉
+    levels deep, so what evaluation recurses through grows with the log of a long
+    chain, not with its length. The language's ``and``/``or`` (missing and overflow
+    included) is associative, so the grouping does not change any value.
+    """
+    if len(operands) == 1:
+        return operands[0]
+    middle = len(operands) // 2
+    return Logic(BOOLEAN, op, all_of(op, operands[:middle]), all_of(op, operands[middle:]))
+
+
+def _children(node: Node) -> list[Node]:
+    found: list[Node] = []
+    for field in fields(node):
+        value = getattr(node, field.name)
+        if isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(item for item in value if isinstance(item, Node))
+    return found
+
+
+def depth(root: Node) -> int:
+    """Levels of the tree: the nodes on its longest path from ``root`` to a leaf, which
+    is how deep both evaluators recurse. Measured without recursion."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in _children(node))
+    return deepest

@@ -26,24 +26,26 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from cchc_rules._diagnostics import (
+    Checker,
     KeyPath,
     did_you_mean,
     in_reading_order,
     line_of,
+    listed,
     readable_path,
+    shown,
     validation_problems,
 )
 from cchc_rules.errors import Problem, RulesetError
+from cchc_rules.ruleset._limits import check_changes, check_values
 from cchc_rules.ruleset._models import (
     CriterionId,
     Identifier,
@@ -58,7 +60,7 @@ from cchc_rules.ruleset._models import (
 )
 from cchc_rules.ruleset._origin import Located, Origin
 from cchc_rules.ruleset._registry import REF_PATTERN
-from cchc_rules.ruleset._toml import key_lines, read_toml
+from cchc_rules.ruleset._toml import key_lines, parse_toml, read_toml
 
 __all__ = ["Amendment", "ChainFile", "amend", "is_amendment", "read_chain"]
 
@@ -191,15 +193,15 @@ def _find_parent(
     else:
         if Path(extends).is_absolute() or not extends.endswith(".toml"):
             raise fail(
-                f"expected family@version or a relative path to a .toml file (got {extends!r})"
+                f"expected family@version or a relative path to a .toml file (got {shown(extends)})"
             )
         here = path.resolve().parent
         fence = root.resolve() if path.resolve().is_relative_to(root.resolve()) else here
         candidate = (here / extends).resolve()
         if not candidate.is_relative_to(fence):
-            raise fail(f"path {extends!r} leaves the rulesets directory")
+            raise fail(f"path {shown(extends)} leaves the rulesets directory")
         if not candidate.is_file():
-            raise fail(f"no such file {extends!r}")
+            raise fail(f"no such file {shown(extends)}")
     resolved = candidate.resolve()
     if resolved == path.resolve() or resolved in chain:
         names = [p.name for p in (*chain, path.resolve(), resolved)]
@@ -237,6 +239,7 @@ class _Amender:
         self.lines = lines
         self.problems: list[Problem] = []
         self.lineage: list[dict[str, Any]] = list(parent.data.get("lineage") or [])
+        self._index: dict[str, RawNode] | None = None
 
     def here(self, *path: str | int) -> Origin:
         return Origin(self.file, self.lines, path)
@@ -250,14 +253,22 @@ class _Amender:
     def data(self) -> dict[str, Any]:
         return self.target.data
 
+    def index(self) -> dict[str, RawNode]:
+        """Every area and criterion by id (the first of a duplicated id, as a walk finds
+        it), walked once and again only after a change that moves tables."""
+        if self._index is None:
+            self._index = {}
+            for node in raw_tree(self.data.get("areas")):
+                ident = node.table.get("id")
+                if isinstance(ident, str):
+                    self._index.setdefault(ident, node)
+        return self._index
+
     def find(self, ident: str) -> RawNode | None:
-        for found in raw_tree(self.data.get("areas")):
-            if found.table.get("id") == ident:
-                return found
-        return None
+        return self.index().get(ident)
 
     def known_ids(self) -> list[str]:
-        return [str(node.table.get("id")) for node in raw_tree(self.data.get("areas"))]
+        return list(self.index())
 
     def retired(self) -> dict[str, str]:
         """Ids retired so far, each with the version that retired it."""
@@ -270,7 +281,7 @@ class _Amender:
 
     def missing(self, path: KeyPath, ident: str) -> None:
         hint = did_you_mean(ident, self.known_ids())
-        self.problem(path, f"no criterion or area {ident!r} in {self.parent_ref}{hint}")
+        self.problem(path, f"no criterion or area {shown(ident)} in {self.parent_ref}{hint}")
 
     def check_new_ids(
         self, path: KeyPath, tables: list[dict[str, Any]], replacing: set[str]
@@ -283,14 +294,14 @@ class _Amender:
                 if ident in retired:
                     self.problem(
                         path,
-                        f"id {ident!r} was retired in version {retired[ident]}: criterion ids "
+                        f"id {shown(ident)} was retired in version {retired[ident]}: criterion ids "
                         "are never reused (choose a new id)",
                     )
                     ok = False
                 elif ident in existing:
                     self.problem(
                         path,
-                        f"id {ident!r} already exists in {self.parent_ref} "
+                        f"id {shown(ident)} already exists in {self.parent_ref} "
                         "(use op = 'set' to change it, or 'replace')",
                     )
                     ok = False
@@ -343,6 +354,10 @@ class _Amender:
                 self.target.mark(raw[section], self.here(section))
         for index, change in enumerate(self.amendment.changes):
             getattr(self, f"op_{change.op}")(index, change)
+            if change.op != "set":
+                # NOTE: adds, removals, renames and unset ids move or rename tables; a
+                # set changes values only, so a run of sets walks the tree once
+                self._index = None
         if self.lineage:
             self.data["lineage"] = self.lineage
             self.target.mark(self.lineage, self.here("ruleset"))
@@ -365,7 +380,7 @@ class _Amender:
             if parent.get("kind") is not None:
                 self.problem(
                     ("changes", index, "into"),
-                    f"{change.into!r} is a scored leaf; criteria go into an area or a group",
+                    f"{shown(change.into)} is a scored leaf; criteria go into an area or a group",
                 )
                 return
             siblings = parent.setdefault("criteria", [])
@@ -378,7 +393,7 @@ class _Amender:
                 where = change.into or "the areas"
                 self.problem(
                     ("changes", index, "after"),
-                    f"no {change.after!r} among the items of {where} "
+                    f"no {shown(change.after)} among the items of {where} "
                     f"(they are: {', '.join(map(str, ids))})",
                 )
                 return
@@ -392,7 +407,7 @@ class _Amender:
             if change.fact not in facts:
                 self.problem(
                     ("changes", index, "fact"),
-                    f"no fact {change.fact!r} in {self.parent_ref}"
+                    f"no fact {shown(change.fact)} in {self.parent_ref}"
                     f"{did_you_mean(change.fact, list(facts))}",
                 )
                 return
@@ -445,7 +460,7 @@ class _Amender:
             if key not in node:
                 self.problem(
                     ("changes", index, "keys", position),
-                    f"{change.id} has no {key!r} to unset (it has {', '.join(sorted(node))})",
+                    f"{change.id} has no {shown(key)} to unset (it has {listed(sorted(node))})",
                 )
                 continue
             del node[key]
@@ -454,13 +469,30 @@ class _Amender:
 
     def op_replace(self, index: int, change: Change) -> None:
         assert change.ids is not None and change.by is not None
-        found = []
+        found: list[RawNode] = []
+        below: dict[str, set[str]] = {}  # each id found → the ids of its table
         for position, ident in enumerate(change.ids):
+            where = ("changes", index, "ids", position)
             hit = self.find(ident)
             if hit is None:
-                self.missing(("changes", index, "ids", position), ident)
+                self.missing(where, ident)
+                continue
+            own = set(_ids_in(hit.table))
+            # NOTE: a table listed twice, or inside another listed one, would be taken
+            # out of the tree twice
+            overlap = next((other for other, ids in below.items() if own & ids), None)
+            if overlap == ident:
+                self.problem(where, f"expected each id once (got {shown(ident)} again)")
+            elif overlap is not None:
+                relation = "is inside" if ident in below[overlap] else "holds"
+                self.problem(
+                    where,
+                    f"expected ids of separate criteria (got {shown(ident)}, which {relation} "
+                    f"{shown(overlap)}, listed before it)",
+                )
             else:
                 found.append(hit)
+                below[ident] = own
         if len(found) != len(change.ids):
             return
         tables = self.raw_change(index)["by"]
@@ -564,8 +596,16 @@ def _read(path: Path, file: str, text: str | None) -> ChainFile:
     if text is None:
         data, source = read_toml(path, file)
     else:
-        data, source = tomllib.loads(text, parse_float=Decimal), text
+        data, source = parse_toml(text, file), text
+    # NOTE: only now, with nesting and sizes within the limits, is every key's line
+    # cheap to find and every value cheap to walk.
     lines = key_lines(source)
+    checker = Checker(file, lines, data)
+    check_values(checker)
+    if is_amendment(data):
+        check_changes(checker)
+    if checker.problems:
+        raise RulesetError(in_reading_order(checker.problems))
     if not is_amendment(data):
         return ChainFile(path, file, data, source, lines, None)
     try:
@@ -592,8 +632,8 @@ def amend(parent: Located, parent_model: Ruleset, amending: ChainFile) -> Locate
                     amending.file,
                     line_of(amending.lines, ("ruleset", "extends")),
                     "ruleset.extends",
-                    f"expected a version of family {amendment.ruleset.family!r} "
-                    f"(got {parent_model.ref}, of family {parent_model.ruleset.family!r})",
+                    f"expected a version of family {shown(amendment.ruleset.family)} "
+                    f"(got {parent_model.ref}, of family {shown(parent_model.ruleset.family)})",
                 )
             ]
         )

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean
+from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean, shown
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem
 from cchc_rules.expressions import (
@@ -23,6 +23,7 @@ from cchc_rules.expressions import (
     Expression,
     ExpressionError,
     ExprType,
+    all_true,
     compile_expression,
     declared_type,
 )
@@ -55,7 +56,8 @@ def bind_kind_params(checker: Checker, registry: KindRegistry) -> dict[KeyPath, 
         if kind_name not in registry:
             checker.add(
                 (*path, "kind"),
-                f"unknown criterion kind {kind_name!r}{did_you_mean(kind_name, registry.names())} "
+                f"unknown criterion kind {shown(kind_name)}"
+                f"{did_you_mean(kind_name, registry.names())} "
                 f"(installed kinds: {', '.join(registry.names())})",
             )
             continue
@@ -97,7 +99,8 @@ def bind_providers(checker: Checker, registry: KindRegistry) -> dict[str, FactPr
             installed = registry.provider_names()
             checker.add(
                 (*path, "provider"),
-                f"unknown fact provider {provider_name!r}{did_you_mean(provider_name, installed)} "
+                f"unknown fact provider {shown(provider_name)}"
+                f"{did_you_mean(provider_name, installed)} "
                 f"(installed providers: {', '.join(installed) or 'none'})",
             )
             continue
@@ -175,10 +178,9 @@ class _Conditions:
     def all_of(self, paths: Sequence[KeyPath]) -> Expression | None:
         """The conditions compiled at ``paths``, joined by ``and`` (None for none)."""
         parts = [self.compiled[path] for path in paths]
-        if len(parts) <= 1:
-            return parts[0] if parts else None
-        # Each part compiled on its own already; joined by "and" they compile as well.
-        return self._compile(" and ".join(f"({part.source})" for part in parts))
+        # NOTE: joined compiled, not recompiled from the joined text, which may be over
+        # the length or size limits each part is within (a traceback before)
+        return all_true(parts) if parts else None
 
 
 def bind_leaves(
@@ -254,14 +256,14 @@ def _bind_leaf(
         if spec is None:
             checker.add(
                 where,
-                f"unknown fact {fact!r}{did_you_mean(fact, list(model.facts))} "
+                f"unknown fact {shown(fact)}{did_you_mean(fact, list(model.facts))} "
                 f"(expected a fact declared under [facts])",
             )
         elif spec.type not in allowed_types.get(fact, (spec.type,)):
             checker.add(
                 where,
                 f"expected a {' or '.join(allowed_types[fact])} fact for kind "
-                f"{criterion.kind!r} (got {fact!r}, declared as {spec.type} "
+                f"{shown(criterion.kind)} (got {shown(fact)}, declared as {spec.type} "
                 f"in [facts.{fact}])",
             )
     return Leaf(placed.area, criterion, kind, tuple(parent.id for parent in placed.parents))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean, shown
+from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean, listed, shown
 from cchc_rules.providers import Column, FactProvider
 from cchc_rules.ruleset._models import Band, Condition, Criterion, Ruleset
 
@@ -43,7 +43,7 @@ def check_tree(checker: Checker, model: Ruleset) -> None:
                 where = f", first used on line {first}"
                 if first_file != checker.locate((*path, "id"))[0]:
                     where = f", first used in {first_file}:{first}"
-            checker.add((*path, "id"), f"duplicate id {node.id!r} (ids must be unique{where})")
+            checker.add((*path, "id"), f"duplicate id {shown(node.id)} (ids must be unique{where})")
         seen.setdefault(node.id, path)
         points_ok((*path, "max_points"), node.max_points)
         if node.criteria:
@@ -55,13 +55,13 @@ def check_tree(checker: Checker, model: Ruleset) -> None:
                     f"(got {node.max_points})",
                 )
         if isinstance(node, Criterion):
-            for position, listed in enumerate(node.applies_to or []):
-                if listed not in model.unit_types:
+            for position, named in enumerate(node.applies_to or []):
+                if named not in model.unit_types:
                     checker.add(
                         (*path, "applies_to", position),
-                        f"unknown unit type {listed!r}"
-                        f"{did_you_mean(listed, list(model.unit_types))}"
-                        f" (declared in [unit_types]: {', '.join(model.unit_types)})",
+                        f"unknown unit type {shown(named)}"
+                        f"{did_you_mean(named, list(model.unit_types))}"
+                        f" (declared in [unit_types]: {listed(model.unit_types)})",
                     )
 
     area_total = sum((area.max_points for area in model.areas), Decimal(0))
@@ -84,16 +84,16 @@ def check_tree(checker: Checker, model: Ruleset) -> None:
         if unit_type.peer_group not in model.ranking.peer_groups:
             checker.add(
                 ("unit_types", name, "peer_group"),
-                f"unknown peer group {unit_type.peer_group!r}"
+                f"unknown peer group {shown(unit_type.peer_group)}"
                 f"{did_you_mean(unit_type.peer_group, list(model.ranking.peer_groups))}"
-                f" (declared in [ranking.peer_groups]: {', '.join(model.ranking.peer_groups)})",
+                f" (declared in [ranking.peer_groups]: {listed(model.ranking.peer_groups)})",
             )
     _check_bands(checker, ("grading", "bands"), model.grading.bands)
     for unit_type_name, bands in model.grading.by_unit_type.items():
         if unit_type_name not in model.unit_types:
             checker.add(
                 ("grading", "by_unit_type", unit_type_name),
-                f"unknown unit type {unit_type_name!r}"
+                f"unknown unit type {shown(unit_type_name)}"
                 f"{did_you_mean(unit_type_name, list(model.unit_types))}",
             )
         _check_bands(checker, ("grading", "by_unit_type", unit_type_name), bands)
@@ -153,7 +153,7 @@ def _check_bands(checker: Checker, path: KeyPath, bands: Sequence[Band]) -> None
     grades = [band.grade for band in bands]
     for index, grade in enumerate(grades):
         if grades.index(grade) != index:
-            checker.add((*path, index, "grade"), f"duplicate grade {grade!r}")
+            checker.add((*path, index, "grade"), f"duplicate grade {shown(grade)}")
 
 
 def check_condition(checker: Checker, model: Ruleset, condition: Condition, path: KeyPath) -> None:
@@ -162,7 +162,8 @@ def check_condition(checker: Checker, model: Ruleset, condition: Condition, path
     if spec is None:
         checker.add(
             (*path, "fact"),
-            f"unknown fact {condition.fact!r}{did_you_mean(condition.fact, list(model.facts))}",
+            f"unknown fact {shown(condition.fact)}"
+            f"{did_you_mean(condition.fact, list(model.facts))}",
         )
         return
     value = condition.value
@@ -178,7 +179,7 @@ def check_condition(checker: Checker, model: Ruleset, condition: Condition, path
         checker.add(
             (*path, "value"),
             f"expected {'an' if spec.type == 'integer' else 'a'} {spec.type} value to compare "
-            f"with fact {condition.fact!r} (got {shown(value)})",
+            f"with fact {shown(condition.fact)} (got {shown(value)})",
         )
     if spec.type in ("boolean", "text") and condition.op not in ("==", "!="):
         checker.add(
@@ -203,21 +204,21 @@ def check_providers(
             if role not in spec.records:
                 checker.add(
                     path,
-                    f"missing record set for role {role!r} of provider {spec.provider!r} "
+                    f"missing record set for role {role!r} of provider {shown(spec.provider)} "
                     f"(it reads {', '.join(roles)})",
                 )
         for role, record_set in spec.records.items():
             if role not in roles:
                 checker.add(
                     (*path, role),
-                    f"unknown role {role!r}{did_you_mean(role, list(roles))} of provider "
-                    f"{spec.provider!r} (it reads {', '.join(roles)})",
+                    f"unknown role {shown(role)}{did_you_mean(role, list(roles))} of provider "
+                    f"{shown(spec.provider)} (it reads {', '.join(roles)})",
                 )
                 continue
             if record_set not in record_sets:
                 checker.add(
                     (*path, role),
-                    f"unknown record set {record_set!r}"
+                    f"unknown record set {shown(record_set)}"
                     f"{did_you_mean(record_set, list(record_sets))} (expected a record set "
                     f"declared under [record_sets])",
                 )
@@ -230,7 +231,7 @@ def check_providers(
                 elif (first[0].type, first[0].decimals) != (column.type, column.decimals):
                     checker.add(
                         (*path, role),
-                        f"record set {record_set!r} is read as {first[1]} too, where column "
+                        f"record set {shown(record_set)} is read as {first[1]} too, where column "
                         f"{column_name!r} is {first[0].type} (here it is {column.type}); "
                         "bind each role to a record set of its own",
                     )
@@ -243,9 +244,9 @@ def check_providers(
             known = list(model.providers or {})
             checker.add(
                 (*where, "provider"),
-                f"unknown provider table {fact.derived.provider!r}"
+                f"unknown provider table {shown(fact.derived.provider)}"
                 f"{did_you_mean(fact.derived.provider, known)} (expected a name declared "
-                f"under [providers]: {', '.join(known) or 'none'})",
+                f"under [providers]: {listed(known) or 'none'})",
             )
             continue
         provider = providers.get(fact.derived.provider)
@@ -256,13 +257,13 @@ def check_providers(
         if output is None:
             checker.add(
                 (*where, "output"),
-                f"unknown output {fact.derived.output!r}"
+                f"unknown output {shown(fact.derived.output)}"
                 f"{did_you_mean(fact.derived.output, list(outputs))} of provider "
-                f"{table.provider!r} (it derives {', '.join(outputs)})",
+                f"{shown(table.provider)} (it derives {', '.join(outputs)})",
             )
         elif output.type != fact.type:
             checker.add(
                 ("facts", fact_name, "type"),
-                f"expected {output.type}, the type of output {fact.derived.output!r} of "
-                f"provider {table.provider!r} (got {fact.type})",
+                f"expected {output.type}, the type of output {shown(fact.derived.output)} of "
+                f"provider {shown(table.provider)} (got {fact.type})",
             )

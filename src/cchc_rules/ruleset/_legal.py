@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cchc_rules._diagnostics import KeyPath, readable_path
+from cchc_rules._diagnostics import KeyPath, listed, readable_path, shown
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._models import first_period, raw_tree
 from cchc_rules.ruleset._origin import Located
@@ -47,13 +47,13 @@ def fill_legal_refs(located: Located) -> None:
         file, line = located.locate((*path, "ref"))
         where = readable_path(data, path)[1] + ".ref"
         if not isinstance(text, dict):
-            known = ", ".join(catalogue) or "none"
+            known = listed(catalogue) or "none"
             problems.append(
                 Problem(
                     file,
                     line,
                     where,
-                    f"unknown legal reference {name!r} (declared in [legal_refs]: {known})",
+                    f"unknown legal reference {shown(name)} (declared in [legal_refs]: {known})",
                 )
             )
             continue
@@ -66,7 +66,10 @@ def fill_legal_refs(located: Located) -> None:
         if not in_force:
             problems.append(
                 Problem(
-                    file, line, where, f"no version of {name!r} is in force on {on.isoformat()}"
+                    file,
+                    line,
+                    where,
+                    f"no version of {shown(name)} is in force on {on.isoformat()}",
                 )
             )
             continue

@@ -33,6 +33,7 @@ from cchc_rules.ruleset._bind import bind_kind_params, bind_leaves, bind_provide
 from cchc_rules.ruleset._checks import check_providers, check_tree
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._legal import fill_legal_refs
+from cchc_rules.ruleset._limits import check_criteria
 from cchc_rules.ruleset._lock import check_published
 from cchc_rules.ruleset._models import Ruleset
 from cchc_rules.ruleset._origin import Located
@@ -114,22 +115,23 @@ def _compile_file(
     compiled = replace(compiled, record_paths=record_paths)
     entry = registry_file(read.path, root)
     meta = compiled.model.ruleset
-    if entry is not None and entry.family == meta.family:
-        if meta.version != entry.version:
-            # family@version finds files by path: the path must not lie about the content
-            raise RulesetError(
-                [
-                    Problem(
-                        *located.locate(("ruleset", "version")),
-                        "ruleset.version",
-                        f"expected {entry.ref}, as the file's place in the rulesets "
-                        f"directory says (got {compiled.ref})",
-                    )
-                ]
-            )
-        if verify_lock:
-            status_line = located.locate(("ruleset", "status"))[1]
-            check_published(entry, meta.status, compiled.content_hash, root, read.file, status_line)
+    if entry is not None and entry.family == meta.family and meta.version != entry.version:
+        # family@version finds files by path: the path must not lie about the content
+        raise RulesetError(
+            [
+                Problem(
+                    *located.locate(("ruleset", "version")),
+                    "ruleset.version",
+                    f"expected {entry.ref}, as the file's place in the rulesets "
+                    f"directory says (got {compiled.ref})",
+                )
+            ]
+        )
+    if entry is not None and verify_lock:
+        # NOTE: whatever the content now says its family or status is: the lock records
+        # the file's place, and an edit can relabel a published version as anything
+        status_line = located.locate(("ruleset", "status"))[1]
+        check_published(entry, meta.status, compiled.content_hash, root, read.file, status_line)
     return compiled
 
 
@@ -147,6 +149,10 @@ def compile_ruleset(
     alone (a resolved amendment); ``source`` is then not consulted.
     """
     checker = Checker(file, {} if locate else key_lines(source), data, locate)
+    check_criteria(checker)
+    if checker.problems:
+        # NOTE: before validation and binding, which visit every criterion
+        raise RulesetError(checker.problems)
     model: Ruleset | None = None
     try:
         model = Ruleset.model_validate(data)

@@ -6,18 +6,20 @@ status is ``in_force`` or ``superseded``::
     [ttcp]
     "2018" = "9f2c…"
 
-Loading a published version whose resolved content no longer has its recorded hash is
-an error; so is a published version with no record. Drafts may change freely. A
-rulesets directory without a lock file (a scratch directory, a test) is not checked.
+Loading a version whose resolved content no longer has its recorded hash is an error,
+whatever its status now says: relabelling a published version ``draft`` does not unlock
+it. A published version with no record is an error too. Drafts never recorded may
+change freely. A rulesets directory without a lock file (a scratch directory, a test)
+is not checked.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._registry import RulesetFile
+from cchc_rules.ruleset._toml import read_toml
 
 __all__ = ["LOCK_FILE", "PUBLISHED", "check_published", "read_lock", "render_lock"]
 
@@ -37,12 +39,8 @@ def read_lock(root: Path) -> dict[str, dict[str, str]] | None:
     path = root / LOCK_FILE
     if not path.is_file():
         return None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesetError(
-            [Problem(str(path), None, "", f"cannot read the lock file: {exc}")]
-        ) from exc
+    # NOTE: read like a ruleset, within the same limits: it is a file in the same directory
+    data, _ = read_toml(path)
     lock: dict[str, dict[str, str]] = {}
     for family, versions in data.items():
         if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
@@ -71,21 +69,25 @@ def check_published(
     display: str,
     line: int | None,
 ) -> None:
-    """Refuse a published registry version whose hash is missing from or differs from the lock."""
-    if status not in PUBLISHED:
-        return
+    """Refuse a registry version whose hash differs from its lock record, whatever its
+    ``status``, and a published one (by ``status``) with no record.
+
+    ``entry`` is the family and version the file's place in ``root`` names.
+    """
     lock = read_lock(root)
     if lock is None:
         return
     recorded = lock.get(entry.family, {}).get(entry.version)
-    if recorded is None:
+    if recorded is None and status in PUBLISHED:
         message = (
             f"{entry.ref} is published ({status}) but its content hash is not recorded in "
             f"{LOCK_FILE}; record it with `cchc rulesets lock` (sha256 {content_hash})"
         )
-    elif recorded != content_hash:
+    elif recorded is not None and recorded != content_hash:
+        # NOTE: the record, not the status, says it was published: a status can be edited
+        label = f"published ({status})" if status in PUBLISHED else f"locked (status {status!r})"
         message = (
-            f"{entry.ref} is published ({status}) and immutable, but its content changed: "
+            f"{entry.ref} is {label} and immutable, but its content changed: "
             f"sha256 {content_hash[:12]}… does not match {recorded[:12]}… recorded in "
             f"{LOCK_FILE}; restore the file, or publish the change as a new version "
             f"(cchc rulesets amend {entry.ref} --new-version …)"

@@ -19,8 +19,9 @@ import tomli_w
 
 from cchc_rules._diagnostics import KeyPath
 from cchc_rules.errors import Problem, RulesetError
+from cchc_rules.ruleset._limits import MAX_FILE_BYTES, check_source, too_large
 
-__all__ = ["key_lines", "read_toml", "ruleset_toml", "toml_values"]
+__all__ = ["key_lines", "parse_toml", "read_toml", "ruleset_toml", "toml_values"]
 
 _SYNTAX_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
@@ -28,13 +29,19 @@ _SYNTAX_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P
 def read_toml(path: Path, display: str | None = None) -> tuple[dict[str, Any], str]:
     """Parse a TOML file exactly; return the data and the source text.
 
-    Raises :class:`RulesetError` with the line and column of a syntax error.
+    Raises :class:`RulesetError` for a file over the limits of
+    :mod:`~cchc_rules.ruleset._limits` and with the line and column of a syntax error.
     """
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            # NOTE: never more than one byte over the limit in memory, whatever the file
+            raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise RulesetError([Problem(name, None, "", f"cannot read file: {exc.strerror}")]) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        size = path.stat().st_size if path.is_file() else len(raw)
+        raise RulesetError([Problem(name, None, "", too_large(size))])
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -42,11 +49,17 @@ def read_toml(path: Path, display: str | None = None) -> tuple[dict[str, Any], s
         raise RulesetError(
             [Problem(name, line, "", "expected UTF-8 text (TOML files are UTF-8)")]
         ) from exc
+    return parse_toml(source, name), source
+
+
+def parse_toml(source: str, name: str) -> dict[str, Any]:
+    """Parse TOML text exactly (floats as :class:`~decimal.Decimal`) once it is known to be
+    within the limits; raise :class:`RulesetError` for a limit or a syntax error."""
+    check_source(source, name)
     try:
-        data = tomllib.loads(source, parse_float=Decimal)
+        return tomllib.loads(source, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise RulesetError([_syntax_problem(name, source, str(exc))]) from exc
-    return data, source
 
 
 def _syntax_problem(name: str, source: str, message: str) -> Problem:
@@ -94,6 +107,10 @@ class _Scanner:
     inside inline tables, multi-line arrays and after multi-line strings, and quoted
     keys may hold ``=``, ``#`` or ``]``; only a scan that knows where strings end gets
     all of those right. It does not re-validate: the input is already valid TOML.
+
+    NOTE: every prefix of a dotted key or table header is noted, so a key of n parts
+    costs n²; :func:`parse_toml` refuses more than ``MAX_NESTING`` parts before text
+    gets here, which keeps the scan linear in the length of the file.
     """
 
     def __init__(self, source: str) -> None:
