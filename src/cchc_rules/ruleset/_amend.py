@@ -8,7 +8,7 @@ amends and says only what the decision changed::
     ...
     [facts.new_fact]               # [unit_types], [facts], [legal_refs], [record_sets],
                                    # [providers]: added or replaced by name
-    [grading] / [ranking]          # replaced whole when given
+    [grading] / [ranking] / [appraisal]   # replaced whole when given
     [[changes]]                    # applied in order
     op = "set"
     id = "A3"
@@ -147,6 +147,7 @@ class Amendment(TomlModel):
     providers: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
     grading: dict[str, Any] | None = None
     ranking: dict[str, Any] | None = None
+    appraisal: dict[str, Any] | None = None
     changes: list[Change] = Field(default_factory=list)
 
 
@@ -332,7 +333,7 @@ class _Amender:
             for name, table in tables.items():
                 merged[name] = table
                 self.target.mark(table, self.here(section, name))
-        for section in ("grading", "ranking"):
+        for section in ("grading", "ranking", "appraisal"):
             if section in raw:
                 self.data[section] = raw[section]
                 self.target.mark(raw[section], self.here(section))

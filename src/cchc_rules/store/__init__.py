@@ -1,0 +1,1 @@
+"""The assessment store: campaigns, their events, published runs; imports reports and below."""
