@@ -40,6 +40,7 @@ __all__ = [
     "canonical_json",
     "sha256_hex",
     "store_url",
+    "utc_now",
 ]
 
 DEFAULT_STORE = "cchc.db"
@@ -258,13 +259,14 @@ class Store:
         based_on: int,
         inputs: Mapping[str, bytes] | None = None,
         run: NewRun | None = None,
+        when: str | None = None,
     ) -> Event:
         """Write one event with its effects in one transaction.
 
         ``based_on`` is the id of the campaign's last event the caller read (0 to open
         it); when another writer got there first, :class:`ConflictError` and nothing is
         written. ``inputs`` are blobs (by SHA-256) the payload names; ``run`` the run
-        the event freezes.
+        the event freezes; ``when`` the time to record (default: now, UTC).
         """
         if not who.strip():
             raise StoreError(
@@ -276,7 +278,7 @@ class Store:
             "based_on": based_on,
             "kind": kind,
             "who": who.strip(),
-            "when": utc_now(),
+            "when": when or utc_now(),
             "why": why.strip() if why and why.strip() else None,
             "payload": text,
             "payload_sha256": sha256_hex(text.encode()),
