@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pyarrow.parquet as pq
 
+from cchc_rules import store as _store
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, Problem, RulesetError
@@ -51,6 +52,15 @@ from cchc_rules.ruleset._registry import (
 from cchc_rules.ruleset._toml import read_toml, ruleset_toml
 from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
+from cchc_rules.store import (
+    CampaignScorecards,
+    CampaignState,
+    ImportResult,
+    RunDiff,
+    RunRecord,
+    Store,
+    Verification,
+)
 
 __all__ = [
     "PARQUET_SUFFIXES",
@@ -61,22 +71,35 @@ __all__ = [
     "Selection",
     "VersionState",
     "amend_ruleset",
+    "appeal",
+    "appraise",
+    "campaign_scorecards",
+    "campaign_state",
+    "close_collection",
     "compare",
     "default_registry",
     "demo_units_path",
     "diff",
+    "diff_runs",
     "evaluate",
     "evaluate_to_parquet",
     "evaluate_units",
+    "import_survey",
     "is_parquet",
+    "list_campaigns",
     "list_rulesets",
     "load_ruleset",
     "lock_rulesets",
+    "open_campaign",
+    "open_store",
     "plugin_catalogue",
+    "publish",
     "read_with_records",
     "resolve_reference",
     "resolved_text",
     "select_ruleset",
+    "self_assess",
+    "verify_run",
 ]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -564,3 +587,196 @@ def plugin_catalogue(registry: KindRegistry | None = None) -> dict[str, Any]:
     """Every plugin, criterion kind and fact provider, as ``cchc plugins list --format
     json`` writes it (the keys are listed in that command's help)."""
     return catalogue_document(registry or default_registry())
+
+
+# -- the assessment year: campaigns in a store (docs/campaigns.md) ----------------------------
+
+
+def open_store(location: str | Path | None = None) -> Store:
+    """The store at ``location``: a SQLite file path or a database URL
+    (``postgresql://…``); default ``$CCHC_STORE``, else ``cchc.db`` here. Created and
+    migrated to the current schema as needed."""
+    return Store(location)
+
+
+def open_campaign(
+    store: Store,
+    ruleset: str,
+    units: str | Path,
+    *,
+    who: str,
+    period: int | None = None,
+    name: str | None = None,
+    why: str | None = None,
+    rulesets_dir: Path | None = None,
+    registry: KindRegistry | None = None,
+) -> CampaignState:
+    """Open a campaign (đợt đánh giá) named ``name`` (default ``FAMILY-PERIOD``).
+
+    ``ruleset`` is a family, whose version in force for ``period`` is chosen and the
+    reason recorded, or an explicit ``family@version`` (recorded as named). ``units``
+    is a units file, or ``demo`` for the ruleset's demo units.
+    """
+    registry = registry or default_registry()
+    if re.fullmatch(NAME, ruleset) and not Path(ruleset).exists():
+        if period is None:
+            raise CchcError(
+                [Problem(ruleset, None, "", "a family needs the campaign's period (--period YEAR)")]
+            )
+        selection = select_ruleset(ruleset, period, rulesets_dir=rulesets_dir, registry=registry)
+        compiled, reason = selection.ruleset, selection.reason
+    else:
+        compiled = load_ruleset(ruleset, rulesets_dir=rulesets_dir, registry=registry)
+        covered = compiled.model.ruleset.periods
+        period = period if period is not None else covered[0]
+        reason = f"{compiled.ref} named explicitly" + (
+            "" if period in covered else f" (it covers {', '.join(map(str, covered))})"
+        )
+    if str(units) == "demo":
+        path = demo_units_path(compiled)
+        shown = f"demo/{path.name}"
+    else:
+        path, shown = Path(units), str(units)
+    if not path.exists():
+        raise CchcError([Problem(shown, None, "", "file does not exist")])
+    return _store.open_campaign(
+        store,
+        name or f"{compiled.model.ruleset.family}-{period}",
+        compiled,
+        period=period,
+        reason=reason,
+        units=path,
+        units_name=shown,
+        who=who,
+        why=why,
+    )
+
+
+def campaign_state(store: Store, name: str) -> CampaignState:
+    """A campaign as its events say: state, ruleset, imports, appeals, runs."""
+    return _store.campaign_state(store, name)
+
+
+def list_campaigns(store: Store) -> list[CampaignState]:
+    """Every campaign of the store, oldest first."""
+    return [_store.campaign_state(store, name) for name in store.campaigns()]
+
+
+def _import(
+    what: str,
+    store: Store,
+    name: str,
+    file: Path,
+    who: str,
+    why: str | None,
+    dry_run: bool,
+    based_on: int | None,
+    registry: KindRegistry | None,
+) -> ImportResult:
+    return _store.import_file(
+        store,
+        name,
+        what,
+        Path(file),
+        who=who,
+        why=why,
+        dry_run=dry_run,
+        based_on=based_on,
+        registry=registry or default_registry(),
+    )
+
+
+def self_assess(
+    store: Store,
+    name: str,
+    file: Path,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    based_on: int | None = None,
+    registry: KindRegistry | None = None,
+) -> ImportResult:
+    """Import units' self-scores and evidence (CSV, XLSX or JSON; docs/campaigns.md).
+
+    Nothing changes on any problem; a file that changes nothing writes nothing;
+    ``dry_run`` says what would change. ``based_on`` is the campaign's last event the
+    caller saw: another writer since is a :class:`~cchc_rules.store.ConflictError`.
+    """
+    return _import("self_assessment", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def appraise(
+    store: Store,
+    name: str,
+    file: Path,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    based_on: int | None = None,
+    registry: KindRegistry | None = None,
+) -> ImportResult:
+    """Import the appraisal team's points per unit and criterion, each with its reason
+    where it differs from the self-score (as :func:`self_assess` imports)."""
+    return _import("appraisal", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def import_survey(
+    store: Store,
+    name: str,
+    file: Path,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    based_on: int | None = None,
+    registry: KindRegistry | None = None,
+) -> ImportResult:
+    """Import survey scores (or raw answers, aggregated by the ruleset's rule)."""
+    return _import("survey", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def close_collection(store: Store, name: str, *, who: str, why: str | None = None) -> CampaignState:
+    """End self-assessment: the campaign is appraised from now on."""
+    return _store.close_collection(store, name, who=who, why=why)
+
+
+def appeal(store: Store, name: str, unit: str, *, who: str, why: str) -> CampaignState:
+    """Record a unit's appeal (phúc khảo); its re-appraisal and ``publish`` follow."""
+    return _store.appeal(store, name, unit, who=who, why=why)
+
+
+def publish(
+    store: Store,
+    name: str,
+    *,
+    who: str,
+    why: str | None = None,
+    registry: KindRegistry | None = None,
+) -> RunRecord:
+    """Freeze the campaign's scorecards and their provenance as a run; after appeals the
+    new run supersedes the published one, which stays."""
+    return _store.publish(store, name, who=who, why=why, registry=registry or default_registry())
+
+
+def campaign_scorecards(
+    store: Store, name: str, *, run: str | None = None, registry: KindRegistry | None = None
+) -> CampaignScorecards:
+    """A campaign's scorecards as it stands now, or as run ``run`` froze them; every line
+    with self / appraised / final (``.explain(unit)``)."""
+    registry = registry or default_registry()
+    if run is not None:
+        return _store.run_scorecards(store, run, registry)
+    return _store.score_campaign(_store.bind(store, _store.campaign_state(store, name), registry))
+
+
+def diff_runs(store: Store, before: str, after: str) -> RunDiff:
+    """Which units and criteria moved between two runs, and why."""
+    return _store.diff_runs(store, before, after)
+
+
+def verify_run(store: Store, run: str, *, registry: KindRegistry | None = None) -> Verification:
+    """Recompute a run from the store: identical, or every difference (results, edited
+    events, plugins, cchc-rules, Python)."""
+    return _store.verify_run(store, run, registry or default_registry())

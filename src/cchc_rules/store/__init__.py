@@ -1,1 +1,78 @@
-"""The assessment store: campaigns, their events, published runs; imports reports and below."""
+"""The assessment store: campaigns, their events, published runs; imports reports and below.
+
+``Store`` opens (and migrates) a database; the functions here are the campaign's life
+(open, import, close collection, publish, appeal) and its runs (diff, verify). The
+Python API (:mod:`cchc_rules.api`) exposes them with defaults filled in.
+"""
+
+from cchc_rules.store._campaign import (
+    IMPORTS,
+    ImportResult,
+    appeal,
+    campaign_state,
+    close_collection,
+    import_file,
+    open_campaign,
+)
+from cchc_rules.store._db import (
+    DEFAULT_STORE,
+    STORE_ENV,
+    ConflictError,
+    Event,
+    RunRecord,
+    Store,
+    StoreError,
+)
+from cchc_rules.store._imports import Change
+from cchc_rules.store._runs import (
+    CriterionMove,
+    RunDiff,
+    UnitMove,
+    Verification,
+    diff_runs,
+    publish,
+    run_scorecards,
+    verify_run,
+)
+from cchc_rules.store._scoring import (
+    Assessment,
+    CampaignExplanation,
+    CampaignScorecards,
+    bind,
+    score_campaign,
+)
+from cchc_rules.store._state import STATES, CampaignState, Evidence
+
+__all__ = [
+    "DEFAULT_STORE",
+    "IMPORTS",
+    "STATES",
+    "STORE_ENV",
+    "Assessment",
+    "CampaignExplanation",
+    "CampaignScorecards",
+    "CampaignState",
+    "Change",
+    "ConflictError",
+    "CriterionMove",
+    "Event",
+    "Evidence",
+    "ImportResult",
+    "RunDiff",
+    "RunRecord",
+    "Store",
+    "StoreError",
+    "UnitMove",
+    "Verification",
+    "appeal",
+    "bind",
+    "campaign_state",
+    "close_collection",
+    "diff_runs",
+    "import_file",
+    "open_campaign",
+    "publish",
+    "run_scorecards",
+    "score_campaign",
+    "verify_run",
+]

@@ -56,6 +56,14 @@ _ALLOWED = {
     "publish": ("appraising", "appealing"),
     "appeal": ("published", "republished", "appealing"),
 }
+_ACTIONS = {
+    "self_assessment": "import self-assessments",
+    "survey": "import survey results",
+    "appraisal": "import appraisals",
+    "close_collection": "close the collection",
+    "publish": "publish",
+    "appeal": "appeal",
+}
 _WAITING = {
     "collecting": "it is collecting self-assessments and surveys; close the collection "
     "first: cchc campaign close CAMPAIGN --who NAME",
@@ -79,7 +87,7 @@ def require_state(state: CampaignState, action: str) -> None:
                 state.name,
                 None,
                 "",
-                f"cannot {action.replace('_', ' ')} while the campaign is {state.state} "
+                f"cannot {_ACTIONS[action]} while the campaign is {state.state} "
                 f"(allowed while {' or '.join(allowed)}): {_WAITING[state.state]} "
                 f"[{' → '.join(STATES)}]",
             )

@@ -38,6 +38,7 @@ __all__ = [
     "diff_runs",
     "publish",
     "results_document",
+    "run_scorecards",
     "verify_run",
 ]
 
@@ -149,6 +150,13 @@ def publish(
         when=when,
     )
     return store.run(run_id)
+
+
+def run_scorecards(store: Store, run_id: str, registry: KindRegistry) -> CampaignScorecards:
+    """The scorecards of a run, recomputed from the events before it was published."""
+    record = store.run(run_id)
+    events = store.events(record.campaign, upto=record.event_id)
+    return score_campaign(bind(store, fold(events[:-1]), registry))
 
 
 # -- diff ------------------------------------------------------------------------------------
@@ -348,8 +356,7 @@ def verify_run(store: Store, run_id: str, registry: KindRegistry) -> Verificatio
         )
     differences += _environment(record.provenance, registry)
     try:
-        state = fold(events[:-1])
-        recomputed = canonical_json(results_document(score_campaign(bind(store, state, registry))))
+        recomputed = canonical_json(results_document(run_scorecards(store, run_id, registry)))
     except CchcError as exc:
         differences.append(f"cannot recompute the run: {exc}")
     else:
