@@ -35,3 +35,48 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def store(location: str) -> Iterator[Store]:
     with Store(location) as opened:
         yield opened
+
+
+def write(path: Path, text: str) -> Path:
+    """``text`` (dedented lines) written to ``path``; the path back."""
+    path.write_text("\n".join(line.strip() for line in text.strip().splitlines()) + "\n")
+    return path
+
+
+SELF_ASSESSMENT = """
+unit_id,criterion_id,points,evidence_number,evidence_date,evidence_title,evidence_ref
+TTCP-VPTT,A1,1,15/KH-VP,2019-01-10,Kế hoạch CCHC năm 2019,kh-cchc-2019.pdf
+TTCP-VPTT,A2,1,,,,
+TTCP-VTCCB,A3,3.5,12/BC-TCCB,2019-12-20,Báo cáo kết quả,https://example.org/bc.pdf
+TTCP-VTCCB,A3,3.5,13/BC-TCCB,2019-12-21,Phụ lục,
+TTCP-VPC,B1,2,,,Báo cáo pháp chế,
+"""
+SURVEY = """
+unit_id,criterion_id,score
+TTCP-VPTT,S1,90.5
+TTCP-BAO,S1,70
+"""
+APPRAISAL = """
+unit_id,criterion_id,points,reason
+TTCP-VTCCB,A3,1.75,Chỉ hoàn thành 85% kế hoạch
+TTCP-VPTT,A1,1,
+TTCP-VPC,B1,1,Thiếu báo cáo quý IV
+"""
+REAPPRAISAL = """
+unit_id,criterion_id,points,reason
+TTCP-VTCCB,A3,3.5,Phúc khảo: báo cáo bổ sung chứng minh hoàn thành 100%
+"""
+
+
+@pytest.fixture
+def year(tmp_path: Path) -> dict[str, Path]:
+    """The files of a demo year: self-assessment, survey, appraisal, re-appraisal."""
+    return {
+        name: write(tmp_path / f"{name}.csv", text)
+        for name, text in [
+            ("self", SELF_ASSESSMENT),
+            ("survey", SURVEY),
+            ("appraisal", APPRAISAL),
+            ("reappraisal", REAPPRAISAL),
+        ]
+    }

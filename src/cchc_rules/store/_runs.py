@@ -27,7 +27,7 @@ from cchc_rules.store._db import (
     sha256_hex,
     utc_now,
 )
-from cchc_rules.store._scoring import CampaignScorecards, bind, score_campaign
+from cchc_rules.store._scoring import CampaignScorecards, bind, forget, score_campaign
 from cchc_rules.store._state import PUBLISHED, CampaignState, fold
 
 __all__ = [
@@ -327,6 +327,7 @@ def verify_run(store: Store, run_id: str, registry: KindRegistry) -> Verificatio
     """Recompute run ``run_id`` from the store's events and compare it with what was
     frozen: the results byte for byte, every event and the results against their
     hashes, the plugins, cchc-rules and Python against the provenance."""
+    forget()
     record = store.run(run_id)
     differences: list[str] = []
     if sha256_hex(record.results.encode()) != record.results_sha256:

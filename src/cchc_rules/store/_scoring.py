@@ -40,6 +40,7 @@ __all__ = [
     "CampaignExplanation",
     "CampaignScorecards",
     "bind",
+    "forget",
     "score_campaign",
     "survey_fact",
 ]
@@ -57,16 +58,48 @@ class Bound:
     units: UnitTable
 
 
+_COMPILED: dict[tuple[str, int], tuple[KindRegistry, CompiledRuleset]] = {}
+"""Stored ruleset texts compiled in this process, by text hash and registry."""
+_UNITS: dict[tuple[str, str], UnitTable] = {}
+"""Stored units files read in this process, by file hash and ruleset content hash (a
+unit table is never changed in place: survey scores go into a copy)."""
+
+
+def _compiled(store: Store, state: CampaignState, registry: KindRegistry) -> CompiledRuleset:
+    # NOTE: a cache, because every import and publish binds the campaign and compiling a
+    # ruleset costs more than scoring it; the registry is kept with the entry so its id
+    # cannot be reused by another registry while the entry lives.
+    key = (state.ruleset_sha256, id(registry))
+    if key not in _COMPILED:
+        text = store.blob(state.ruleset_sha256)
+        if sha256_hex(text) != state.ruleset_sha256:
+            raise StoreError(
+                [Problem(store.display, None, state.name, "the stored ruleset text was edited")]
+            )
+        if len(_COMPILED) >= 8:
+            _COMPILED.clear()
+        _COMPILED[key] = (
+            registry,
+            load_ruleset_text(
+                text.decode(),
+                Path(f"{state.ruleset_ref}.toml"),
+                registry=registry,
+                display=f"{store.display}: {state.ruleset_ref}",
+            ),
+        )
+    return _COMPILED[key][1]
+
+
+def forget() -> None:
+    """Drop what was compiled and read in this process: verification reads the store anew."""
+    _COMPILED.clear()
+    _UNITS.clear()
+
+
 def bind(store: Store, state: CampaignState, registry: KindRegistry) -> Bound:
     """The campaign's ruleset (its resolved text as stored) and units (the file as
     imported), each checked against the hash recorded when the campaign was opened."""
-    text = store.blob(state.ruleset_sha256)
-    ruleset = load_ruleset_text(
-        text.decode(),
-        Path(f"{state.ruleset_ref}.toml"),
-        registry=registry,
-        display=f"{store.display}: {state.ruleset_ref}",
-    )
+    ruleset = _compiled(store, state, registry)
     if ruleset.content_hash != state.content_hash:
         raise StoreError(
             [
@@ -79,12 +112,16 @@ def bind(store: Store, state: CampaignState, registry: KindRegistry) -> Bound:
                 )
             ]
         )
-    content = store.blob(state.units_sha256)
-    if sha256_hex(content) != state.units_sha256:
-        raise StoreError(
-            [Problem(store.display, None, state.name, f"the stored {state.units_name} was edited")]
-        )
-    return Bound(state, ruleset, units_from_bytes(content, state.units_name, ruleset))
+    key = (state.units_sha256, ruleset.content_hash)
+    if key not in _UNITS:
+        content = store.blob(state.units_sha256)
+        if sha256_hex(content) != state.units_sha256:
+            problem = f"the stored {state.units_name} was edited"
+            raise StoreError([Problem(store.display, None, state.name, problem)])
+        if len(_UNITS) >= 8:
+            _UNITS.clear()
+        _UNITS[key] = units_from_bytes(content, state.units_name, ruleset)
+    return Bound(state, ruleset, _UNITS[key])
 
 
 def units_from_bytes(content: bytes, name: str, ruleset: CompiledRuleset) -> UnitTable:
