@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -55,11 +55,16 @@ WhyOpt = Annotated[
     str | None, typer.Option("--why", help="Why (recorded with the change).", show_default=False)
 ]
 CampaignArg = Annotated[
-    str, typer.Argument(help="The campaign's name (e.g. ttcp-2019).", show_default=False)
+    str,
+    typer.Argument(
+        help="The campaign's name (e.g. ttcp-2019).", metavar="CAMPAIGN", show_default=False
+    ),
 ]
 FileArg = Annotated[
     Path,
-    typer.Argument(help="A .csv, .xlsx or .json file (docs/campaigns.md).", show_default=False),
+    typer.Argument(
+        help="A .csv, .xlsx or .json file (docs/campaigns.md).", metavar="FILE", show_default=False
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Only show what would change; write nothing.")
@@ -179,66 +184,6 @@ def _report(run: Invocation, result: ImportResult) -> None:
         )
 
 
-@campaign_app.command("self-assess")
-def self_assess_command(
-    ctx: typer.Context,
-    campaign: CampaignArg,
-    file: FileArg,
-    who: WhoOpt,
-    why: WhyOpt = None,
-    dry_run: DryRunOpt = False,
-    based_on: BasedOnOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Import self-scores with evidence: unit_id, criterion_id, points, evidence_number,
-    evidence_date, evidence_title, evidence_ref (one row per evidence item)."""
-    run = invocation(ctx)
-    with opened(store) as db:
-        _report(
-            run,
-            api.self_assess(
-                db,
-                campaign,
-                file,
-                who=who,
-                why=why,
-                dry_run=dry_run,
-                based_on=based_on,
-                registry=run.registry(),
-            ),
-        )
-
-
-@campaign_app.command("survey")
-def survey_command(
-    ctx: typer.Context,
-    campaign: CampaignArg,
-    file: FileArg,
-    who: WhoOpt,
-    why: WhyOpt = None,
-    dry_run: DryRunOpt = False,
-    based_on: BasedOnOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Import survey results: unit_id, criterion_id and score (or answer, one row per
-    respondent, aggregated by the ruleset's [appraisal.survey] rule)."""
-    run = invocation(ctx)
-    with opened(store) as db:
-        _report(
-            run,
-            api.import_survey(
-                db,
-                campaign,
-                file,
-                who=who,
-                why=why,
-                dry_run=dry_run,
-                based_on=based_on,
-                registry=run.registry(),
-            ),
-        )
-
-
 @campaign_app.command("close")
 def close_command(
     ctx: typer.Context,
@@ -254,23 +199,25 @@ def close_command(
     _say(run, f"{state.name}: {state.state}")
 
 
-def appraise_command(
-    ctx: typer.Context,
-    campaign: CampaignArg,
-    file: FileArg,
-    who: WhoOpt,
-    why: WhyOpt = None,
-    dry_run: DryRunOpt = False,
-    based_on: BasedOnOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Import the appraisal: unit_id, criterion_id, points, reason (required wherever the
-    points differ from the self-score). Final = appraised where given, else self-score."""
-    run = invocation(ctx)
-    with opened(store) as db:
-        _report(
-            run,
-            api.appraise(
+Importer = Callable[..., ImportResult]
+
+
+def _import_command(importer: Importer, help: str) -> Callable[..., None]:
+    """A command importing a file into a campaign through ``importer`` (an API function)."""
+
+    def command(
+        ctx: typer.Context,
+        campaign: CampaignArg,
+        file: FileArg,
+        who: WhoOpt,
+        why: WhyOpt = None,
+        dry_run: DryRunOpt = False,
+        based_on: BasedOnOpt = None,
+        store: StoreOpt = None,
+    ) -> None:
+        run = invocation(ctx)
+        with opened(store) as db:
+            result = importer(
                 db,
                 campaign,
                 file,
@@ -279,10 +226,32 @@ def appraise_command(
                 dry_run=dry_run,
                 based_on=based_on,
                 registry=run.registry(),
-            ),
-        )
+            )
+        _report(run, result)
+
+    command.__doc__ = help
+    return command
 
 
+campaign_app.command("self-assess")(
+    _import_command(
+        api.self_assess,
+        """Import self-scores with evidence: unit_id, criterion_id, points, evidence_number,
+        evidence_date, evidence_title, evidence_ref (one row per evidence item).""",
+    )
+)
+campaign_app.command("survey")(
+    _import_command(
+        api.import_survey,
+        """Import survey results: unit_id, criterion_id and score (or answer, one row per
+        respondent, aggregated by the ruleset's [appraisal.survey] rule).""",
+    )
+)
+appraise_command = _import_command(
+    api.appraise,
+    """Import the appraisal: unit_id, criterion_id, points, reason (required wherever the
+    points differ from the self-score). Final = appraised where given, else self-score.""",
+)
 # The issue names it `cchc appraise`; beside the campaign's other imports it reads as
 # `cchc campaign appraise`. One function, two names.
 campaign_app.command("appraise")(appraise_command)
