@@ -592,11 +592,12 @@ def plugin_catalogue(registry: KindRegistry | None = None) -> dict[str, Any]:
 # -- the assessment year: campaigns in a store (docs/campaigns.md) ----------------------------
 
 
-def open_store(location: str | Path | None = None) -> Store:
+def open_store(location: str | Path | None = None, *, create: bool = True) -> Store:
     """The store at ``location``: a SQLite file path or a database URL
-    (``postgresql://…``); default ``$CCHC_STORE``, else ``cchc.db`` here. Created and
-    migrated to the current schema as needed."""
-    return Store(location)
+    (``postgresql://…``); default ``$CCHC_STORE``, else ``cchc.db`` here. Migrated to
+    the current schema as needed; a missing SQLite file is created unless ``create`` is
+    false."""
+    return Store(location, create=create)
 
 
 def open_campaign(

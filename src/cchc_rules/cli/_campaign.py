@@ -81,9 +81,10 @@ FormatOpt = Annotated[ShowFormat, typer.Option("--format", "-f", help="table or 
 
 
 @contextmanager
-def opened(location: str | None) -> Iterator[Store]:
-    """The store named on the command line, closed after the command."""
-    store = api.open_store(location)
+def opened(location: str | None, *, create: bool = False) -> Iterator[Store]:
+    """The store named on the command line, closed after the command; only opening a
+    campaign creates one (a mistyped --store is not an empty store)."""
+    store = api.open_store(location, create=create)
     try:
         yield store
     finally:
@@ -123,7 +124,7 @@ def open_command(
     Example:  cchc campaign open ttcp --period 2019 --units demo --who "Thư ký"
     """
     run = invocation(ctx)
-    with opened(store) as db:
+    with opened(store, create=True) as db:
         state = api.open_campaign(
             db,
             ruleset,

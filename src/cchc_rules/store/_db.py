@@ -172,7 +172,9 @@ def migrate(connection: sa.Connection) -> None:
 class Store:
     """An open store. Reads are plain queries; :meth:`append` is the one way to write."""
 
-    def __init__(self, location: str | Path | None = None) -> None:
+    def __init__(self, location: str | Path | None = None, *, create: bool = True) -> None:
+        """Open the store at ``location`` (see :func:`store_url`); a SQLite file that does
+        not exist is created, unless ``create`` is false (then :class:`StoreError`)."""
         self.url = store_url(location)
         sqlite = self.url.startswith("sqlite")
         self.display = (
@@ -181,6 +183,18 @@ class Store:
             else sa.make_url(self.url).render_as_string(hide_password=True)
         )
         """How messages name the store: its file, or its URL without the password."""
+        if sqlite and not create and not Path(self.display).exists():
+            raise StoreError(
+                [
+                    Problem(
+                        self.display,
+                        None,
+                        "",
+                        "no store here: open a campaign first (cchc campaign open …), or name "
+                        f"the store with --store PATH or ${STORE_ENV}",
+                    )
+                ]
+            )
         self.engine = sa.create_engine(
             self.url,
             # A second writer on a SQLite file waits for the first instead of failing
