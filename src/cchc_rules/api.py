@@ -55,6 +55,7 @@ from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 from cchc_rules.store import (
     CampaignScorecards,
     CampaignState,
+    CarryOver,
     ImportResult,
     RunDiff,
     RunRecord,
@@ -75,6 +76,7 @@ __all__ = [
     "appraise",
     "campaign_scorecards",
     "campaign_state",
+    "carry_over",
     "close_collection",
     "compare",
     "default_registry",
@@ -736,6 +738,29 @@ def import_survey(
 ) -> ImportResult:
     """Import survey scores (or raw answers, aggregated by the ruleset's rule)."""
     return _import("survey", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def carry_over(
+    store: Store,
+    name: str,
+    source: str,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    registry: KindRegistry | None = None,
+) -> CarryOver:
+    """Carry last year's evidence references (campaign ``source``) into campaign ``name``,
+    each to the criteria its criterion became by lineage (renamed, split, merged)."""
+    return _store.carry_over(
+        store,
+        name,
+        source,
+        who=who,
+        why=why,
+        dry_run=dry_run,
+        registry=registry or default_registry(),
+    )
 
 
 def close_collection(store: Store, name: str, *, who: str, why: str | None = None) -> CampaignState:

@@ -56,3 +56,30 @@ def test_a_self_assessment_from_a_spreadsheet(cli: Invoke, tmp_path: Path) -> No
     assert "TTCP-VPTT A1: none → 1.25 points, 1 evidence item(s)" in result.stdout
     shown = cli("campaign", "show", "ttcp-2019", *db).stdout
     assert "ttcp@2019 named explicitly" in shown and "self_assessment" in shown
+
+
+def test_last_years_evidence_is_carried_over_by_lineage(cli: Invoke, tmp_path: Path) -> None:
+    db = ["--store", str(tmp_path / "cchc.db")]
+    cli("campaign", "open", "ttcp", "-p", "2018", "--units", "demo", "--who", "T", *db)
+    last_year = tmp_path / "2018.csv"
+    last_year.write_text(
+        "unit_id,criterion_id,points,evidence_number,evidence_title\n"
+        "TTCP-VPTT,G1,2,07/QĐ-VP,Quy chế ứng dụng CNTT\n"
+        "TTCP-VPTT,A1,1,,\n"
+    )
+    assert (
+        cli("campaign", "self-assess", "ttcp-2018", str(last_year), "--who", "VP", *db).exit_code
+        == 0
+    )
+    cli("campaign", "open", "ttcp", "-p", "2019", "--units", "demo", "--who", "T", *db)
+    result = cli("campaign", "carry-over", "ttcp-2019", "--from", "ttcp-2018", "--who", "T", *db)
+    assert result.exit_code == 0, result.output
+    moved = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert moved == [
+        f"TTCP-VPTT {g}: 0 carried item(s) → 1 item(s) from ttcp-2018 G1"
+        for g in ("G3", "G4", "G5", "G6", "G7", "G8")
+    ]
+    again = cli("campaign", "carry-over", "ttcp-2019", "--from", "ttcp-2018", "--who", "T", *db)
+    assert "nothing to change; nothing written" in again.stdout
+    explained = cli("campaign", "explain", "ttcp-2019", "TTCP-VPTT", "-f", "json", *db).stdout
+    assert '"number": "07/QĐ-VP"' in explained

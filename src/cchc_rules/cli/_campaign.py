@@ -185,6 +185,38 @@ def _report(run: Invocation, result: ImportResult) -> None:
         )
 
 
+@campaign_app.command("carry-over")
+def carry_over_command(
+    ctx: typer.Context,
+    campaign: CampaignArg,
+    source: Annotated[
+        str,
+        typer.Option("--from", help="The earlier campaign (e.g. ttcp-2018).", show_default=False),
+    ],
+    who: WhoOpt,
+    why: WhyOpt = None,
+    dry_run: DryRunOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Carry an earlier campaign's evidence references over, by criterion lineage (a
+    renamed criterion to its new id, a split one to each part); points are not carried."""
+    run = invocation(ctx)
+    with opened(store) as db:
+        result = api.carry_over(
+            db, campaign, source, who=who, why=why, dry_run=dry_run, registry=run.registry()
+        )
+    for line in [
+        *(f"  {c}" for c in result.changes),
+        *(f"  not carried: {d}" for d in result.dropped),
+    ]:
+        _say(run, line)
+    if result.event is not None:
+        _say(run, f"{campaign}: evidence carried over as event #{result.event.id}")
+    else:
+        done = "dry run" if dry_run and result.changes else "nothing to change"
+        _say(run, f"{campaign}: {done}; nothing written")
+
+
 @campaign_app.command("close")
 def close_command(
     ctx: typer.Context,

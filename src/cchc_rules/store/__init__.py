@@ -7,9 +7,11 @@ Python API (:mod:`cchc_rules.api`) exposes them with defaults filled in.
 
 from cchc_rules.store._campaign import (
     IMPORTS,
+    CarryOver,
     ImportResult,
     appeal,
     campaign_state,
+    carry_over,
     close_collection,
     import_file,
     open_campaign,
@@ -52,6 +54,7 @@ __all__ = [
     "CampaignExplanation",
     "CampaignScorecards",
     "CampaignState",
+    "CarryOver",
     "Change",
     "ConflictError",
     "CriterionMove",
@@ -67,6 +70,7 @@ __all__ = [
     "appeal",
     "bind",
     "campaign_state",
+    "carry_over",
     "close_collection",
     "diff_runs",
     "import_file",

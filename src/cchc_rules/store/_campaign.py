@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules._plugins import KindRegistry
@@ -29,6 +30,7 @@ from cchc_rules.store._imports import (
 from cchc_rules.store._scoring import bind, score_campaign, units_from_bytes
 from cchc_rules.store._state import (
     APPEALED,
+    CARRIED,
     COLLECTION_CLOSED,
     OPENED,
     STATES,
@@ -40,6 +42,7 @@ __all__ = [
     "ImportResult",
     "appeal",
     "campaign_state",
+    "carry_over",
     "close_collection",
     "import_file",
     "open_campaign",
@@ -55,6 +58,7 @@ _ALLOWED = {
     "close_collection": ("collecting",),
     "publish": ("appraising", "appealing"),
     "appeal": ("published", "republished", "appealing"),
+    "carry_over": ("collecting",),
 }
 _ACTIONS = {
     "self_assessment": "import self-assessments",
@@ -63,6 +67,7 @@ _ACTIONS = {
     "close_collection": "close the collection",
     "publish": "publish",
     "appeal": "appeal",
+    "carry_over": "carry evidence over",
 }
 _WAITING = {
     "collecting": "it is collecting self-assessments and surveys; close the collection "
@@ -287,3 +292,76 @@ def _known_unit(state: CampaignState, unit: str) -> None:
                 )
             ]
         )
+
+
+def _successors(ruleset: CompiledRuleset, criterion: str) -> list[str]:
+    """The scored criteria of ``ruleset`` that ``criterion`` (of an earlier version) became,
+    following its lineage (renamed, split, merged, replaced) version by version."""
+    current = [criterion]
+    for entry in ruleset.model.lineage or ():
+        current = [n for c in current for n in (entry.new if c in entry.old else [c])]
+    leaves = {leaf.criterion.id for leaf in ruleset.leaves}
+    return [c for c in dict.fromkeys(current) if c in leaves]
+
+
+@dataclass(frozen=True)
+class CarryOver:
+    """Evidence carried from an earlier campaign, and what could not be."""
+
+    changes: tuple[Change, ...]
+    dropped: tuple[str, ...]
+    event: Event | None
+
+
+def carry_over(
+    store: Store,
+    name: str,
+    source: str,
+    *,
+    who: str,
+    registry: KindRegistry,
+    why: str | None = None,
+    dry_run: bool = False,
+) -> CarryOver:
+    """Carry the evidence references of campaign ``source`` (an earlier year) into
+    campaign ``name``: per unit, each criterion's evidence goes to the criteria it became
+    by lineage (a renamed id to its new id, a split one to each part). Points are not
+    carried: each year is self-assessed anew."""
+    state = campaign_state(store, name)
+    require_state(state, "carry_over")
+    earlier = campaign_state(store, source)
+    bound = bind(store, state, registry)
+    types = dict(zip(bound.units.unit_ids.to_pylist(), bound.units.unit_types, strict=True))
+    rows: list[dict[str, Any]] = []
+    changes: list[Change] = []
+    dropped: list[str] = []
+    for (unit, criterion), score in sorted(earlier.self_scores.items()):
+        if not score.evidence or unit not in types:
+            continue
+        targets = [
+            c
+            for c in _successors(bound.ruleset, criterion)
+            if types[unit] in (bound.ruleset.leaf(c).applies_to or {types[unit]})
+        ]
+        if not targets:
+            dropped.append(f"{unit} {criterion}: no criterion of {state.ruleset_ref} takes it")
+        evidence = [e.to_json() for e in score.evidence]
+        for target in targets:
+            rows.append(
+                {"unit": unit, "criterion": target, "from": criterion, "evidence": evidence}
+            )
+            held = state.carried.get((unit, target), ())
+            if [e.to_json() for e in held] != evidence:
+                changes.append(
+                    Change(
+                        unit,
+                        target,
+                        f"{len(held)} carried item(s)",
+                        f"{len(evidence)} item(s) from {source} {criterion}",
+                    )
+                )
+    event = None
+    if changes and not dry_run:
+        payload = {"campaign": name, "from": source, "rows": rows}
+        event = store.append(name, CARRIED, payload, who=who, why=why, based_on=state.last_event)
+    return CarryOver(tuple(changes), tuple(dropped), event)

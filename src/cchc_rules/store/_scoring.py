@@ -298,13 +298,14 @@ def score_campaign(bound: Bound) -> CampaignScorecards:
             applicable = bool(engine.applicable[row, position])
             computed = Decimal(int(engine.points[row, position])) / scale
             claimed = state.self_scores.get(key)
+            # A unit's own evidence for the criterion, else what was carried over.
+            evidence = (claimed.evidence if claimed else ()) or state.carried.get(key, ())
             if claimed is not None:
                 self_points: Decimal | None = claimed.points
-                source, evidence = "self_assessment", claimed.evidence
+                source = "self_assessment"
             else:
                 self_points = computed
                 source = "survey" if survey and key in state.surveys else "facts"
-                evidence = ()
             rule = criterion.evidence
             missing = (
                 rule is not None

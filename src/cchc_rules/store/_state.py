@@ -39,6 +39,7 @@ APPRAISED = "appraisal_imported"
 SURVEYED = "survey_imported"
 PUBLISHED = "run_published"
 APPEALED = "appeal_filed"
+CARRIED = "evidence_carried_over"
 
 Key = tuple[str, str]
 """(unit id, criterion id)."""
@@ -130,6 +131,9 @@ class CampaignState:
     self_scores: dict[Key, SelfScore] = field(default_factory=dict)
     appraisals: dict[Key, Appraisal] = field(default_factory=dict)
     surveys: dict[Key, SurveyScore] = field(default_factory=dict)
+    carried: dict[Key, tuple[Evidence, ...]] = field(default_factory=dict)
+    """Evidence carried over from an earlier campaign (by lineage), per unit and criterion;
+    it backs a self-score that brings no evidence of its own."""
     appeals: list[Appeal] = field(default_factory=list)
     """Every appeal filed, oldest first."""
     open_appeals: dict[str, Appeal] = field(default_factory=dict)
@@ -189,6 +193,12 @@ def _surveyed(state: CampaignState, event: Event) -> None:
         )
 
 
+def _carried(state: CampaignState, event: Event) -> None:
+    for row in event.payload["rows"]:
+        evidence = tuple(Evidence(**item) for item in row["evidence"])
+        state.carried[row["unit"], row["criterion"]] = evidence
+
+
 def _collection_closed(state: CampaignState, event: Event) -> None:
     state.state = "appraising"
 
@@ -210,6 +220,7 @@ _APPLY: dict[str, Callable[[CampaignState, Event], None]] = {
     SELF_ASSESSED: _self_assessed,
     APPRAISED: _appraised,
     SURVEYED: _surveyed,
+    CARRIED: _carried,
     COLLECTION_CLOSED: _collection_closed,
     APPEALED: _appealed,
     PUBLISHED: _published,
