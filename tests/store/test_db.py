@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from cchc_rules.store._db import (
     ConflictError,
@@ -17,7 +19,7 @@ from cchc_rules.store._db import (
     sha256_hex,
     store_url,
 )
-from cchc_rules.store._schema import blobs, events, runs
+from cchc_rules.store._schema import blobs, events, metadata, runs
 
 
 def test_opening_creates_the_schema_by_migration_and_again_changes_nothing(location: str) -> None:
@@ -30,6 +32,11 @@ def test_opening_creates_the_schema_by_migration_and_again_changes_nothing(locat
         first.append("c", "opened", {"n": 1}, who="An", why=None, based_on=0)
     with Store(location) as again:
         assert [e.kind for e in again.events("c")] == ["opened"]
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(store: Store) -> None:
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
 
 def test_an_event_records_who_when_why_and_the_hash_of_its_payload(store: Store) -> None:

@@ -87,7 +87,7 @@ def campaign_document(state: CampaignState) -> dict[str, Any]:
                 "who": a.who,
                 "when": a.when,
                 "event": a.event,
-                "open": a.unit in state.open_appeals and state.open_appeals[a.unit] == a,
+                "open": state.open_appeals.get(a.unit) == a,
             }
             for a in state.appeals
         ],
