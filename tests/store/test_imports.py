@@ -241,3 +241,24 @@ survey.S1 = { answers = "share_satisfied", satisfied_from = 70 }
         f"{score_file}:3: score: expected a score in steps of 0.1, the precision of the fact "
         "survey_score (got 70.25)",
     ]
+
+
+def test_a_ruleset_whose_campaign_rules_name_the_wrong_criteria_opens_no_campaign(
+    tmp_path: Path,
+) -> None:
+    rulesets = tmp_path / "rulesets"
+    (rulesets / "ttcp").mkdir(parents=True)
+    shutil.copy(ROOT / "rulesets/ttcp/2018.toml", rulesets / "ttcp/2018.toml")
+    text = (ROOT / "rulesets/ttcp/2019.toml").read_text()
+    (rulesets / "ttcp/2019.toml").write_text(
+        text + '\n[[changes]]\nop = "set"\nid = "A4"\nset.evidence = { min_items = 2 }\n'
+        '\n[appraisal]\nsurvey.A1 = { answers = "mean" }\n'
+    )
+    store = Store(tmp_path / "cchc.db")
+    with pytest.raises(StoreError) as excinfo:
+        api.open_campaign(store, "ttcp", "demo", period=2019, who="T", rulesets_dir=rulesets)
+    assert str(excinfo.value).splitlines() == [
+        "ttcp@2019: appraisal.survey.A1: expected a survey criterion (kind survey_scaled: A7, S1)",
+        "ttcp@2019: A4.evidence: expected on scored criteria only",
+    ]
+    assert store.campaigns() == []
