@@ -165,3 +165,10 @@ def test_store_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert store_url() == f"sqlite:///{tmp_path / 'other.db'}"
     assert store_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert store_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_store_of_a_newer_schema_is_refused_clearly(location: str) -> None:
+    with Store(location) as store, store.transaction() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match=r"schema \(9999\) is newer than this cchc-rules knows"):
+        Store(location)

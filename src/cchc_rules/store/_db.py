@@ -164,9 +164,24 @@ def migrate(connection: sa.Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    head = ScriptDirectory.from_config(config).get_current_head()
-    if MigrationContext.configure(connection).get_current_revision() != head:
-        command.upgrade(config, "head")
+    scripts = ScriptDirectory.from_config(config)
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current == scripts.get_current_head():
+        return
+    known = {script.revision for script in scripts.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            [
+                Problem(
+                    str(connection.engine.url.render_as_string(hide_password=True)),
+                    None,
+                    "",
+                    f"the store's schema ({current}) is newer than this cchc-rules knows: "
+                    "upgrade cchc-rules to use it",
+                )
+            ]
+        )
+    command.upgrade(config, "head")
 
 
 class Store:

@@ -236,7 +236,11 @@ def fold(events: Sequence[Event]) -> CampaignState:
         )
     state = _opened(events[0])
     for event in events[1:]:
-        _APPLY[event.kind](state, event)
+        apply = _APPLY.get(event.kind)
+        if apply is None:
+            message = f"event #{event.id} is of a kind this cchc-rules does not know ({event.kind})"
+            raise StoreError([Problem(event.campaign, None, "", message)])
+        apply(state, event)
     state.last_event = events[-1].id
     state.events = len(events)
     return state
