@@ -13,11 +13,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow.parquet as pq
 
-from cchc_rules import store as _store
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, Problem, RulesetError
@@ -52,16 +51,18 @@ from cchc_rules.ruleset._registry import (
 from cchc_rules.ruleset._toml import read_toml, ruleset_toml
 from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
-from cchc_rules.store import (
-    CampaignScorecards,
-    CampaignState,
-    CarryOver,
-    ImportResult,
-    RunDiff,
-    RunRecord,
-    Store,
-    Verification,
-)
+
+if TYPE_CHECKING:
+    from cchc_rules.store._ops import (
+        CampaignScorecards,
+        CampaignState,
+        CarryOver,
+        ImportResult,
+        RunDiff,
+        RunRecord,
+        Store,
+        Verification,
+    )
 
 __all__ = [
     "PARQUET_SUFFIXES",
@@ -594,11 +595,18 @@ def plugin_catalogue(registry: KindRegistry | None = None) -> dict[str, Any]:
 # -- the assessment year: campaigns in a store (docs/campaigns.md) ----------------------------
 
 
+# NOTE: each function imports the store's operations when called, not this module at
+# its top: SQLAlchemy and Alembic add most of a second to every start-up (each ``cchc``
+# command, each worker process), and only the campaign commands need them.
+
+
 def open_store(location: str | Path | None = None, *, create: bool = True) -> Store:
     """The store at ``location``: a SQLite file path or a database URL
     (``postgresql://…``); default ``$CCHC_STORE``, else ``cchc.db`` here. Migrated to
     the current schema as needed; a missing SQLite file is created unless ``create`` is
     false."""
+    from cchc_rules.store._ops import Store
+
     return Store(location, create=create)
 
 
@@ -620,6 +628,8 @@ def open_campaign(
     reason recorded, or an explicit ``family@version`` (recorded as named). ``units``
     is a units file, or ``demo`` for the ruleset's demo units.
     """
+    from cchc_rules.store._ops import open_campaign
+
     registry = registry or default_registry()
     if re.fullmatch(NAME, ruleset) and not Path(ruleset).exists():
         if period is None:
@@ -642,7 +652,7 @@ def open_campaign(
         path, shown = Path(units), str(units)
     if not path.exists():
         raise CchcError([Problem(shown, None, "", "file does not exist")])
-    return _store.open_campaign(
+    return open_campaign(
         store,
         name or f"{compiled.model.ruleset.family}-{period}",
         compiled,
@@ -657,12 +667,16 @@ def open_campaign(
 
 def campaign_state(store: Store, name: str) -> CampaignState:
     """A campaign as its events say: state, ruleset, imports, appeals, runs."""
-    return _store.campaign_state(store, name)
+    from cchc_rules.store._ops import campaign_state
+
+    return campaign_state(store, name)
 
 
 def list_campaigns(store: Store) -> list[CampaignState]:
     """Every campaign of the store, oldest first."""
-    return [_store.campaign_state(store, name) for name in store.campaigns()]
+    from cchc_rules.store._ops import campaign_state
+
+    return [campaign_state(store, name) for name in store.campaigns()]
 
 
 def _import(
@@ -676,7 +690,9 @@ def _import(
     based_on: int | None,
     registry: KindRegistry | None,
 ) -> ImportResult:
-    return _store.import_file(
+    from cchc_rules.store._ops import import_file
+
+    return import_file(
         store,
         name,
         what,
@@ -704,7 +720,7 @@ def self_assess(
 
     Nothing changes on any problem; a file that changes nothing writes nothing;
     ``dry_run`` says what would change. ``based_on`` is the campaign's last event the
-    caller saw: another writer since is a :class:`~cchc_rules.store.ConflictError`.
+    caller saw: another writer since is a ``ConflictError`` (a :class:`CchcError`).
     """
     return _import("self_assessment", store, name, file, who, why, dry_run, based_on, registry)
 
@@ -752,7 +768,9 @@ def carry_over(
 ) -> CarryOver:
     """Carry last year's evidence references (campaign ``source``) into campaign ``name``,
     each to the criteria its criterion became by lineage (renamed, split, merged)."""
-    return _store.carry_over(
+    from cchc_rules.store._ops import carry_over
+
+    return carry_over(
         store,
         name,
         source,
@@ -765,12 +783,16 @@ def carry_over(
 
 def close_collection(store: Store, name: str, *, who: str, why: str | None = None) -> CampaignState:
     """End self-assessment: the campaign is appraised from now on."""
-    return _store.close_collection(store, name, who=who, why=why)
+    from cchc_rules.store._ops import close_collection
+
+    return close_collection(store, name, who=who, why=why)
 
 
 def appeal(store: Store, name: str, unit: str, *, who: str, why: str) -> CampaignState:
     """Record a unit's appeal (phúc khảo); its re-appraisal and ``publish`` follow."""
-    return _store.appeal(store, name, unit, who=who, why=why)
+    from cchc_rules.store._ops import appeal
+
+    return appeal(store, name, unit, who=who, why=why)
 
 
 def publish(
@@ -783,7 +805,9 @@ def publish(
 ) -> RunRecord:
     """Freeze the campaign's scorecards and their provenance as a run; after appeals the
     new run supersedes the published one, which stays."""
-    return _store.publish(store, name, who=who, why=why, registry=registry or default_registry())
+    from cchc_rules.store._ops import publish
+
+    return publish(store, name, who=who, why=why, registry=registry or default_registry())
 
 
 def campaign_scorecards(
@@ -791,18 +815,24 @@ def campaign_scorecards(
 ) -> CampaignScorecards:
     """A campaign's scorecards as it stands now, or as run ``run`` froze them; every line
     with self / appraised / final (``.explain(unit)``)."""
+    from cchc_rules.store._ops import bind, campaign_state, run_scorecards, score_campaign
+
     registry = registry or default_registry()
     if run is not None:
-        return _store.run_scorecards(store, run, registry)
-    return _store.score_campaign(_store.bind(store, _store.campaign_state(store, name), registry))
+        return run_scorecards(store, run, registry)
+    return score_campaign(bind(store, campaign_state(store, name), registry))
 
 
 def diff_runs(store: Store, before: str, after: str) -> RunDiff:
     """Which units and criteria moved between two runs, and why."""
-    return _store.diff_runs(store, before, after)
+    from cchc_rules.store._ops import diff_runs
+
+    return diff_runs(store, before, after)
 
 
 def verify_run(store: Store, run: str, *, registry: KindRegistry | None = None) -> Verification:
     """Recompute a run from the store: identical, or every difference (results, edited
     events, plugins, cchc-rules, Python)."""
-    return _store.verify_run(store, run, registry or default_registry())
+    from cchc_rules.store._ops import verify_run
+
+    return verify_run(store, run, registry or default_registry())

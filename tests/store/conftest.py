@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from cchc_rules.store._db import Store, store_url
+from cchc_rules.store._db import Store
+from cchc_rules.store._location import store_url
 from cchc_rules.store._schema import metadata
 
 POSTGRES = os.environ.get("CCHC_TEST_POSTGRES_URL")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,8 +19,8 @@ from cchc_rules.store._db import (
     StoreError,
     canonical_json,
     sha256_hex,
-    store_url,
 )
+from cchc_rules.store._location import store_url
 from cchc_rules.store._schema import blobs, events, metadata, runs
 
 
@@ -172,3 +174,15 @@ def test_a_store_of_a_newer_schema_is_refused_clearly(location: str) -> None:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match=r"schema \(9999\) is newer than this cchc-rules knows"):
         Store(location)
+
+
+def test_importing_cchc_rules_or_its_command_line_loads_no_database_code() -> None:
+    # Only commands that open a store pay for SQLAlchemy and Alembic (cchc_rules.store).
+    code = (
+        "import sys, cchc_rules, cchc_rules.api, cchc_rules.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"

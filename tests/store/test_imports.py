@@ -10,7 +10,7 @@ import pytest
 
 from cchc_rules import api
 from cchc_rules.errors import InputError
-from cchc_rules.store import ConflictError, Store, StoreError
+from cchc_rules.store._ops import ConflictError, Store, StoreError
 from tests.store.conftest import write
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cchc_rules import api
-from cchc_rules.store import CampaignState, Store, score_campaign
 from cchc_rules.store._db import Event, canonical_json, sha256_hex
+from cchc_rules.store._ops import CampaignState, Store, score_campaign
 from cchc_rules.store._runs import results_document
 from cchc_rules.store._schema import blobs, events
 from cchc_rules.store._scoring import SURVEY_KIND, Bound

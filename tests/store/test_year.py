@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from cchc_rules import api
-from cchc_rules.store import Store
+from cchc_rules.store._ops import Store
 from cchc_rules.store._schema import events, runs
 from tests.conftest import Invoke
 

@@ -6,14 +6,14 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cchc_rules import api
 from cchc_rules.cli._app import Invocation, Lang, LangOpt, app, invocation
 from cchc_rules.reports._json import json_bytes
-from cchc_rules.store import STORE_ENV, ImportResult, Store
+from cchc_rules.store._location import STORE_ENV
 from cchc_rules.store._render import (
     campaign_document,
     campaign_table,
@@ -22,6 +22,10 @@ from cchc_rules.store._render import (
     explanation_table,
     import_lines,
 )
+
+if TYPE_CHECKING:
+    # Types only: the store's database code loads when a command opens a store.
+    from cchc_rules.store._ops import ImportResult, Store
 
 campaign_app = typer.Typer(
     help="The assessment year: open a campaign, import self-assessments, surveys and "
@@ -232,7 +236,7 @@ def close_command(
     _say(run, f"{state.name}: {state.state}")
 
 
-Importer = Callable[..., ImportResult]
+Importer = Callable[..., "ImportResult"]
 
 
 def _import_command(importer: Importer, help: str) -> Callable[..., None]:

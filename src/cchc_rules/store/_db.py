@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,17 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from cchc_rules.errors import CchcError, Problem
+from cchc_rules.store._location import STORE_ENV, store_url
 from cchc_rules.store._schema import blobs, events, runs
 
 __all__ = [
-    "DEFAULT_STORE",
-    "STORE_ENV",
     "ConflictError",
     "Event",
     "NewRun",
@@ -39,13 +33,9 @@ __all__ = [
     "StoreError",
     "canonical_json",
     "sha256_hex",
-    "store_url",
     "utc_now",
 ]
 
-DEFAULT_STORE = "cchc.db"
-"""The store when none is named: a SQLite file in the current directory."""
-STORE_ENV = "CCHC_STORE"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -83,21 +73,6 @@ def canonical_json(value: Any) -> str:
     bytes on any machine and any database.
     """
     return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def store_url(location: str | Path | None = None) -> str:
-    """A SQLAlchemy URL: ``location`` as given when it is one, else a SQLite file path;
-    by default ``$CCHC_STORE``, else ``cchc.db`` in the current directory.
-
-    NOTE: a bare ``postgresql://`` URL uses psycopg 3 (the ``postgresql`` extra), not
-    SQLAlchemy's default psycopg2.
-    """
-    text = str(location) if location is not None else os.environ.get(STORE_ENV) or DEFAULT_STORE
-    if "://" in text:
-        if text.startswith("postgresql://"):
-            return "postgresql+psycopg://" + text.removeprefix("postgresql://")
-        return text
-    return f"sqlite:///{Path(text).resolve()}"
 
 
 def utc_now() -> str:
@@ -161,6 +136,12 @@ class RunRecord:
 
 def migrate(connection: sa.Connection) -> None:
     """Bring the schema to the newest packaged migration (nothing to do when it is)."""
+    # NOTE: imported here: only opening a store needs Alembic, and it is slow to load.
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

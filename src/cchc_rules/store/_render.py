@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -17,11 +17,14 @@ from rich.text import Text as RichText
 
 from cchc_rules.kinds import number_text
 from cchc_rules.reports._json import explanation_json, json_bytes
-from cchc_rules.store._campaign import ImportResult
-from cchc_rules.store._db import RunRecord
-from cchc_rules.store._runs import RunDiff, Verification
-from cchc_rules.store._scoring import CampaignExplanation
-from cchc_rules.store._state import CampaignState
+
+if TYPE_CHECKING:
+    # Types only: rendering loads no database code (cchc_rules.store explains why).
+    from cchc_rules.store._campaign import ImportResult
+    from cchc_rules.store._db import RunRecord
+    from cchc_rules.store._runs import RunDiff, Verification
+    from cchc_rules.store._scoring import CampaignExplanation
+    from cchc_rules.store._state import CampaignState
 
 __all__ = [
     "campaign_document",
