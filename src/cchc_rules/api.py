@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow.parquet as pq
 
@@ -59,6 +59,18 @@ from cchc_rules.ruleset._toml import read_toml, ruleset_toml
 from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 
+if TYPE_CHECKING:
+    from cchc_rules.store._ops import (
+        CampaignScorecards,
+        CampaignState,
+        CarryOver,
+        ImportResult,
+        RunDiff,
+        RunRecord,
+        Store,
+        Verification,
+    )
+
 __all__ = [
     "EXPLAIN_SUFFIXES",
     "PARQUET_SUFFIXES",
@@ -71,26 +83,40 @@ __all__ = [
     "Selection",
     "VersionState",
     "amend_ruleset",
+    "appeal",
+    "appraise",
+    "campaign_scorecards",
+    "campaign_state",
+    "carry_over",
+    "close_collection",
     "compare",
     "default_registry",
     "demo_units_path",
     "diff",
+    "diff_runs",
     "evaluate",
     "evaluate_to_parquet",
     "evaluate_units",
     "explain_file_format",
     "explanation_document",
+    "import_survey",
     "is_parquet",
+    "list_campaigns",
     "list_rulesets",
     "load_ruleset",
     "lock_rulesets",
+    "open_campaign",
+    "open_store",
     "plugin_catalogue",
+    "publish",
     "read_with_records",
     "report_html",
     "resolve_reference",
     "resolved_text",
     "scorecard_html",
     "select_ruleset",
+    "self_assess",
+    "verify_run",
     "write_scorecards",
 ]
 
@@ -696,3 +722,247 @@ def explanation_document(
     if format == "json":
         return explanation_json(explanation)
     return explanation_text(explanation, lang)
+# -- the assessment year: campaigns in a store (docs/campaigns.md) ----------------------------
+
+
+# NOTE: each function imports the store's operations when called, not this module at
+# its top: SQLAlchemy and Alembic add most of a second to every start-up (each ``cchc``
+# command, each worker process), and only the campaign commands need them.
+
+
+def open_store(location: str | Path | None = None, *, create: bool = True) -> Store:
+    """The store at ``location``: a SQLite file path or a database URL
+    (``postgresql://…``); default ``$CCHC_STORE``, else ``cchc.db`` here. Migrated to
+    the current schema as needed; a missing SQLite file is created unless ``create`` is
+    false."""
+    from cchc_rules.store._ops import Store
+
+    return Store(location, create=create)
+
+
+def open_campaign(
+    store: Store,
+    ruleset: str,
+    units: str | Path,
+    *,
+    who: str,
+    period: int | None = None,
+    name: str | None = None,
+    why: str | None = None,
+    rulesets_dir: Path | None = None,
+    registry: KindRegistry | None = None,
+) -> CampaignState:
+    """Open a campaign (đợt đánh giá) named ``name`` (default ``FAMILY-PERIOD``).
+
+    ``ruleset`` is a family, whose version in force for ``period`` is chosen and the
+    reason recorded, or an explicit ``family@version`` (recorded as named). ``units``
+    is a units file, or ``demo`` for the ruleset's demo units.
+    """
+    from cchc_rules.store._ops import open_campaign
+
+    registry = registry or default_registry()
+    if re.fullmatch(NAME, ruleset) and not Path(ruleset).exists():
+        if period is None:
+            raise CchcError(
+                [Problem(ruleset, None, "", "a family needs the campaign's period (--period YEAR)")]
+            )
+        selection = select_ruleset(ruleset, period, rulesets_dir=rulesets_dir, registry=registry)
+        compiled, reason = selection.ruleset, selection.reason
+    else:
+        compiled = load_ruleset(ruleset, rulesets_dir=rulesets_dir, registry=registry)
+        covered = compiled.model.ruleset.periods
+        period = period if period is not None else covered[0]
+        reason = f"{compiled.ref} named explicitly" + (
+            "" if period in covered else f" (it covers {', '.join(map(str, covered))})"
+        )
+    if str(units) == "demo":
+        path = demo_units_path(compiled)
+        shown = f"demo/{path.name}"
+    else:
+        path, shown = Path(units), str(units)
+    if not path.exists():
+        raise CchcError([Problem(shown, None, "", "file does not exist")])
+    return open_campaign(
+        store,
+        name or f"{compiled.model.ruleset.family}-{period}",
+        compiled,
+        period=period,
+        reason=reason,
+        units=path,
+        units_name=shown,
+        who=who,
+        why=why,
+    )
+
+
+def campaign_state(store: Store, name: str) -> CampaignState:
+    """A campaign as its events say: state, ruleset, imports, appeals, runs."""
+    from cchc_rules.store._ops import campaign_state
+
+    return campaign_state(store, name)
+
+
+def list_campaigns(store: Store) -> list[CampaignState]:
+    """Every campaign of the store, oldest first."""
+    from cchc_rules.store._ops import campaign_state
+
+    return [campaign_state(store, name) for name in store.campaigns()]
+
+
+def _import(
+    what: str,
+    store: Store,
+    name: str,
+    file: Path,
+    who: str,
+    why: str | None,
+    dry_run: bool,
+    based_on: int | None,
+    registry: KindRegistry | None,
+) -> ImportResult:
+    from cchc_rules.store._ops import import_file
+
+    return import_file(
+        store,
+        name,
+        what,
+        Path(file),
+        who=who,
+        why=why,
+        dry_run=dry_run,
+        based_on=based_on,
+        registry=registry or default_registry(),
+    )
+
+
+def self_assess(
+    store: Store,
+    name: str,
+    file: Path,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    based_on: int | None = None,
+    registry: KindRegistry | None = None,
+) -> ImportResult:
+    """Import units' self-scores and evidence (CSV, XLSX or JSON; docs/campaigns.md).
+
+    Nothing changes on any problem; a file that changes nothing writes nothing;
+    ``dry_run`` says what would change. ``based_on`` is the campaign's last event the
+    caller saw: another writer since is a ``ConflictError`` (a :class:`CchcError`).
+    """
+    return _import("self_assessment", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def appraise(
+    store: Store,
+    name: str,
+    file: Path,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    based_on: int | None = None,
+    registry: KindRegistry | None = None,
+) -> ImportResult:
+    """Import the appraisal team's points per unit and criterion, each with its reason
+    where it differs from the self-score (as :func:`self_assess` imports)."""
+    return _import("appraisal", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def import_survey(
+    store: Store,
+    name: str,
+    file: Path,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    based_on: int | None = None,
+    registry: KindRegistry | None = None,
+) -> ImportResult:
+    """Import survey scores (or raw answers, aggregated by the ruleset's rule)."""
+    return _import("survey", store, name, file, who, why, dry_run, based_on, registry)
+
+
+def carry_over(
+    store: Store,
+    name: str,
+    source: str,
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+    registry: KindRegistry | None = None,
+) -> CarryOver:
+    """Carry last year's evidence references (campaign ``source``) into campaign ``name``,
+    each to the criteria its criterion became by lineage (renamed, split, merged)."""
+    from cchc_rules.store._ops import carry_over
+
+    return carry_over(
+        store,
+        name,
+        source,
+        who=who,
+        why=why,
+        dry_run=dry_run,
+        registry=registry or default_registry(),
+    )
+
+
+def close_collection(store: Store, name: str, *, who: str, why: str | None = None) -> CampaignState:
+    """End self-assessment: the campaign is appraised from now on."""
+    from cchc_rules.store._ops import close_collection
+
+    return close_collection(store, name, who=who, why=why)
+
+
+def appeal(store: Store, name: str, unit: str, *, who: str, why: str) -> CampaignState:
+    """Record a unit's appeal (phúc khảo); its re-appraisal and ``publish`` follow."""
+    from cchc_rules.store._ops import appeal
+
+    return appeal(store, name, unit, who=who, why=why)
+
+
+def publish(
+    store: Store,
+    name: str,
+    *,
+    who: str,
+    why: str | None = None,
+    registry: KindRegistry | None = None,
+) -> RunRecord:
+    """Freeze the campaign's scorecards and their provenance as a run; after appeals the
+    new run supersedes the published one, which stays."""
+    from cchc_rules.store._ops import publish
+
+    return publish(store, name, who=who, why=why, registry=registry or default_registry())
+
+
+def campaign_scorecards(
+    store: Store, name: str, *, run: str | None = None, registry: KindRegistry | None = None
+) -> CampaignScorecards:
+    """A campaign's scorecards as it stands now, or as run ``run`` froze them; every line
+    with self / appraised / final (``.explain(unit)``)."""
+    from cchc_rules.store._ops import bind, campaign_state, run_scorecards, score_campaign
+
+    registry = registry or default_registry()
+    if run is not None:
+        return run_scorecards(store, run, registry)
+    return score_campaign(bind(store, campaign_state(store, name), registry))
+
+
+def diff_runs(store: Store, before: str, after: str) -> RunDiff:
+    """Which units and criteria moved between two runs, and why."""
+    from cchc_rules.store._ops import diff_runs
+
+    return diff_runs(store, before, after)
+
+
+def verify_run(store: Store, run: str, *, registry: KindRegistry | None = None) -> Verification:
+    """Recompute a run from the store: identical, or every difference (results, edited
+    events, plugins, cchc-rules, Python)."""
+    from cchc_rules.store._ops import verify_run
+
+    return verify_run(store, run, registry or default_registry())

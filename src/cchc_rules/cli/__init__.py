@@ -7,11 +7,11 @@ output file); 2 usage error (unknown option, missing argument).
 from __future__ import annotations
 
 # Importing the command modules registers their commands on the application.
-from cchc_rules.cli import _compare, _evaluate, _plugins, _report, _rulesets
+from cchc_rules.cli import _campaign, _compare, _evaluate, _plugins, _report, _rulesets, _runs
 from cchc_rules.cli._app import app
 
 __all__ = ["app", "main"]
-_COMMAND_MODULES = (_compare, _evaluate, _plugins, _report, _rulesets)
+_COMMAND_MODULES = (_campaign, _compare, _evaluate, _plugins, _report, _rulesets, _runs)
 
 
 def main() -> None:

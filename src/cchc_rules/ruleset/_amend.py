@@ -8,7 +8,7 @@ amends and says only what the decision changed::
     ...
     [facts.new_fact]               # [unit_types], [facts], [legal_refs], [record_sets],
                                    # [providers]: added or replaced by name
-    [grading] / [ranking] / [scoring]   # replaced whole when given
+    [grading] / [ranking] / [scoring] / [appraisal]   # replaced whole when given
     [[changes]]                    # applied in order
     op = "set"
     id = "A3"
@@ -151,6 +151,7 @@ class Amendment(TomlModel):
     grading: dict[str, Any] | None = None
     ranking: dict[str, Any] | None = None
     scoring: dict[str, Any] | None = None
+    appraisal: dict[str, Any] | None = None
     changes: list[Change] = Field(default_factory=list)
 
 
@@ -345,10 +346,11 @@ class _Amender:
             for name, table in tables.items():
                 merged[name] = table
                 self.target.mark(table, self.here(section, name))
-        # NOTE: [scoring] is replaced whole like [grading] and [ranking], not merged key by
-        # key: a merge could not take a key away (working_decimals left over from a parent
-        # that rounded only the total), and the amendment then states the whole arithmetic.
-        for section in ("grading", "ranking", "scoring"):
+        # NOTE: [scoring] and [appraisal] are replaced whole like [grading] and [ranking],
+        # not merged key by key: a merge could not take a key away (working_decimals left
+        # over from a parent that rounded only the total), and the amendment then states
+        # the whole arithmetic.
+        for section in ("grading", "ranking", "scoring", "appraisal"):
             if section in raw:
                 self.data[section] = raw[section]
                 self.target.mark(raw[section], self.here(section))

@@ -25,11 +25,13 @@ from cchc_rules._names import CRITERION_ID, NAME, VERSION
 from cchc_rules.kinds import FactType, Number
 
 __all__ = [
+    "Appraisal",
     "Area",
     "Band",
     "Condition",
     "Criterion",
     "DerivedFrom",
+    "EvidenceRule",
     "FactSpec",
     "Grading",
     "LegalBasis",
@@ -46,6 +48,7 @@ __all__ = [
     "Ruleset",
     "RulesetMeta",
     "Scoring",
+    "SurveyRule",
     "Text",
     "TomlModel",
     "Transition",
@@ -301,6 +304,17 @@ class Condition(TomlModel):
         return f"{self.fact} {self.op} {literal}"
 
 
+class EvidenceRule(TomlModel):
+    """Evidence (tài liệu kiểm chứng) a self-score needs: ``{ required = true, min_items = 1 }``.
+
+    A self-score above 0 with fewer items is flagged in a campaign, and ``[appraisal]
+    missing_evidence`` says what happens to it.
+    """
+
+    required: bool = True
+    min_items: Annotated[int, Field(ge=1)] = 1
+
+
 class Criterion(TomlModel):
     """A criterion: a scored leaf (``kind`` + ``params``) or a group of sub-criteria."""
 
@@ -317,6 +331,8 @@ class Criterion(TomlModel):
     legal_ref: LegalReference | None = None
     note: Text | None = None
     criteria: list[Criterion] = []
+    evidence: EvidenceRule | None = None
+    """The evidence a unit's self-score needs in a campaign (none asked when absent)."""
 
     @model_validator(mode="after")
     def _leaf_or_group(self) -> Criterion:
@@ -383,6 +399,33 @@ class ProviderSpec(TomlModel):
     description: Text | None = None
 
 
+class SurveyRule(TomlModel):
+    """How raw survey answers of one criterion become its score (``[appraisal.survey.ID]``).
+
+    ``mean``: the mean answer, on the criterion's score scale; ``share_satisfied``: the
+    share of answers at or above ``satisfied_from``, times the scale's maximum.
+    """
+
+    answers: Literal["mean", "share_satisfied"]
+    satisfied_from: Number | None = None
+
+    @model_validator(mode="after")
+    def _threshold(self) -> SurveyRule:
+        if (self.answers == "share_satisfied") != (self.satisfied_from is not None):
+            raise ValueError("'satisfied_from' goes with answers = 'share_satisfied', only there")
+        return self
+
+
+class Appraisal(TomlModel):
+    """The rules of an assessment campaign's appraisal (``[appraisal]``)."""
+
+    missing_evidence: Literal["warn", "zero"] = "warn"
+    """A self-score above 0 without the evidence its criterion requires: kept with a
+    warning, or set to 0 (reason ``no_evidence``)."""
+    survey: dict[CriterionId, SurveyRule] = {}
+    """Per survey criterion, how raw answers are aggregated into its score."""
+
+
 class Area(TomlModel):
     id: CriterionId
     name: Text
@@ -407,6 +450,8 @@ class Ruleset(TomlModel):
     scoring: Scoring | None = None
     """The published arithmetic; absent: every default of :class:`Scoring` (and the
     content hash of a ruleset written before the table existed stays what it was)."""
+    appraisal: Appraisal | None = None
+    """How a campaign treats self-scores without evidence and raw survey answers."""
 
     @property
     def ref(self) -> str:

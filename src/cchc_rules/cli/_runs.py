@@ -1,0 +1,92 @@
+"""``cchc runs …``: published runs — list, show, diff, verify."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cchc_rules import api
+from cchc_rules.cli._app import EXIT_INVALID, app, invocation
+from cchc_rules.cli._campaign import FormatOpt, ShowFormat, StoreOpt, opened
+from cchc_rules.reports._json import json_bytes
+from cchc_rules.store._render import (
+    diff_table,
+    run_document,
+    run_table,
+    runs_table,
+    verification_lines,
+)
+
+runs_app = typer.Typer(
+    help="Published runs: list, show, diff, verify. / Kết quả đã công bố.\n\n"
+    "Example:  cchc runs verify ttcp-2019/1",
+    no_args_is_help=True,
+)
+app.add_typer(runs_app, name="runs")
+
+RunArg = Annotated[
+    str, typer.Argument(help="A run: CAMPAIGN/N (e.g. ttcp-2019/1).", show_default=False)
+]
+
+
+@runs_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    campaign: Annotated[
+        str | None, typer.Argument(help="Only this campaign's runs.", show_default=False)
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Every published run, oldest first, with what it supersedes."""
+    run = invocation(ctx)
+    with opened(store) as db:
+        if campaign is not None:
+            api.campaign_state(db, campaign)  # an unknown campaign is an error, not "none"
+        records = db.runs(campaign)
+    run.out.print(runs_table(records))
+
+
+@runs_app.command("show")
+def show_command(
+    ctx: typer.Context, run_id: RunArg, format: FormatOpt = ShowFormat.table, store: StoreOpt = None
+) -> None:
+    """A run's provenance (ruleset and why, inputs' SHA-256, plugins, versions, who,
+    when) and results."""
+    run = invocation(ctx)
+    with opened(store) as db:
+        record = db.run(run_id)
+    if format is ShowFormat.json:
+        run.emit(json_bytes(run_document(record)))
+    else:
+        run.out.print(run_table(record))
+
+
+@runs_app.command("diff")
+def diff_command(
+    ctx: typer.Context,
+    before: RunArg,
+    after: RunArg,
+    format: FormatOpt = ShowFormat.table,
+    store: StoreOpt = None,
+) -> None:
+    """Which units and criteria moved between two runs, and why."""
+    run = invocation(ctx)
+    with opened(store) as db:
+        diff = api.diff_runs(db, before, after)
+    if format is ShowFormat.json:
+        run.emit(json_bytes(diff.to_json()))
+    else:
+        run.out.print(diff_table(diff))
+
+
+@runs_app.command("verify")
+def verify_command(ctx: typer.Context, run_id: RunArg, store: StoreOpt = None) -> None:
+    """Recompute a run from the store: "identical", or every difference (exit code 1)."""
+    run = invocation(ctx)
+    with opened(store) as db:
+        result = api.verify_run(db, run_id, registry=run.registry())
+    for line in verification_lines(result):
+        run.out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if not result.identical:
+        raise typer.Exit(EXIT_INVALID)
