@@ -35,3 +35,25 @@ def cli_fixture() -> Invoke:
         return runner.invoke(cli.app, list(args), env=env, obj=consoles)
 
     return invoke
+
+
+Refused = Callable[..., list[str]]
+
+
+@pytest.fixture(name="refused")
+def refused_fixture(cli: Invoke) -> Refused:
+    """Run ``cchc ARGS`` expecting a clean refusal: exit 1 through the error handler (no
+    Python exception escaped), nothing on stdout; returns the problem lines on stderr."""
+
+    def run(*args: str) -> list[str]:
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        # typer's runner turns an escaped exception into exit 1 too: only SystemExit is
+        # the error handler's.
+        assert isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.stdout == ""
+        first, *problems = result.stderr.splitlines()
+        assert first.startswith("error: "), result.stderr
+        return problems
+
+    return run

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
+from cchc_rules.inputs import _grammar as grammar
 from cchc_rules.inputs._records import RecordSet, merged_schemas, read_record_set
 from cchc_rules.inputs._units import read_units_file
 from cchc_rules.providers import Evidence, FactProvider
@@ -219,7 +220,12 @@ def derive_facts(
         raise InputError(clashes)
     if "unit_id" not in table.column_names:
         return derivation  # read_units reports the missing column
-    unit_ids = pc.utf8_trim_whitespace(table.column("unit_id").cast(pa.string())).fill_null("")
+    try:
+        text = table.column("unit_id").cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return derivation  # not text (a list, bytes): read_units reports the column
+    # As read_units reads them, so records name units by the same ids.
+    unit_ids = pc.utf8_trim_whitespace(pc.utf8_normalize(text, grammar.TEXT_FORM)).fill_null("")
     ids = pl.Series("unit_id", unit_ids.combine_chunks(), pl.String)
     unique_ids = ids.unique(maintain_order=True)
 
