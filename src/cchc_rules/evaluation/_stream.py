@@ -24,6 +24,7 @@ import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_rules.errors import InputError, Problem
+from cchc_rules.errors import CchcError, InputError, Problem
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._units import read_units
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
@@ -458,8 +459,19 @@ def _pool_map(
             for piece, spill in zip(pieces, spills, strict=True)
         ]
         parts = []
-        for piece, future in zip(pieces, futures, strict=True):
-            parts.append(future.result())
-            if on_progress is not None:
-                on_progress(piece.rows)
+        try:
+            for piece, future in zip(pieces, futures, strict=True):
+                parts.append(future.result())
+                if on_progress is not None:
+                    on_progress(piece.rows)
+        except BrokenProcessPool as exc:
+            # A worker died (killed, out of memory, a crash in native code): no Python
+            # error to report, so say which piece was lost.
+            raise CchcError(
+                [Problem(piece.path, None, "", f"a worker process stopped while scoring ({exc})")]
+            ) from exc
+        except BaseException:
+            # A piece failed (a plugin's kind, a full disk): the rest would be wasted work.
+            pool.shutdown(cancel_futures=True)
+            raise
     return parts
