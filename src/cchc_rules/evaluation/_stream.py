@@ -21,10 +21,10 @@ slice of the derived columns by position.
 from __future__ import annotations
 
 import multiprocessing
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from cchc_rules.errors import CchcError, InputError, Problem
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._units import read_units
+from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
@@ -323,22 +324,34 @@ def _spill(
     with ThreadPoolExecutor(max_workers=1) as background:
 
         def sink(table: pa.Table) -> None:
-            if writing:
-                writing.pop().result()
-            if not writer:
-                options = pa.ipc.IpcWriteOptions(compression="lz4")
-                writer.append(pa.ipc.new_file(spill, table.schema, options=options))
-            writing.append(background.submit(writer[0].write_table, table))
+            with _writing_spill(spill):
+                if writing:
+                    writing.pop().result()
+                if not writer:
+                    options = pa.ipc.IpcWriteOptions(compression="lz4")
+                    writer.append(pa.ipc.new_file(spill, table.schema, options=options))
+                writing.append(background.submit(writer[0].write_table, table))
 
         try:
             return score_piece(
                 ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived
             )
         finally:
-            if writing:
-                writing.pop().result()
-            if writer:
-                writer[0].close()
+            with _writing_spill(spill):
+                if writing:
+                    writing.pop().result()
+                if writer:
+                    writer[0].close()
+
+
+@contextmanager
+def _writing_spill(spill: str) -> Iterator[None]:
+    """A spill write's own failure (a full disk) as "cannot write"; what scoring raises
+    (bad input, a failing kind) passes through."""
+    try:
+        yield
+    except OSError as exc:
+        raise cannot_write(Path(spill), exc) from exc
 
 
 def _read_spill(spill: Path) -> Iterator[pa.Table]:
@@ -379,8 +392,8 @@ def evaluate_dataset(
         raise ValueError("workers must be at least 1")
     pieces = plan_pieces(dataset, piece_rows)
     derived = derive_dataset_facts(ruleset, dataset, records or {})
-    with tempfile.TemporaryDirectory(prefix=".cchc-spill-", dir=output.parent) as spill_dir:
-        spills = [str(Path(spill_dir) / f"part-{n:06d}.arrow") for n in range(len(pieces))]
+    with scratch_directory(output) as spill_dir:
+        spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
