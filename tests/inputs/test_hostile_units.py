@@ -245,3 +245,19 @@ def test_record_sets_in_nfd_name_units_read_in_nfc() -> None:
     twice = records.with_columns(pl.Series("doc_id", ["Đ2", nfd("Đ2"), "Đ3"]))
     with pytest.raises(cchc_rules.InputError, match="<documents>:2: doc_id: duplicate doc_id"):
         read_record_set("documents", twice, schema, units)
+
+
+@pytest.mark.parametrize("output", ["results.csv", "results.parquet"])
+def test_a_damaged_parquet_file_cannot_be_read(
+    refused: Refused, tmp_path: Path, output: str
+) -> None:
+    # Streamed to Parquet, the file is read piece by piece: each read is checked too.
+    units = tmp_path / "units.parquet"
+    pq.write_table(pacsv.read_csv(DEMO_CSV), units)
+    data = bytearray(units.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    data[len(data) // 2] ^= 0xFF
+    units.write_bytes(bytes(data))
+    (problem,) = refused("evaluate", RULESET, str(units), "-o", str(tmp_path / output))
+    assert problem.startswith(f"{units}: cannot read: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.parquet"]

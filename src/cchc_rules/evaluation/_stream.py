@@ -50,6 +50,7 @@ __all__ = [
     "PartKeys",
     "Piece",
     "dataset_files",
+    "dataset_rows",
     "derive_dataset_facts",
     "evaluate_dataset",
     "finish",
@@ -102,6 +103,25 @@ def dataset_files(path: Path) -> list[Path]:
     return [path]
 
 
+@contextmanager
+def _reading(path: Path | str) -> Iterator[None]:
+    """A Parquet file that cannot be read (damaged, truncated, not Parquet) as a located
+    input error."""
+    try:
+        yield
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+
+
+def dataset_rows(path: Path) -> int:
+    """The units of a dataset, from the files' metadata."""
+    rows = 0
+    for file in dataset_files(path):
+        with _reading(file):
+            rows += pq.ParquetFile(file).metadata.num_rows
+    return rows
+
+
 def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]:
     """Cut a dataset into pieces of whole row groups, about ``piece_rows`` units each.
 
@@ -111,10 +131,8 @@ def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]
     pieces: list[Piece] = []
     offset = 0
     for file in dataset_files(path):
-        try:
+        with _reading(file):
             metadata = pq.ParquetFile(file).metadata
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError([Problem(str(file), None, "", f"cannot read: {exc}")]) from exc
         first, rows, groups = 1, 0, []
         for group in range(metadata.num_row_groups):
             groups.append(group)
@@ -144,9 +162,10 @@ def derive_dataset_facts(
     clashes: list[Problem] = []
     ids: list[pa.Table] = []
     for file in files:
-        present = pq.ParquetFile(file).schema_arrow.names
-        clashes += derived_fact_clashes(ruleset, present, str(file))
-        ids.append(pq.read_table(file, columns=[c for c in ("unit_id",) if c in present]))
+        with _reading(file):
+            present = pq.ParquetFile(file).schema_arrow.names
+            clashes += derived_fact_clashes(ruleset, present, str(file))
+            ids.append(pq.read_table(file, columns=[c for c in ("unit_id",) if c in present]))
     if clashes:
         raise InputError(clashes)
     units = pa.concat_tables(ids, promote_options="permissive")
@@ -171,9 +190,16 @@ def _with_derived(table: pa.Table, derived: pa.Table | None, start: int) -> pa.T
 
 
 def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
-    handle = pq.ParquetFile(piece.path)
+    with _reading(piece.path):
+        handle = pq.ParquetFile(piece.path)
+        batches = handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups))
     empty = True
-    for batch in handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups)):
+    while True:
+        # Only the reading is checked: what the consumer raises at a yield passes through.
+        with _reading(piece.path):
+            batch = next(batches, None)
+        if batch is None:
+            break
         empty = False
         yield pa.Table.from_batches([batch])
     if empty:
