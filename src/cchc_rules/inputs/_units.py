@@ -153,8 +153,7 @@ def _csv_problems(path: Path, block: int) -> list[tuple[int | None, str, str]]:
     """Where a CSV file pyarrow refused goes wrong, by row: rows with another number of
     fields than the header; else cells that are not UTF-8. Empty when nothing is found.
 
-    Only after a failed read: one thread (so pyarrow numbers the rows it refuses), and
-    every cell read as bytes.
+    Only after a failed read, on one thread (so pyarrow numbers the rows it refuses).
     """
     problems: list[tuple[int | None, str, str]] = []
 
@@ -172,23 +171,23 @@ def _csv_problems(path: Path, block: int) -> list[tuple[int | None, str, str]]:
             problems.append((row.number, "", message))
         return "skip"
 
-    read = pacsv.ReadOptions(block_size=block, use_threads=False)
-    skip = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")
     try:
-        with pacsv.open_csv(path, read_options=read, parse_options=skip) as reader:
-            header = reader.schema.names
-        table = pacsv.read_csv(
+        # NOTE: read as Latin-1, where every byte is a character: pyarrow hands a refused
+        # row to the handler as text, and fails on one that is not UTF-8. Delimiters,
+        # quotes and line ends are the same bytes in both.
+        latin = pacsv.ReadOptions(block_size=block, use_threads=False, encoding="latin-1")
+        pacsv.read_csv(
             path,
-            read_options=read,
+            read_options=latin,
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.binary() for name in header}, check_utf8=False
-            ),
+            convert_options=_as_bytes(path, latin),
         )
+        if problems:
+            return problems
+        read = pacsv.ReadOptions(block_size=block)
+        table = pacsv.read_csv(path, read_options=read, convert_options=_as_bytes(path, read))
     except (pa.ArrowInvalid, OSError):
         return problems
-    if problems:
-        return problems  # rows were skipped: positions no longer give row numbers
     for name, column in zip(table.column_names, table.columns, strict=True):
         if _is_utf8(column):
             continue
@@ -203,6 +202,16 @@ def _csv_problems(path: Path, block: int) -> list[tuple[int | None, str, str]]:
             more = grammar.more_rows("expected UTF-8 text", len(bad) - MAX_ROWS_PER_PROBLEM)
             problems.append((bad[MAX_ROWS_PER_PROBLEM][0] + 2, name, more))
     return problems
+
+
+def _as_bytes(path: Path, read: pacsv.ReadOptions) -> pacsv.ConvertOptions:
+    """Every column of the CSV file as bytes: no conversion, nor UTF-8 check, can fail."""
+    skip = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")
+    with pacsv.open_csv(path, read_options=read, parse_options=skip) as reader:
+        header = reader.schema.names
+    return pacsv.ConvertOptions(
+        column_types={name: pa.binary() for name in header}, check_utf8=False
+    )
 
 
 def _is_utf8(column: pa.ChunkedArray) -> bool:
@@ -482,6 +491,25 @@ def _typed_column(
     return FactColumn(kind, np.where(exact, scaled, 0).astype(np.int64), missing, scale)
 
 
+def _not_utf8(column: pa.ChunkedArray, name: str, collect: _Collector) -> bool:
+    """Whether a text column of a typed source holds bytes that are not UTF-8 (Parquet
+    does not check its strings); its rows are reported."""
+    atype = column.type
+    if pa.types.is_dictionary(atype):
+        atype = atype.value_type
+    if not (pa.types.is_string(atype) or pa.types.is_large_string(atype)):
+        return False
+    try:
+        column.validate(full=True)
+        return False
+    except pa.ArrowInvalid:
+        pass
+    cells = [chunk.cast(atype).cast(pa.large_binary()) for chunk in column.chunks]
+    bad = [_bad_byte(cell) for chunk in cells for cell in chunk.to_pylist()]
+    collect.rows(name, np.array([b is not None for b in bad]), "expected UTF-8 text")
+    return True
+
+
 def _no_values(spec: FactSpec, size: int) -> FactColumn:
     """A fact column with no value in any row (no column for it, or an unreadable one)."""
     placeholder = np.zeros(size, dtype=object if spec.type == "text" else np.int64)
@@ -633,9 +661,13 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         collect.problems.append(
             Problem(source, None, column, grammar.expected_column("text", got_type))
         )
-    if duplicated or untextual:
-        # With two columns of one name, or a unit column that holds no text, no cell can
-        # be attributed: stop at the columns.
+    not_utf8 = [
+        c for c in columns if c not in duplicated and _not_utf8(table.column(c), c, collect)
+    ]
+    if duplicated or untextual or not_utf8:
+        # With two columns of one name, a unit column that holds no text, or text that
+        # is not text (bytes no text operation can read), no cell can be attributed:
+        # stop at the columns.
         raise InputError(collect.problems)
 
     # Column problems do not stop here: the rows of the columns that are present are
