@@ -7,12 +7,15 @@ Golden data stays beside this file, shared by the layers that read it:
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
+import cchc_rules
 from cchc_rules import cli
 from cchc_rules.cli._app import Consoles
 
@@ -57,3 +60,33 @@ def refused_fixture(cli: Invoke) -> Refused:
         return problems
 
     return run
+
+
+DemoRows = Callable[[], tuple[list[str], list[list[str]]]]
+WriteCsv = Callable[[Path, list[str], list[list[str]]], Path]
+
+
+@pytest.fixture(name="demo_rows")
+def demo_rows_fixture() -> DemoRows:
+    """The header and rows of the bundled ttcp@2018 demo units as text, a fresh copy at
+    each call: the material tests damage."""
+    demo = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"
+
+    def read() -> tuple[list[str], list[list[str]]]:
+        with demo.open(encoding="utf-8", newline="") as stream:
+            header, *rows = list(csv.reader(stream))
+        return header, rows
+
+    return read
+
+
+@pytest.fixture(name="write_csv")
+def write_csv_fixture() -> WriteCsv:
+    """Write a header and rows as a UTF-8 CSV file; returns its path."""
+
+    def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            csv.writer(stream).writerows([header, *rows])
+        return path
+
+    return write

@@ -18,25 +18,17 @@ from typer.testing import Result
 
 import cchc_rules
 
-Invoke = Callable[..., Result]
-Refused = Callable[..., list[str]]
-
 RULESET = "ttcp@2018"
 DEMO_CSV = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"
 
+# The fixtures of tests/conftest.py.
+Invoke = Callable[..., Result]
+Refused = Callable[..., list[str]]
+DemoRows = Callable[[], tuple[list[str], list[list[str]]]]
+WriteCsv = Callable[[Path, list[str], list[list[str]]], Path]
+
 HOSTILE = ":fire: [bold]x[/bold] \x1b[31mred\x1b[0m\x07 \x9b2J:100:"
 SHOWN = ":fire: [bold]x[/bold] red :100:"
-
-
-def demo_rows() -> tuple[list[str], list[list[str]]]:
-    header, *rows = list(csv.reader(io.StringIO(DEMO_CSV.read_text(encoding="utf-8"))))
-    return header, rows
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([header, *rows])
-    return path
 
 
 def assert_literal(text: str) -> None:
@@ -44,7 +36,9 @@ def assert_literal(text: str) -> None:
     assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
 
 
-def test_a_unit_name_is_printed_literally_in_the_ranking(cli: Invoke, tmp_path: Path) -> None:
+def test_a_unit_name_is_printed_literally_in_the_ranking(
+    cli: Invoke, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
     header, rows = demo_rows()
     rows[0][header.index("name")] = HOSTILE
     units = write_csv(tmp_path / "units.csv", header, rows)
@@ -54,7 +48,9 @@ def test_a_unit_name_is_printed_literally_in_the_ranking(cli: Invoke, tmp_path: 
     assert_literal(result.stdout)
 
 
-def test_explain_prints_names_and_quoted_facts_literally(cli: Invoke, tmp_path: Path) -> None:
+def test_explain_prints_names_and_quoted_facts_literally(
+    cli: Invoke, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
     header, rows = demo_rows()
     rows[2][header.index("name")] = HOSTILE
     rows[2][header.index("innovation_note")] = f"note {HOSTILE}"
@@ -66,7 +62,7 @@ def test_explain_prints_names_and_quoted_facts_literally(cli: Invoke, tmp_path: 
 
 
 def test_an_error_at_line_100_quoting_emoji_codes_is_printed_literally(
-    refused: Refused, tmp_path: Path
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
 ) -> None:
     header, rows = demo_rows()
     many = [[f"U{n}", *row[1:]] for n, row in enumerate(rows * 6)]
@@ -82,7 +78,7 @@ def test_an_error_at_line_100_quoting_emoji_codes_is_printed_literally(
 
 
 def test_a_units_file_with_a_header_and_no_rows_is_refused(
-    refused: Refused, tmp_path: Path
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
 ) -> None:
     header, _ = demo_rows()
     units = write_csv(tmp_path / "units.csv", header, [])

@@ -130,14 +130,6 @@ def damaged_csv(draw: st.DrawFn) -> bytes:
     return draw(damaged(data))
 
 
-@fuzz(150)
-@given(data=damaged_csv())
-def test_damaged_csv_is_scored_or_refused(tmp_path: Path, data: bytes) -> None:
-    path = tmp_path / "units.csv"
-    path.write_bytes(data)
-    scored_or_refused(path)
-
-
 # -- JSON -----------------------------------------------------------------------------------
 
 ODD_VALUES = st.one_of(
@@ -173,14 +165,6 @@ def damaged_json(draw: st.DrawFn) -> bytes:
     text = records if isinstance(records, str) else json.dumps(records, ensure_ascii=False)
     data = text.encode("utf-8")
     return draw(damaged(data, huge=False)) if draw(st.booleans()) else data
-
-
-@fuzz(150)
-@given(data=damaged_json())
-def test_damaged_json_is_scored_or_refused(tmp_path: Path, data: bytes) -> None:
-    path = tmp_path / "units.json"
-    path.write_bytes(data)
-    scored_or_refused(path)
 
 
 # -- XLSX -----------------------------------------------------------------------------------
@@ -223,14 +207,6 @@ def damaged_xlsx(draw: st.DrawFn) -> bytes:
     return draw(damaged(data, huge=False)) if draw(st.booleans()) else data
 
 
-@fuzz(50)
-@given(data=damaged_xlsx())
-def test_damaged_xlsx_is_scored_or_refused(tmp_path: Path, data: bytes) -> None:
-    path = tmp_path / "units.xlsx"
-    path.write_bytes(data)
-    scored_or_refused(path)
-
-
 # -- Parquet --------------------------------------------------------------------------------
 
 COLUMN_TYPES: list[Callable[[pa.Array], pa.Array]] = [
@@ -270,31 +246,38 @@ def damaged_parquet(draw: st.DrawFn) -> bytes:
     return draw(damaged(data, huge=False)) if draw(st.booleans()) else data
 
 
-@fuzz(150)
-@given(data=damaged_parquet())
-def test_damaged_parquet_is_scored_or_refused(tmp_path: Path, data: bytes) -> None:
-    path = tmp_path / "units.parquet"
-    path.write_bytes(data)
-    scored_or_refused(path)
-
-
-# -- through the command line ---------------------------------------------------------------
-
+# -- every format ---------------------------------------------------------------------------
 
 FORMATS = {
-    "csv": (damaged_csv(), "results.csv"),
-    "json": (damaged_json(), "results.json"),
-    "xlsx": (damaged_xlsx(), "results.xlsx"),
+    "csv": (damaged_csv(), 150, "results.csv"),
+    "json": (damaged_json(), 150, "results.json"),
+    "xlsx": (damaged_xlsx(), 50, "results.xlsx"),
     # Parquet to Parquet streams: the damaged file is read piece by piece.
-    "parquet": (damaged_parquet(), "results.parquet"),
+    "parquet": (damaged_parquet(), 150, "results.parquet"),
 }
+"""Each format's damaged files, how many to score in process, and the command line's
+output file."""
+
+
+@pytest.mark.parametrize("suffix", list(FORMATS))
+def test_damaged_files_are_scored_or_refused(tmp_path: Path, suffix: str) -> None:
+    strategy, examples, _ = FORMATS[suffix]
+    path = tmp_path / f"units.{suffix}"
+
+    @fuzz(examples)
+    @given(data=strategy)
+    def score(data: bytes) -> None:
+        path.write_bytes(data)
+        scored_or_refused(path)
+
+    score()
 
 
 @pytest.mark.parametrize("suffix", list(FORMATS))
 @fuzz(1)
 @given(data=st.data())
 def test_damaged_files_through_the_command_line(suffix: str, data: st.DataObject) -> None:
-    strategy, output = FORMATS[suffix]
+    strategy, _, output = FORMATS[suffix]
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         units = directory / f"units.{suffix}"

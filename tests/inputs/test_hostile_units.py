@@ -5,8 +5,6 @@ when it is a valid file after all (a very long row), it is read.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import unicodedata
 from collections.abc import Callable
@@ -26,20 +24,11 @@ from cchc_rules.providers import Column, RecordSchema
 
 Invoke = Callable[..., Result]
 Refused = Callable[..., list[str]]
+DemoRows = Callable[[], tuple[list[str], list[list[str]]]]
+WriteCsv = Callable[[Path, list[str], list[list[str]]], Path]
 
 RULESET = "ttcp@2018"
 DEMO_CSV = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"
-
-
-def demo_rows() -> tuple[list[str], list[list[str]]]:
-    header, *rows = list(csv.reader(io.StringIO(DEMO_CSV.read_text(encoding="utf-8"))))
-    return header, rows
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([header, *rows])
-    return path
 
 
 def evaluate_refused(refused: Refused, units: Path) -> list[str]:
@@ -64,7 +53,7 @@ def test_deeply_nested_json_is_refused_not_a_recursion_error(
 
 
 def test_nested_values_in_json_cells_are_refused_where_they_are(
-    refused: Refused, tmp_path: Path
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows
 ) -> None:
     header, rows = demo_rows()
     records: list[object] = [dict(zip(header, row, strict=True)) for row in rows[:3]]
@@ -80,7 +69,9 @@ def test_nested_values_in_json_cells_are_refused_where_they_are(
     ]
 
 
-def test_a_json_integer_too_long_for_python_is_a_bad_cell(refused: Refused, tmp_path: Path) -> None:
+def test_a_json_integer_too_long_for_python_is_a_bad_cell(
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows
+) -> None:
     header, rows = demo_rows()
     text = json.dumps([dict(zip(header, row, strict=True)) for row in rows[:2]])
     units = tmp_path / "units.json"
@@ -92,7 +83,7 @@ def test_a_json_integer_too_long_for_python_is_a_bad_cell(refused: Refused, tmp_
 # -- XLSX -----------------------------------------------------------------------------------
 
 
-def _workbook(path: Path) -> bytes:
+def _workbook(path: Path, demo_rows: DemoRows) -> bytes:
     header, rows = demo_rows()
     book = openpyxl.Workbook()
     sheet = book.active
@@ -115,10 +106,10 @@ def _workbook(path: Path) -> bytes:
     ids=["truncated", "not a zip", "bit flipped"],
 )
 def test_a_damaged_xlsx_is_not_a_valid_workbook(
-    refused: Refused, tmp_path: Path, damage: object, reason: str
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, damage: object, reason: str
 ) -> None:
     units = tmp_path / "units.xlsx"
-    data = _workbook(units)
+    data = _workbook(units, demo_rows)
     assert callable(damage)
     units.write_bytes(damage(data))
     (problem,) = evaluate_refused(refused, units)
@@ -126,7 +117,7 @@ def test_a_damaged_xlsx_is_not_a_valid_workbook(
 
 
 def test_an_xlsx_with_two_columns_of_one_name_reports_them(
-    refused: Refused, tmp_path: Path
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows
 ) -> None:
     header, rows = demo_rows()
     book = openpyxl.Workbook()
@@ -144,7 +135,9 @@ def test_an_xlsx_with_two_columns_of_one_name_reports_them(
 # -- CSV ------------------------------------------------------------------------------------
 
 
-def test_a_csv_row_longer_than_a_parsing_block_is_read(cli: Invoke, tmp_path: Path) -> None:
+def test_a_csv_row_longer_than_a_parsing_block_is_read(
+    cli: Invoke, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
     header, rows = demo_rows()
     note = "Sáng kiến " * 300_000  # 3.3 MB in one cell: longer than pyarrow's 1 MB block
     rows[1][header.index("innovation_note")] = note
@@ -156,7 +149,7 @@ def test_a_csv_row_longer_than_a_parsing_block_is_read(cli: Invoke, tmp_path: Pa
 
 
 def test_csv_rows_with_another_number_of_fields_are_located(
-    refused: Refused, tmp_path: Path
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
 ) -> None:
     header, rows = demo_rows()
     rows[3].append("extra")
@@ -201,7 +194,9 @@ def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
-def test_an_id_in_nfc_and_in_nfd_is_one_unit(refused: Refused, tmp_path: Path) -> None:
+def test_an_id_in_nfc_and_in_nfd_is_one_unit(
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
     header, rows = demo_rows()
     rows[0][0], rows[1][0] = "TTCP-Vụ", nfd("TTCP-Vụ")
     assert rows[0][0] != rows[1][0]
@@ -211,7 +206,9 @@ def test_an_id_in_nfc_and_in_nfd_is_one_unit(refused: Refused, tmp_path: Path) -
     ]
 
 
-def test_explain_finds_a_unit_whatever_the_form_of_its_id(cli: Invoke, tmp_path: Path) -> None:
+def test_explain_finds_a_unit_whatever_the_form_of_its_id(
+    cli: Invoke, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
     header, rows = demo_rows()
     rows[2][0] = nfd("TTCP-Vụ-Pháp-chế")
     units = write_csv(tmp_path / "units.csv", header, rows)
