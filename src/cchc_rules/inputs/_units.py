@@ -322,7 +322,7 @@ class _ArrowText(FactColumn):
 
     @functools.cached_property
     def values(self) -> npt.NDArray[Any]:
-        return _objects(self.strings)
+        return _objects(_nfc(self.strings))
 
     def take(self, index: npt.NDArray[np.intp]) -> FactColumn:
         return _ArrowText(self.strings.take(pa.array(index, pa.int64())), self.missing[index])
@@ -335,15 +335,20 @@ class _ArrowText(FactColumn):
         return self.missing | only_space
 
     def value(self, row: int) -> FactValue:
-        return None if self.missing[row] else str(self.strings[row].as_py())
+        if self.missing[row]:
+            return None
+        return unicodedata.normalize(grammar.TEXT_FORM, str(self.strings[row].as_py()))
 
 
 def _nfc(strings: pa.Array) -> pa.Array:
-    """Text in the one Unicode form cells are read in (``grammar.TEXT_FORM``).
+    """Text in the one Unicode form keys are compared in (``grammar.TEXT_FORM``).
 
-    Arrow passes ASCII through untouched, so ids such as ``TTCP-VPC`` cost nothing.
+    Arrow passes ASCII through untouched, so ids such as ``TTCP-VPC`` cost nothing; names
+    are not normalised (they are shown, never compared, and both forms look alike), nor
+    text facts until a kind or a condition reads their values.
     """
-    return pc.utf8_normalize(strings, grammar.TEXT_FORM)
+    normalised: pa.Array = pc.utf8_normalize(strings, grammar.TEXT_FORM)
+    return normalised
 
 
 def _bools(array: pa.Array) -> npt.NDArray[np.bool_]:
@@ -400,7 +405,7 @@ def _text_column(
     decimals = spec.decimals or 0
     expected = grammar.expected_cell(kind, decimals)
     if kind == "text":
-        return _ArrowText(pc.if_else(pa.array(missing), "", _nfc(strings)), missing)
+        return _ArrowText(pc.if_else(pa.array(missing), "", strings), missing)
     if kind == "boolean":
         lowered = pc.utf8_lower(trimmed)
         known = _bools(pc.is_in(lowered, pa.array(list(grammar.BOOLEAN_WORDS)))) | missing
@@ -677,7 +682,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
     def strings(column: str) -> pa.StringArray:
         if column not in columns:
             return pa.array([""] * size, pa.string())
-        values = _nfc(table.column(column).combine_chunks().cast(pa.string()))
+        values = table.column(column).combine_chunks().cast(pa.string())
         trimmed: pa.StringArray = pc.utf8_trim_whitespace(values).fill_null("")
         return trimmed
 
@@ -685,10 +690,11 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         # Unit types and peer groups repeat a handful of values: checks run on the few
         # distinct words and reach the units through their codes.
         encoded = pc.dictionary_encode(strings(column))
-        vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        # In NFC: two spellings of one word become one word (listed twice: harmless).
+        vocabulary = np.asarray(_nfc(encoded.dictionary).to_pylist(), dtype=object)
         return vocabulary, encoded.indices.to_numpy(zero_copy_only=False)
 
-    unit_ids = strings("unit_id")
+    unit_ids = _nfc(strings("unit_id"))
     no_id = _bools(pc.equal(unit_ids, ""))
     if "unit_id" in columns:
         collect.rows("unit_id", no_id, "expected a unit id")
