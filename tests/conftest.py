@@ -8,12 +8,15 @@ Golden data stays beside this file, shared by the layers that read it:
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
+import cchc_rules
 from cchc_rules import cli
 from cchc_rules.cli._app import Consoles
 
@@ -36,3 +39,55 @@ def cli_fixture() -> Invoke:
         return runner.invoke(cli.app, list(args), env=env, obj=consoles)
 
     return invoke
+
+
+Refused = Callable[..., list[str]]
+
+
+@pytest.fixture(name="refused")
+def refused_fixture(cli: Invoke) -> Refused:
+    """Run ``cchc ARGS`` expecting a clean refusal: exit 1 through the error handler (no
+    Python exception escaped), nothing on stdout; returns the problem lines on stderr."""
+
+    def run(*args: str) -> list[str]:
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        # typer's runner turns an escaped exception into exit 1 too: only SystemExit is
+        # the error handler's.
+        assert isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.stdout == ""
+        first, *problems = result.stderr.splitlines()
+        assert first.startswith("error: "), result.stderr
+        return problems
+
+    return run
+
+
+DemoRows = Callable[[], tuple[list[str], list[list[str]]]]
+WriteCsv = Callable[[Path, list[str], list[list[str]]], Path]
+
+
+@pytest.fixture(name="demo_rows")
+def demo_rows_fixture() -> DemoRows:
+    """The header and rows of the bundled ttcp@2018 demo units as text, a fresh copy at
+    each call: the material tests damage."""
+    demo = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"
+
+    def read() -> tuple[list[str], list[list[str]]]:
+        with demo.open(encoding="utf-8", newline="") as stream:
+            header, *rows = list(csv.reader(stream))
+        return header, rows
+
+    return read
+
+
+@pytest.fixture(name="write_csv")
+def write_csv_fixture() -> WriteCsv:
+    """Write a header and rows as a UTF-8 CSV file; returns its path."""
+
+    def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            csv.writer(stream).writerows([header, *rows])
+        return path
+
+    return write

@@ -16,14 +16,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules.errors import CchcError, Problem, RulesetError
-from cchc_rules.evaluation._stream import dataset_files, evaluate_dataset
+from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
+from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
-from cchc_rules.inputs._units import UnitTable, read_units, to_arrow
+from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
 from cchc_rules.reports._html import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
@@ -91,6 +91,7 @@ __all__ = [
     "close_collection",
     "compare",
     "default_registry",
+    "demo_units",
     "demo_units_path",
     "diff",
     "diff_runs",
@@ -111,6 +112,7 @@ __all__ = [
     "publish",
     "read_with_records",
     "report_html",
+    "require_units",
     "resolve_reference",
     "resolved_text",
     "scorecard_html",
@@ -301,18 +303,76 @@ def compare(
     before: CompiledRuleset | str | Path,
     after: CompiledRuleset | str | Path,
     units: Path | str | object,
+    *,
+    records: Mapping[str, Path | str] | None = None,
 ) -> Comparison:
     """Score the same units and facts under two versions (what-if).
 
     Each version reads the columns it declares; a column only the other version
     declares is checked against that version's declaration and otherwise left alone,
     so one file can carry the facts of both. A column neither declares is an error.
+
+    A version with fact providers derives its facts from ``records`` (record-set name
+    to file, over the ruleset's default paths; for bundled demo units the demo record
+    sets fill in). A fact one version derives and the other reads as a column is taken
+    from the column when the file has it, else from the derivation: the same records
+    give both versions the same fact.
     """
     first = before if isinstance(before, CompiledRuleset) else load_ruleset(before)
     second = after if isinstance(after, CompiledRuleset) else load_ruleset(after)
-    return Comparison(
-        evaluate_units(first, read_units(units, _with_facts_of(first.model, second.model))),
-        evaluate_units(second, read_units(units, _with_facts_of(second.model, first.model))),
+    if isinstance(units, str | Path):
+        label = str(units)
+        table, first_row = read_units_file(Path(units), label)
+    else:
+        label, table, first_row = "<table>", to_arrow(units), 1
+    derived = [
+        _derive_beside(side, other, units, table, label, first_row, records)
+        for side, other in ((first, second), (second, first))
+    ]
+    cards = []
+    for (side, other), own, theirs in zip(
+        ((first, second), (second, first)), derived, derived[::-1], strict=True
+    ):
+        read = own.table if own is not None else table
+        if theirs is not None:
+            for name in _inputs(side) - set(read.column_names):
+                if name in theirs.table.column_names and name in _derived(other):
+                    read = read.append_column(name, theirs.table.column(name))
+        unit_table = read_units(
+            read, _with_facts_of(side.model, other.model), name=label, first_row=first_row
+        )
+        cards.append(evaluate_units(side, unit_table, derivation=own))
+    return Comparison(cards[0], cards[1])
+
+
+def _inputs(ruleset: CompiledRuleset) -> set[str]:
+    """The facts a version reads as columns of the units table."""
+    facts = ruleset.model.facts.items()
+    return {name for name, spec in facts if not spec.computed and spec.derived is None}
+
+
+def _derived(ruleset: CompiledRuleset) -> set[str]:
+    return {name for name, spec in ruleset.model.facts.items() if spec.derived is not None}
+
+
+def _derive_beside(
+    ruleset: CompiledRuleset,
+    other: CompiledRuleset,
+    units: object,
+    table: pa.Table,
+    label: str,
+    first_row: int,
+    records: Mapping[str, Path | str] | None,
+) -> Derivation | None:
+    """``ruleset``'s derived facts for a comparison with ``other`` (None: it has no
+    providers). A column ``ruleset`` derives but ``other`` reads is ``other``'s: it is
+    left out of this side, which derives its own."""
+    if not ruleset.providers:
+        return None
+    theirs = [n for n in table.column_names if n in _derived(ruleset) and n in _inputs(other)]
+    files = _record_files(ruleset, units, records, True)
+    return derive_facts(
+        ruleset, table.drop_columns(theirs), files, source=label, first_row=first_row
     )
 
 
@@ -326,10 +386,68 @@ def _with_facts_of(model: Ruleset, other: Ruleset) -> Ruleset:
     return model.model_copy(update={"facts": {**model.facts, **extra}})
 
 
+_DEMO = Path(__file__).resolve().parent / "demo"
+
+
 def demo_units_path(ruleset: CompiledRuleset) -> Path:
     """The bundled demo units for a bundled ruleset family and version."""
     meta = ruleset.model.ruleset
-    return Path(__file__).resolve().parent / "demo" / f"{meta.family}_units_{meta.version}.csv"
+    return _DEMO / f"{meta.family}_units_{meta.version}.csv"
+
+
+def demo_units(
+    ruleset: CompiledRuleset, *, rulesets_dir: Path | None = None
+) -> tuple[Path, str | None]:
+    """The demo units to score ``ruleset`` with, and a note when they are another
+    version's: those bundled for its version, else those of the nearest version it
+    extends (a new draft amending a bundled version scores the demo units of that one).
+
+    Raises :class:`CchcError` naming what to pass when no version of the chain has any.
+    """
+    path = demo_units_path(ruleset)
+    if path.exists():
+        return path, None
+    tried = [ruleset.ref]
+    parent = ruleset.model.ruleset.extends
+    while parent is not None and parent not in tried:
+        family, _, version = parent.partition("@")
+        path = _DEMO / f"{family}_units_{version}.csv"
+        if path.exists():
+            return path, f"no demo units are bundled for {ruleset.ref}; using those of {parent}"
+        tried.append(parent)
+        parent = _extends(parent, rulesets_dir)
+    raise CchcError(
+        [
+            Problem(
+                "demo",
+                None,
+                "",
+                f"no demo units are bundled for {' or '.join(tried)}; pass a units file "
+                "(.csv, .parquet, .xlsx or .json) instead of 'demo'",
+            )
+        ]
+    )
+
+
+def _extends(ref: str, rulesets_dir: Path | None) -> str | None:
+    """The version ``ref`` amends, from its own file (None: none, or it cannot be read)."""
+    try:
+        data, _ = read_toml(find_ruleset(ref, rulesets_dir), ref)
+    except CchcError:
+        return None
+    meta = data.get("ruleset")
+    parent = meta.get("extends") if isinstance(meta, dict) else None
+    return parent if isinstance(parent, str) else None
+
+
+def _demo_records(units: object) -> Path | None:
+    """The demo record sets of bundled demo units (None: ``units`` are not those)."""
+    if not isinstance(units, str | Path):
+        return None
+    path = Path(units).resolve()
+    if path.parent != _DEMO or "_units_" not in path.stem:
+        return None
+    return _DEMO / "records" / path.stem.replace("_units_", "_", 1)
 
 
 def evaluate(
@@ -349,15 +467,10 @@ def evaluate(
     default paths); for the bundled demo units the bundled demo records fill in.
     """
     compiled = ruleset if isinstance(ruleset, CompiledRuleset) else load_ruleset(ruleset)
-    table, derivation = read_with_records(compiled, units, records, demo=_is_demo(compiled, units))
+    table, derivation = read_with_records(compiled, units, records, demo=True)
     return evaluate_units(
         compiled, table, batch_size=batch_size, on_progress=on_progress, derivation=derivation
     )
-
-
-def _is_demo(ruleset: CompiledRuleset, units: object) -> bool:
-    """Whether ``units`` are the bundled demo units, whose demo record sets then fill in."""
-    return isinstance(units, str | Path) and Path(units) == demo_units_path(ruleset)
 
 
 def read_with_records(
@@ -367,15 +480,31 @@ def read_with_records(
     *,
     demo: bool = False,
 ) -> tuple[UnitTable, Derivation | None]:
-    """Units read and checked, with the facts derived from record sets added first."""
+    """Units read and checked, with the facts derived from record sets added first.
+
+    With ``demo``, when ``units`` are bundled demo units their demo record sets fill in
+    the record sets ``records`` does not name.
+    """
     if not ruleset.providers:
         return read_units(units, ruleset.model), None
     source = units if isinstance(units, str | Path) else to_arrow(units)
-    derivation = derive_facts(ruleset, source, record_paths(ruleset, records, demo=demo))
+    derivation = derive_facts(ruleset, source, _record_files(ruleset, units, records, demo))
     table = read_units(
         derivation.table, ruleset.model, name=derivation.source, first_row=derivation.first_row
     )
     return table, derivation
+
+
+def _record_files(
+    ruleset: CompiledRuleset,
+    units: object,
+    records: Mapping[str, Path | str] | None,
+    demo: bool,
+) -> dict[str, Path]:
+    """The record-set files for ``units``: ``records``, the ruleset's default paths, and
+    with ``demo`` the demo record sets of bundled demo units."""
+    demo_dir = _demo_records(units) if demo else None
+    return record_paths(ruleset, records, demo=demo_dir is not None, demo_dir=demo_dir)
 
 
 def evaluate_units(
@@ -390,6 +519,18 @@ def evaluate_units(
     matrix = score_units(ruleset, units, batch_size=batch_size, on_progress=on_progress)
     aggregates = aggregate(ruleset, units, matrix)
     return Scorecards(ruleset, units, matrix, aggregates, derivation)
+
+
+def require_units(count: int, source: str) -> None:
+    """Refuse a units table with no rows: there is nothing to score, grade or publish.
+
+    The command line refuses it (an empty ranking published by mistake is worse than a
+    refusal); the other functions here score an empty table to an empty result.
+    """
+    if count == 0:
+        raise InputError(
+            [Problem(source, None, "", "no units to score (expected at least one row)")]
+        )
 
 
 def is_parquet(path: Path) -> bool:
@@ -409,6 +550,7 @@ def evaluate_to_parquet(
     scheduler: str | None = None,
     records: Mapping[str, Path | str] | None = None,
     progress: ProgressBar | None = None,
+    refuse_empty: bool = False,
 ) -> None:
     """Score a units file into the Parquet file ``output``, the way that fits the input.
 
@@ -416,7 +558,9 @@ def evaluate_to_parquet(
     bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
     at ``scheduler``; needs the ``cchc-rules[dask]`` extra). Any other file is scored
     in memory, which ``workers`` > 1 and Dask cannot do (:class:`ValueError`). The
-    results are the same either way, ranks global within each peer group.
+    results are the same either way, ranks global within each peer group. With
+    ``refuse_empty``, units with no rows are refused (:func:`require_units`) before
+    anything is written.
     """
     if scheduler is not None and engine != "dask":
         raise ValueError("a scheduler needs the dask engine")
@@ -427,17 +571,17 @@ def evaluate_to_parquet(
                 "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
                 "directory of them)"
             )
-        table, derivation = read_with_records(
-            ruleset, units, records, demo=_is_demo(ruleset, units)
-        )
+        table, derivation = read_with_records(ruleset, units, records, demo=True)
+        if refuse_empty:
+            require_units(len(table), table.source)
         with show(len(table)) as advance:
             cards = evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
         write_parquet([cards.to_arrow(lang=lang)], output, force=force)
         return
-    total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(units))
-    record_files = (
-        record_paths(ruleset, records, demo=_is_demo(ruleset, units)) if ruleset.providers else None
-    )
+    total = dataset_rows(units)
+    if refuse_empty:
+        require_units(total, str(units))
+    record_files = _record_files(ruleset, units, records, True) if ruleset.providers else None
     with show(total) as advance:
         if engine == "local":
             evaluate_dataset(

@@ -59,6 +59,11 @@ class CchcError(Exception):
             message = "\n".join(str(p) for p in self.problems)
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[type[CchcError], tuple[Sequence[Problem] | str]]:
+        # A worker process's error reaches the coordinator pickled: it must arrive with
+        # its problems, not as one line of text.
+        return type(self), (self.problems or str(self),)
+
 
 class RulesetError(CchcError):
     """A ruleset file is not valid TOML, breaks the schema, or fails a cross-check."""

@@ -580,14 +580,27 @@ class CriterionKind(Generic[P]):
         applicable = np.ones(batch.size, dtype=np.bool_)
         for row in range(batch.size):
             result = self.score_unit(batch.row(row))
-            scaled = result.points * scale
+            if not isinstance(result, UnitScore):
+                raise TypeError(f"returned {type(result).__name__} (expected a UnitScore)")
+            given = result.points
+            # A float is never exact, and a bool is no number of points.
+            if isinstance(given, bool) or not isinstance(given, Decimal | int):
+                raise TypeError(
+                    f"returned points {given!r} as {type(given).__name__}; points must be "
+                    f"exact (a Decimal or an int)"
+                )
+            if isinstance(given, Decimal) and not given.is_finite():
+                raise ValueError(f"returned non-finite points ({given})")
+            scaled = Decimal(given) * scale
             if scaled != scaled.to_integral_value():
+                raise ValueError(f"points {given} are finer than the ruleset's precision 1/{scale}")
+            if result.reason not in self._reason_index:
                 raise ValueError(
-                    f"points {result.points} are finer than the ruleset's precision 1/{scale}"
+                    f"returned the reason {result.reason!r}, which it does not declare"
                 )
             points[row] = int(scaled)
             reasons[row] = self.reason_code(result.reason)
-            applicable[row] = result.applicable
+            applicable[row] = bool(result.applicable)
         return BatchScore(points, reasons, None if applicable.all() else applicable)
 
 

@@ -147,8 +147,7 @@ def test_csv_reports_every_problem_at_once_with_rows_counting_the_header(
         "units.csv:3: issued_on: expected a date as YYYY-MM-DD (got '2024-02-30')",
         "units.csv:3: plan_issued: expected a boolean "
         "(true, false, 1, 0, yes, no, có, không) (got 'maybe')",
-        "units.csv:3: score: expected a number with at most 2 digits after the point "
-        "(got '1.234')",
+        "units.csv:3: score: expected a number with at most 2 digits after the point (got '1.234')",
         "units.csv:3: staff: expected a whole number (got '2.5')",
         "units.csv:4: issued_on: expected a date as YYYY-MM-DD (got '03/01/2024')",
         "units.csv:4: score: expected a value ≤ 100 (got 100.01)",

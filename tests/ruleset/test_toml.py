@@ -189,12 +189,12 @@ def test_line_of_falls_back_to_the_nearest_ancestor() -> None:
 _keys = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True),
     # keys that must be quoted: dots, spaces, '=', '#', quotes, brackets, non-ASCII
-    st.text(alphabet='ab .=#"[]\'\\ệ', min_size=1, max_size=6),
+    st.text(alphabet="ab .=#\"[]'\\ệ", min_size=1, max_size=6),
 )
 _scalars = st.one_of(
     st.integers(-(10**6), 10**6),
     st.booleans(),
-    st.text(alphabet='ab #=[]{}"\'\\\n', max_size=8),
+    st.text(alphabet="ab #=[]{}\"'\\\n", max_size=8),
     st.decimals(min_value=-(10**4), max_value=10**4, places=2),
     st.dates(),
 )
@@ -221,8 +221,8 @@ def _leaves(node: Any, path: KeyPath = ()) -> list[tuple[KeyPath, Any]]:
         found: list[tuple[KeyPath, Any]] = []
         for key, value in node.items():
             is_table = isinstance(value, dict)
-            is_aot = isinstance(value, list) and bool(value) and all(
-                isinstance(v, dict) for v in value
+            is_aot = (
+                isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
             )
             if is_table or is_aot:
                 found.extend(_leaves(value, (*path, key)))
@@ -255,9 +255,7 @@ def test_every_leaf_key_points_at_a_line_starting_with_it(
         # tomli_w writes small arrays of tables as arrays of inline tables; their keys
         # follow "{ " or ", " on the item's line instead of starting it
         assert (
-            line.lstrip().startswith(f"{key} = ")
-            or f"{{ {key} = " in line
-            or f", {key} = " in line
+            line.lstrip().startswith(f"{key} = ") or f"{{ {key} = " in line or f", {key} = " in line
         ), (path, line, text)
 
 

@@ -19,6 +19,7 @@ from cchc_rules.api import resolve_reference
 from cchc_rules.errors import CchcError
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._formats import FILE_FORMATS, format_from_suffix
+from cchc_rules.reports._literal import literal
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
 EXIT_INVALID = 1
@@ -73,7 +74,7 @@ class Invocation:
             registry=self.registry(),
         )
         if note:
-            self.err.print(f"ruleset: {note}", highlight=False, markup=False, soft_wrap=True)
+            self.err.print(literal(f"ruleset: {note}"), soft_wrap=True)
         return compiled
 
     def emit(self, data: bytes, output: Path | None = None, force: bool = False) -> None:
@@ -86,7 +87,7 @@ class Invocation:
         self.wrote(output)
 
     def wrote(self, output: Path) -> None:
-        self.err.print(f"wrote {output}", highlight=False)
+        self.err.print(literal(f"wrote {output}"), soft_wrap=True)
 
 
 def invocation(ctx: typer.Context) -> Invocation:
@@ -105,12 +106,16 @@ def _consoles(ctx: Any) -> Consoles:
 
 
 def _report(consoles: Consoles, exc: CchcError) -> None:
-    """Every problem on stderr, one per line, each starting with where it is."""
+    """Every problem on stderr, one per line, each starting with where it is.
+
+    Each line is printed literally: ``units.csv:100:`` is a place, not an emoji code,
+    and the values it quotes are data (see ``reports._literal``).
+    """
     consoles.err.print(
         f"[bold red]error:[/bold red] {len(exc.problems) or 1} problem(s)", highlight=False
     )
     for line in str(exc).splitlines():
-        consoles.err.print(line, highlight=False, markup=False, soft_wrap=True)
+        consoles.err.print(literal(line), soft_wrap=True)
 
 
 class _Application(TyperGroup):
@@ -237,8 +242,8 @@ LangOpt = Annotated[
 def _print_version(run: Invocation) -> None:
     run.out.print(f"cchc-rules {__version__}", highlight=False)
     for plugin in run.registry().plugins:
-        # markup=False: a label such as "cchc-rules 0.1.0 [builtin]" is not a style tag.
-        run.out.print(f"  plugin {plugin.label}", highlight=False, markup=False)
+        # Literal: a label such as "cchc-rules 0.1.0 [builtin]" is not a style tag.
+        run.out.print(literal(f"  plugin {plugin.label}"))
 
 
 @app.callback()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cchc_rules.api import compare
+from cchc_rules.api import compare, require_units
 from cchc_rules.cli._app import (
     ForceOpt,
     FormatOpt,
@@ -19,7 +19,8 @@ from cchc_rules.cli._app import (
     choose_format,
     invocation,
 )
-from cchc_rules.cli._evaluate import units_source
+from cchc_rules.cli._evaluate import RecordsOpt, units_source
+from cchc_rules.inputs._derive import parse_records_option
 from cchc_rules.reports._formats import table_bytes
 from cchc_rules.reports._table import comparison_table
 from cchc_rules.reports._terminal import comparison_heading, comparison_tables
@@ -47,11 +48,14 @@ def compare_command(
     force: ForceOpt = False,
     period: PeriodOpt = None,
     lang: LangOpt = Lang.vi,
+    records: RecordsOpt = None,
 ) -> None:
     """What if: score the same units under two versions; points, index, grade and rank
     under each, and how the ranking moves. / So sánh kết quả theo hai phiên bản.
 
-    With 'demo', the demo units of AFTER are used (they carry the facts of both).
+    With 'demo', the demo units of AFTER are used (they carry the facts of both), or
+    those of the version AFTER extends when none are bundled for it. A version that
+    derives facts from record sets reads them from --records NAME=PATH.
 
     Examples:
 
@@ -68,7 +72,13 @@ def compare_command(
     lang_code = lang.value
     run = invocation(ctx)
     first, second = run.load(before, period), run.load(after, period)
-    comparison = compare(first, second, units_source(second, units))
+    comparison = compare(
+        first,
+        second,
+        units_source(run, second, units),
+        records=parse_records_option(records or []),
+    )
+    require_units(len(comparison.after.units), comparison.after.units.source)
     if chosen == "table":
         run.out.print(comparison_heading(comparison))
         run.out.print(comparison_tables(comparison, lang_code, chosen_sort))

@@ -16,13 +16,14 @@ from cchc_rules.api import (
     EXPLAIN_SUFFIXES,
     PARQUET_SUFFIXES,
     ProgressBar,
-    demo_units_path,
+    demo_units,
     evaluate_to_parquet,
     evaluate_units,
     explain_file_format,
     explanation_document,
     is_parquet,
     read_with_records,
+    require_units,
 )
 from cchc_rules.cli._app import (
     ExplainFormat,
@@ -39,10 +40,10 @@ from cchc_rules.cli._app import (
     choose_format,
     invocation,
 )
-from cchc_rules.errors import CchcError, Problem
 from cchc_rules.inputs._derive import parse_records_option
 from cchc_rules.reports._formats import table_bytes
 from cchc_rules.reports._json import explanation_json
+from cchc_rules.reports._literal import literal
 from cchc_rules.reports._table import scorecards_table
 from cchc_rules.reports._terminal import explanation_table, ranked_tables, scorecards_heading
 from cchc_rules.results._scorecards import Scorecards
@@ -57,14 +58,13 @@ class Engine(enum.StrEnum):
     dask = "dask"
 
 
-def units_source(ruleset: CompiledRuleset, units: str) -> Path:
-    """The units file named on the command line; ``demo``: those bundled with ``ruleset``."""
+def units_source(run: Invocation, ruleset: CompiledRuleset, units: str) -> Path:
+    """The units file named on the command line; ``demo``: those bundled with ``ruleset``,
+    or with the version it extends (said on stderr)."""
     if units == "demo":
-        path = demo_units_path(ruleset)
-        if not path.exists():
-            raise CchcError(
-                [Problem("demo", None, "", f"no demo units are bundled for {ruleset.ref}")]
-            )
+        path, note = demo_units(ruleset, rulesets_dir=run.rulesets_dir)
+        if note:
+            run.err.print(literal(f"demo: {note}"), soft_wrap=True)
         return path
     return Path(units)
 
@@ -115,10 +115,11 @@ def _evaluate(
 ) -> Scorecards:
     table, derivation = read_with_records(
         ruleset,
-        units_source(ruleset, units),
+        units_source(run, ruleset, units),
         parse_records_option(records),
         demo=units == "demo",
     )
+    require_units(len(table), table.source)
     with _progress_bar(run.err)(len(table)) as advance:
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
 
@@ -188,7 +189,7 @@ def evaluate_command(
     if parquet:
         assert output is not None
         compiled = run.load(ruleset, period)
-        source = units_source(compiled, units)
+        source = units_source(run, compiled, units)
         if (workers > 1 or engine is Engine.dask) and not is_parquet(source):
             raise typer.BadParameter(
                 "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
@@ -206,6 +207,7 @@ def evaluate_command(
             scheduler=scheduler,
             records=parse_records_option(records or []),
             progress=_progress_bar(run.err),
+            refuse_empty=True,
         )
         run.wrote(output)
         return

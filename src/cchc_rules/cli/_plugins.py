@@ -15,6 +15,7 @@ from cchc_rules.cli._scaffold import scaffold_files
 from cchc_rules.reports._catalogue import catalogue_tables
 from cchc_rules.reports._formats import format_from_suffix
 from cchc_rules.reports._json import json_bytes
+from cchc_rules.reports._literal import literal
 
 
 class ListFormat(enum.StrEnum):
@@ -123,4 +124,4 @@ def plugins_new(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
     message = f"wrote {target}: pip install -e {target} && pytest {target}"
-    invocation(ctx).err.print(message, highlight=False)
+    invocation(ctx).err.print(literal(message))

@@ -28,6 +28,7 @@ from cchc_rules.cli._app import (
 )
 from cchc_rules.errors import CchcError, RulesetError
 from cchc_rules.reports._json import diff_json
+from cchc_rules.reports._literal import literal, printable
 from cchc_rules.reports._terminal_rulesets import diff_tables, ruleset_tree, versions_table
 
 
@@ -116,16 +117,18 @@ def rulesets_validate(
             compiled = run.load(name)
         except CchcError as exc:
             failed = True
-            run.err.print(Text.assemble(("✗ ", "red"), name))
+            run.err.print(Text.assemble(("✗ ", "red"), printable(name)))
             for line in str(exc).splitlines():
                 # soft_wrap: one problem per line, never cut, so it can be searched and copied
-                run.err.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+                run.err.print(literal(f"  {line}"), soft_wrap=True)
             continue
         run.out.print(
             Text.assemble(
                 ("✓ ", "green"),
-                f"{name}: {compiled.ref}, {len(compiled.leaves)} criteria, "
-                f"sha256 {compiled.content_hash}",
+                printable(
+                    f"{name}: {compiled.ref}, {len(compiled.leaves)} criteria, "
+                    f"sha256 {compiled.content_hash}"
+                ),
             ),
             soft_wrap=True,
         )
@@ -228,8 +231,7 @@ def rulesets_amend(
     except AssignmentError as exc:
         raise typer.BadParameter(str(exc), param_hint="--set") from exc
     run.err.print(
-        f"wrote {amendment.path} ({amendment.ref}, draft, {amendment.changes} change(s))",
-        highlight=False,
+        literal(f"wrote {amendment.path} ({amendment.ref}, draft, {amendment.changes} change(s))")
     )
 
 

@@ -21,9 +21,10 @@ slice of the derived columns by position.
 from __future__ import annotations
 
 import multiprocessing
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_rules.errors import InputError, Problem
+from cchc_rules.errors import CchcError, InputError, Problem
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._units import read_units
+from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
@@ -48,6 +50,7 @@ __all__ = [
     "PartKeys",
     "Piece",
     "dataset_files",
+    "dataset_rows",
     "derive_dataset_facts",
     "evaluate_dataset",
     "finish",
@@ -100,6 +103,25 @@ def dataset_files(path: Path) -> list[Path]:
     return [path]
 
 
+@contextmanager
+def _reading(path: Path | str) -> Iterator[None]:
+    """A Parquet file that cannot be read (damaged, truncated, not Parquet) as a located
+    input error."""
+    try:
+        yield
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+
+
+def dataset_rows(path: Path) -> int:
+    """The units of a dataset, from the files' metadata."""
+    rows = 0
+    for file in dataset_files(path):
+        with _reading(file):
+            rows += pq.ParquetFile(file).metadata.num_rows
+    return rows
+
+
 def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]:
     """Cut a dataset into pieces of whole row groups, about ``piece_rows`` units each.
 
@@ -109,10 +131,8 @@ def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]
     pieces: list[Piece] = []
     offset = 0
     for file in dataset_files(path):
-        try:
+        with _reading(file):
             metadata = pq.ParquetFile(file).metadata
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError([Problem(str(file), None, "", f"cannot read: {exc}")]) from exc
         first, rows, groups = 1, 0, []
         for group in range(metadata.num_row_groups):
             groups.append(group)
@@ -142,9 +162,10 @@ def derive_dataset_facts(
     clashes: list[Problem] = []
     ids: list[pa.Table] = []
     for file in files:
-        present = pq.ParquetFile(file).schema_arrow.names
-        clashes += derived_fact_clashes(ruleset, present, str(file))
-        ids.append(pq.read_table(file, columns=[c for c in ("unit_id",) if c in present]))
+        with _reading(file):
+            present = pq.ParquetFile(file).schema_arrow.names
+            clashes += derived_fact_clashes(ruleset, present, str(file))
+            ids.append(pq.read_table(file, columns=[c for c in ("unit_id",) if c in present]))
     if clashes:
         raise InputError(clashes)
     units = pa.concat_tables(ids, promote_options="permissive")
@@ -169,9 +190,16 @@ def _with_derived(table: pa.Table, derived: pa.Table | None, start: int) -> pa.T
 
 
 def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
-    handle = pq.ParquetFile(piece.path)
+    with _reading(piece.path):
+        handle = pq.ParquetFile(piece.path)
+        batches = handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups))
     empty = True
-    for batch in handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups)):
+    while True:
+        # Only the reading is checked: what the consumer raises at a yield passes through.
+        with _reading(piece.path):
+            batch = next(batches, None)
+        if batch is None:
+            break
         empty = False
         yield pa.Table.from_batches([batch])
     if empty:
@@ -323,22 +351,34 @@ def _spill(
     with ThreadPoolExecutor(max_workers=1) as background:
 
         def sink(table: pa.Table) -> None:
-            if writing:
-                writing.pop().result()
-            if not writer:
-                options = pa.ipc.IpcWriteOptions(compression="lz4")
-                writer.append(pa.ipc.new_file(spill, table.schema, options=options))
-            writing.append(background.submit(writer[0].write_table, table))
+            with _writing_spill(spill):
+                if writing:
+                    writing.pop().result()
+                if not writer:
+                    options = pa.ipc.IpcWriteOptions(compression="lz4")
+                    writer.append(pa.ipc.new_file(spill, table.schema, options=options))
+                writing.append(background.submit(writer[0].write_table, table))
 
         try:
             return score_piece(
                 ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived
             )
         finally:
-            if writing:
-                writing.pop().result()
-            if writer:
-                writer[0].close()
+            with _writing_spill(spill):
+                if writing:
+                    writing.pop().result()
+                if writer:
+                    writer[0].close()
+
+
+@contextmanager
+def _writing_spill(spill: str) -> Iterator[None]:
+    """A spill write's own failure (a full disk) as "cannot write"; what scoring raises
+    (bad input, a failing kind) passes through."""
+    try:
+        yield
+    except OSError as exc:
+        raise cannot_write(Path(spill), exc) from exc
 
 
 def _read_spill(spill: Path) -> Iterator[pa.Table]:
@@ -379,8 +419,8 @@ def evaluate_dataset(
         raise ValueError("workers must be at least 1")
     pieces = plan_pieces(dataset, piece_rows)
     derived = derive_dataset_facts(ruleset, dataset, records or {})
-    with tempfile.TemporaryDirectory(prefix=".cchc-spill-", dir=output.parent) as spill_dir:
-        spills = [str(Path(spill_dir) / f"part-{n:06d}.arrow") for n in range(len(pieces))]
+    with scratch_directory(output) as spill_dir:
+        spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
@@ -459,8 +499,19 @@ def _pool_map(
             for piece, spill in zip(pieces, spills, strict=True)
         ]
         parts = []
-        for piece, future in zip(pieces, futures, strict=True):
-            parts.append(future.result())
-            if on_progress is not None:
-                on_progress(piece.rows)
+        try:
+            for piece, future in zip(pieces, futures, strict=True):
+                parts.append(future.result())
+                if on_progress is not None:
+                    on_progress(piece.rows)
+        except BrokenProcessPool as exc:
+            # A worker died (killed, out of memory, a crash in native code): no Python
+            # error to report, so say which piece was lost.
+            raise CchcError(
+                [Problem(piece.path, None, "", f"a worker process stopped while scoring ({exc})")]
+            ) from exc
+        except BaseException:
+            # A piece failed (a plugin's kind, a full disk): the rest would be wasted work.
+            pool.shutdown(cancel_futures=True)
+            raise
     return parts

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
+from cchc_rules.inputs import _grammar as grammar
 from cchc_rules.inputs._records import RecordSet, merged_schemas, read_record_set
 from cchc_rules.inputs._units import read_units_file
 from cchc_rules.providers import Evidence, FactProvider
@@ -72,13 +73,16 @@ def record_paths(
     given: Mapping[str, Path | str] | None = None,
     *,
     demo: bool = False,
+    demo_dir: Path | None = None,
 ) -> dict[str, Path]:
     """The file of every record set the ruleset reads.
 
     A file given (``--records NAME=PATH``) wins over the ruleset's default ``path``; with
-    ``demo`` the bundled demo record sets fill in the rest. A name the ruleset does not
-    declare, or a record set with no file, is an error naming the choices.
+    ``demo`` the bundled demo record sets fill in the rest: those of ``demo_dir``
+    (default: the ruleset version's own, :func:`demo_records_dir`). A name the ruleset
+    does not declare, or a record set with no file, is an error naming the choices.
     """
+    demos = demo_dir or demo_records_dir(ruleset)
     given = dict(given or {})
     needed = list(merged_schemas(ruleset))
     declared = list(ruleset.model.record_sets or {})
@@ -99,8 +103,8 @@ def record_paths(
             found[name] = Path(given[name])
         elif name in ruleset.record_paths:
             found[name] = ruleset.record_paths[name]
-        elif demo and (demo_records_dir(ruleset) / f"{name}.csv").exists():
-            found[name] = demo_records_dir(ruleset) / f"{name}.csv"
+        elif demo and (demos / f"{name}.csv").exists():
+            found[name] = demos / f"{name}.csv"
         else:
             problems.append(
                 Problem(
@@ -195,17 +199,19 @@ def derive_facts(
     records: Mapping[str, Path | str | pl.DataFrame],
     *,
     source: str | None = None,
+    first_row: int = 1,
 ) -> Derivation:
     """The units table with a column for every derived fact of ``ruleset``.
 
-    ``units`` is a units file or an Arrow table (with ``unit_id``); ``records`` maps
-    each record set the ruleset reads to its file (see :func:`record_paths`) or, in
-    tests, to a polars frame. A ruleset without providers returns the table unchanged.
+    ``units`` is a units file or an Arrow table (with ``unit_id``; read from a file,
+    ``first_row`` is its first unit's row there); ``records`` maps each record set the
+    ruleset reads to its file (see :func:`record_paths`) or, in tests, to a polars frame.
+    A ruleset without providers returns the table unchanged.
     Raises :class:`InputError` with every problem of every record set, located, and for
     a units table that already has a column for a derived fact.
     """
     if isinstance(units, pa.Table):
-        table, first_row, label = units, 1, source or "<table>"
+        table, label = units, source or "<table>"
     else:
         path = Path(units)
         label = source or str(path)
@@ -219,7 +225,12 @@ def derive_facts(
         raise InputError(clashes)
     if "unit_id" not in table.column_names:
         return derivation  # read_units reports the missing column
-    unit_ids = pc.utf8_trim_whitespace(table.column("unit_id").cast(pa.string())).fill_null("")
+    try:
+        text = table.column("unit_id").cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return derivation  # not text (a list, bytes): read_units reports the column
+    # As read_units reads them, so records name units by the same ids.
+    unit_ids = pc.utf8_trim_whitespace(pc.utf8_normalize(text, grammar.TEXT_FORM)).fill_null("")
     ids = pl.Series("unit_id", unit_ids.combine_chunks(), pl.String)
     unique_ids = ids.unique(maintain_order=True)
 

@@ -20,6 +20,7 @@ __all__ = [
     "DATE_PATTERN",
     "MAX_DIGITS",
     "NO_YEAR",
+    "TEXT_FORM",
     "TRUE_WORDS",
     "Of",
     "StoredType",
@@ -41,6 +42,12 @@ __all__ = [
 # NOTE: a units text fact keeps its cell as typed (explanations quote it so), while a
 # record set's text column reaches providers trimmed: they join and compare ids, where
 # " D1" must be "D1". Both readers decide emptiness on the trimmed cell.
+
+TEXT_FORM: Literal["NFC"] = "NFC"
+"""The Unicode form every text cell is read in (docs/decisions/0022): one spelling for
+text that looks the same. "Thanh tra" typed with a composed "ạ" (NFC, as most keyboards
+and Excel write it) or with "a" and a combining dot (NFD, as macOS file names and some
+exports do) is one unit id, unit type, peer group, record key or text fact, not two."""
 
 BOOLEAN_WORDS: Mapping[str, bool] = {
     "true": True,

@@ -22,6 +22,7 @@ grammar's (``_grammar``, shared with units); this module applies it with polars.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -157,14 +158,35 @@ def _stripped(name: str) -> pl.Expr:
     return pl.when(raw == "").then(None).otherwise(raw)
 
 
+def _ascii(text: pl.Expr) -> pl.Expr:
+    # A byte per character: far cheaper than a regex, and ASCII is already in every form.
+    return text.str.len_bytes() == text.str.len_chars()
+
+
+def _nfc(text: pl.Expr) -> pl.Expr:
+    """Text in the one Unicode form cells are read in (``grammar.TEXT_FORM``).
+
+    NOTE: polars normalises even ASCII at a cost (1.5 s for 5 million ids), so only
+    the other cells are normalised.
+    """
+    return pl.when(_ascii(text)).then(text).otherwise(text.str.normalize(grammar.TEXT_FORM))
+
+
+def _not_nfc(raw: pl.Expr) -> pl.Expr:
+    """How many cells normalising would change (an aggregate, over non-ASCII cells only)."""
+    other = raw.filter(~_ascii(raw))
+    return (other.str.normalize(grammar.TEXT_FORM) != other).sum()
+
+
 @dataclass(frozen=True)
 class _Value:
     """How one schema column is read from its source column: ``exact`` is the typed
     value, ``unreadable`` masks cells its type cannot read (over the checked frame).
 
     ``trimmed`` is set for text: an aggregate counting the stored cells that trimming
-    changes (blanks around, or empty). When it counts none, the stored column is the
-    value and neither checks nor providers pay for trimming every cell.
+    changes (blanks around, or empty, or not in the Unicode form text is read in). When
+    it counts none, the stored column is the value and neither checks nor providers pay
+    for trimming every cell.
     """
 
     exact: pl.Expr
@@ -179,7 +201,8 @@ def _text(name: str, dtype: pl.DataType) -> _Value:
         # Categorical: the checks read the codes; only the (few) distinct values are
         # trimmed to look for blanks, and providers still get text.
         raw = raw.unique().cast(pl.String)
-    return _Value(_stripped(name), trimmed=((raw.str.strip_chars() != raw) | (raw == "")).sum())
+    blanks = ((raw.str.strip_chars() != raw) | (raw == "")).sum()
+    return _Value(_nfc(_stripped(name)), trimmed=blanks + _not_nfc(raw))
 
 
 def _parse(name: str, column: Column) -> _Value:
@@ -387,7 +410,8 @@ def read_record_set(
             )
         if column.choices is not None:
             # NOTE: a few comparisons, not is_in: 2.5 times faster on polars 2.1.
-            chosen = pl.any_horizontal(typed_value == choice for choice in column.choices)
+            choices_text = [unicodedata.normalize(grammar.TEXT_FORM, c) for c in column.choices]
+            chosen = pl.any_horizontal(typed_value == choice for choice in choices_text)
             choices = _Check(
                 column_name,
                 typed_value.is_not_null() & ~chosen,
@@ -395,7 +419,7 @@ def read_record_set(
                 typed_value,
             )
             plan.checks.append(choices)
-            plan.hold_to(column_name, pl.Series(column.choices, dtype=pl.String), choices)
+            plan.hold_to(column_name, pl.Series(choices_text, dtype=pl.String), choices)
     for unit_column in schema.unit_columns:
         if unit_column in plan.values:
             unit = pl.col(unit_column)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
@@ -87,6 +88,7 @@ class UnitTable:
         )
 
     def position(self, unit_id: str) -> int:
+        unit_id = unicodedata.normalize(grammar.TEXT_FORM, unit_id)
         found = pc.index(self.unit_ids, unit_id).as_py()
         if found < 0:
             close = did_you_mean(unit_id, self.unit_ids.to_pylist())
@@ -97,10 +99,48 @@ class UnitTable:
 # -- reading sources into Arrow tables -----------------------------------------------------
 
 
+class _UnreadableError(Exception):
+    """A source file whose content is not a table of units: its problems, each
+    ``(row or None, column, message)``, for :func:`read_units_file` to name the file."""
+
+    def __init__(self, problems: list[tuple[int | None, str, str]]) -> None:
+        super().__init__("; ".join(message for _, _, message in problems))
+        self.problems = problems
+
+
+_CSV_BLOCK = 1 << 20
+"""Bytes pyarrow parses at once (its default); a row must fit in one block."""
+_CSV_LARGEST_BLOCK = (1 << 31) - 1
+"""pyarrow's block size is a 32-bit integer."""
+
+
 def _read_csv(path: Path) -> pa.Table:
-    header = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+    block = _CSV_BLOCK
+    size = path.stat().st_size
+    while True:
+        try:
+            return _read_csv_text(path, block)
+        except pa.ArrowInvalid as exc:
+            # NOTE: matched on pyarrow's words: a row longer than a block has no error
+            # type of its own. Such rows are rare, so only a file that has one pays for
+            # larger blocks (parsed with less parallelism).
+            if "straddl" in str(exc) and block < min(size, _CSV_LARGEST_BLOCK):
+                block = min(block * 16, _CSV_LARGEST_BLOCK)
+                continue
+            located = _csv_problems(path, block)
+            if located:
+                raise _UnreadableError(located) from exc
+            raise
+
+
+def _read_csv_text(path: Path, block: int) -> pa.Table:
+    """The CSV file with every column as text (the header comes from the first block)."""
+    read = pacsv.ReadOptions(block_size=block)
+    with pacsv.open_csv(path, read_options=read) as reader:
+        header = reader.schema.names
     return pacsv.read_csv(
         path,
+        read_options=read,
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in header},
             strings_can_be_null=False,
@@ -109,17 +149,116 @@ def _read_csv(path: Path) -> pa.Table:
     )
 
 
-class _UnreadableError(Exception):
-    """A source file whose content is not a table of units (message for the user)."""
+def _csv_problems(path: Path, block: int) -> list[tuple[int | None, str, str]]:
+    """Where a CSV file pyarrow refused goes wrong, by row: rows with another number of
+    fields than the header; else cells that are not UTF-8. Empty when nothing is found.
+
+    Only after a failed read, on one thread (so pyarrow numbers the rows it refuses).
+    """
+    problems: list[tuple[int | None, str, str]] = []
+
+    def refuse(row: pacsv.InvalidRow) -> str:
+        if len(problems) < MAX_ROWS_PER_PROBLEM:
+            hint = (
+                "; a comma in an unquoted cell?"
+                if row.actual_columns > row.expected_columns
+                else ""
+            )
+            message = (
+                f"expected {row.expected_columns} fields as in the header "
+                f"(got {row.actual_columns}{hint})"
+            )
+            problems.append((row.number, "", message))
+        return "skip"
+
+    try:
+        # NOTE: read as Latin-1, where every byte is a character: pyarrow hands a refused
+        # row to the handler as text, and fails on one that is not UTF-8. Delimiters,
+        # quotes and line ends are the same bytes in both.
+        latin = pacsv.ReadOptions(block_size=block, use_threads=False, encoding="latin-1")
+        pacsv.read_csv(
+            path,
+            read_options=latin,
+            parse_options=pacsv.ParseOptions(invalid_row_handler=refuse),
+            convert_options=_as_bytes(path, latin),
+        )
+        if problems:
+            return problems
+        read = pacsv.ReadOptions(block_size=block)
+        table = pacsv.read_csv(path, read_options=read, convert_options=_as_bytes(path, read))
+    except (pa.ArrowInvalid, OSError):
+        return problems
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if _is_utf8(column):
+            continue
+        cells = column.to_pylist()
+        bad = [(index, _bad_byte(cell)) for index, cell in enumerate(cells)]
+        bad = [(index, byte) for index, byte in bad if byte is not None]
+        for index, byte in bad[:MAX_ROWS_PER_PROBLEM]:
+            # Records are rows as a person counts them: the header is row 1.
+            message = f"expected UTF-8 text (got the byte 0x{byte}; save the file as CSV UTF-8)"
+            problems.append((index + 2, name, message))
+        if len(bad) > MAX_ROWS_PER_PROBLEM:
+            more = grammar.more_rows("expected UTF-8 text", len(bad) - MAX_ROWS_PER_PROBLEM)
+            problems.append((bad[MAX_ROWS_PER_PROBLEM][0] + 2, name, more))
+    return problems
+
+
+def _as_bytes(path: Path, read: pacsv.ReadOptions) -> pacsv.ConvertOptions:
+    """Every column of the CSV file as bytes: no conversion, nor UTF-8 check, can fail."""
+    skip = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")
+    with pacsv.open_csv(path, read_options=read, parse_options=skip) as reader:
+        header = reader.schema.names
+    return pacsv.ConvertOptions(
+        column_types={name: pa.binary() for name in header}, check_utf8=False
+    )
+
+
+def _is_utf8(column: pa.ChunkedArray) -> bool:
+    try:
+        column.cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _bad_byte(cell: bytes | None) -> str | None:
+    """The first byte of ``cell`` that is not UTF-8, in hex (``None``: it is UTF-8)."""
+    try:
+        (cell or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.object[exc.start : exc.start + 1].hex()
+    return None
+
+
+_NESTED: dict[type, str] = {list: "a list", dict: "an object"}
 
 
 def _read_json(path: Path) -> pa.Table:
-    records = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise _UnreadableError("expected a JSON array of objects, one per unit")
+    try:
+        # Integers are kept as typed: a 5,000-digit number is a bad cell to report, not
+        # a conversion for Python to refuse.
+        records = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=str)
+    except RecursionError as exc:
+        message = "cannot read: nested too deeply (expected an array of objects, one per unit)"
+        raise _UnreadableError([(None, "", message)]) from exc
+    if not isinstance(records, list):
+        raise _UnreadableError([(None, "", "expected a JSON array of objects, one per unit")])
+    problems: list[tuple[int | None, str, str]] = []
     names: list[str] = []
-    for record in records:
+    for row, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            got = _NESTED.get(type(record), "a single value")
+            problems.append((row, "", f"expected an object, one per unit (got {got})"))
+            continue
         names.extend(k for k in record if k not in names)
+        problems.extend(
+            (row, key, f"expected a number, text, boolean or null (got {_NESTED[type(value)]})")
+            for key, value in record.items()
+            if type(value) in _NESTED
+        )
+    if problems:
+        raise _UnreadableError(problems)
     return pa.table(
         {name: pa.array([cell_text(r.get(name)) for r in records], pa.string()) for name in names}
     )
@@ -183,7 +322,7 @@ class _ArrowText(FactColumn):
 
     @functools.cached_property
     def values(self) -> npt.NDArray[Any]:
-        return _objects(self.strings)
+        return _objects(_nfc(self.strings))
 
     def take(self, index: npt.NDArray[np.intp]) -> FactColumn:
         return _ArrowText(self.strings.take(pa.array(index, pa.int64())), self.missing[index])
@@ -196,7 +335,20 @@ class _ArrowText(FactColumn):
         return self.missing | only_space
 
     def value(self, row: int) -> FactValue:
-        return None if self.missing[row] else str(self.strings[row].as_py())
+        if self.missing[row]:
+            return None
+        return unicodedata.normalize(grammar.TEXT_FORM, str(self.strings[row].as_py()))
+
+
+def _nfc(strings: pa.Array) -> pa.Array:
+    """Text in the one Unicode form keys are compared in (``grammar.TEXT_FORM``).
+
+    Arrow passes ASCII through untouched, so ids such as ``TTCP-VPC`` cost nothing; names
+    are not normalised (they are shown, never compared, and both forms look alike), nor
+    text facts until a kind or a condition reads their values.
+    """
+    normalised: pa.Array = pc.utf8_normalize(strings, grammar.TEXT_FORM)
+    return normalised
 
 
 def _bools(array: pa.Array) -> npt.NDArray[np.bool_]:
@@ -358,6 +510,25 @@ def _typed_column(
     return FactColumn(kind, units, missing, scale)
 
 
+def _not_utf8(column: pa.ChunkedArray, name: str, collect: _Collector) -> bool:
+    """Whether a text column of a typed source holds bytes that are not UTF-8 (Parquet
+    does not check its strings); its rows are reported."""
+    atype = column.type
+    if pa.types.is_dictionary(atype):
+        atype = atype.value_type
+    if not (pa.types.is_string(atype) or pa.types.is_large_string(atype)):
+        return False
+    try:
+        column.validate(full=True)
+        return False
+    except pa.ArrowInvalid:
+        pass
+    cells = [chunk.cast(atype).cast(pa.large_binary()) for chunk in column.chunks]
+    bad = [_bad_byte(cell) for chunk in cells for cell in chunk.to_pylist()]
+    collect.rows(name, np.array([b is not None for b in bad]), "expected UTF-8 text")
+    return True
+
+
 def _no_values(spec: FactSpec, size: int) -> FactColumn:
     """A fact column with no value in any row (no column for it, or an unreadable one)."""
     placeholder = np.zeros(size, dtype=object if spec.type == "text" else np.int64)
@@ -424,7 +595,9 @@ def read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
     try:
         table = reader(path)
     except _UnreadableError as exc:
-        raise InputError([Problem(source, None, "", str(exc))]) from exc
+        raise InputError(
+            [Problem(source, row, column, message) for row, column, message in exc.problems]
+        ) from exc
     except (
         pa.ArrowInvalid,
         json.JSONDecodeError,
@@ -494,8 +667,26 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
             collect.problems.append(
                 Problem(source, None, fact, "missing column for a required fact")
             )
-    if duplicated:
-        # With two columns of one name no cell can be attributed: stop at the columns.
+    # A list, a struct or bytes holds no text to read an id or a name from.
+    untextual = [
+        column
+        for column in (*UNIT_COLUMNS, *OPTIONAL_UNIT_COLUMNS)
+        if columns.count(column) == 1
+        and not pa.types.is_null(atype := table.column(column).type)
+        and _stored(atype) is None
+    ]
+    for column in untextual:
+        got_type = f"Arrow type {table.column(column).type}"
+        collect.problems.append(
+            Problem(source, None, column, grammar.expected_column("text", got_type))
+        )
+    not_utf8 = [
+        c for c in columns if c not in duplicated and _not_utf8(table.column(c), c, collect)
+    ]
+    if duplicated or untextual or not_utf8:
+        # With two columns of one name, a unit column that holds no text, or text that
+        # is not text (bytes no text operation can read), no cell can be attributed:
+        # stop at the columns.
         raise InputError(collect.problems)
 
     # Column problems do not stop here: the rows of the columns that are present are
@@ -513,10 +704,11 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         # Unit types and peer groups repeat a handful of values: checks run on the few
         # distinct words and reach the units through their codes.
         encoded = pc.dictionary_encode(strings(column))
-        vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        # In NFC: two spellings of one word become one word (listed twice: harmless).
+        vocabulary = np.asarray(_nfc(encoded.dictionary).to_pylist(), dtype=object)
         return vocabulary, encoded.indices.to_numpy(zero_copy_only=False)
 
-    unit_ids = strings("unit_id")
+    unit_ids = _nfc(strings("unit_id"))
     no_id = _bools(pc.equal(unit_ids, ""))
     if "unit_id" in columns:
         collect.rows("unit_id", no_id, "expected a unit id")

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from cchc_rules.reports._labels import LABELS, _fixed, _plain, header, label, legend
+from cchc_rules.reports._literal import literal, printable
 from cchc_rules.results._compare import Comparison, Sort
 from cchc_rules.results._scorecards import (
     NOTHING_APPLICABLE_LABEL,
@@ -60,8 +61,8 @@ def scorecards_heading(cards: Scorecards, lang: str) -> Group:
     compiled = cards.ruleset
     meta = compiled.model.ruleset
     return Group(
-        RichText(meta.title.get(lang), style="bold"),
-        RichText(
+        literal(meta.title.get(lang), style="bold"),
+        literal(
             f"{compiled.ref} · {meta.legal_basis.decision} "
             f"({meta.legal_basis.date:%d/%m/%Y}) · sha256 {compiled.content_hash[:12]}",
             style="dim",
@@ -86,7 +87,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
         if not rows:
             continue
         table = Table(
-            title=RichText(f"{group.name.get(lang)} ({len(rows)})", style="bold"),
+            title=literal(f"{group.name.get(lang)} ({len(rows)})", style="bold"),
             title_justify="left",
             header_style="bold",
         )
@@ -101,7 +102,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
             has_max = agg.applicable_max[i] > 0
             name = cards.units.name(int(i), lang)
             index = Decimal(int(agg.index[i])) / agg.index_scale
-            grade = RichText(str(grade_names[i] or "—"))
+            grade = literal(str(grade_names[i] or "—"))
             if not has_max:
                 # Not a bare dash: say why this unit has no index, grade or rank (the
                 # legend below the tables says it in full).
@@ -109,8 +110,8 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
                 nothing_applies = True
             table.add_row(
                 str(agg.rank[i]) if agg.rank[i] else "—",
-                RichText(cards.units.unit_id(int(i))),
-                RichText(str(name)),
+                literal(cards.units.unit_id(int(i))),
+                literal(str(name)),
                 _points(Decimal(int(agg.total[i])) / scale, decimals),
                 _points(Decimal(int(agg.applicable_max[i])) / scale, decimals),
                 _fixed(index, index_decimals) if has_max else "—",
@@ -121,7 +122,7 @@ def ranked_tables(cards: Scorecards, lang: str) -> Group:
     if nothing_applies:
         label, reason = NOTHING_APPLICABLE_LABEL, NOTHING_APPLICABLE_REASON
         notes.append(legend(lang, (f"{label.vi} — {reason.vi}.", f"{label.en} — {reason.en}.")))
-    return Group(_SameWidth(tables), RichText("\n".join(notes), style="dim"))
+    return Group(_SameWidth(tables), literal("\n".join(notes), style="dim"))
 
 
 # Shown under the tables: "why is the maximum 90 and not 100?" is the first question
@@ -196,7 +197,7 @@ def _summary(explanation: Explanation, lang: str) -> Table:
         _points(explanation.total, explanation.points_decimals),
         _points(explanation.applicable_max, explanation.points_decimals),
         _fixed(explanation.index, explanation.index_decimals),
-        RichText(explanation.grade or explanation.status_reason or "—"),
+        literal(explanation.grade or explanation.status_reason or "—"),
         f"{explanation.rank}/{explanation.group_size}" if explanation.rank else "—",
     )
     return table
@@ -204,8 +205,8 @@ def _summary(explanation: Explanation, lang: str) -> Table:
 
 def explanation_table(explanation: Explanation, lang: str) -> Group:
     heading = RichText()
-    heading.append(f"{explanation.name} ({explanation.unit_id})", style="bold")
-    heading.append(f" — {explanation.ruleset}")
+    heading.append(printable(f"{explanation.name} ({explanation.unit_id})"), style="bold")
+    heading.append(printable(f" — {explanation.ruleset}"))
     table = Table(header_style="bold", show_lines=False)
     # The id has its own column so a wrapped criterion name stays under its name, and
     # the nesting (A4 → A4.1) reads from the indented ids.
@@ -221,8 +222,8 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
     )
     not_applicable = label("not_applicable", lang, both=False)
     for line in explanation.lines:
-        ident = RichText(f"{'  ' * line.depth}{line.id}")
-        name = RichText(line.name)
+        ident = literal(f"{'  ' * line.depth}{line.id}")
+        name = literal(line.name)
         if line.points is None:
             score = not_applicable
         else:
@@ -236,40 +237,40 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
                 )
             ident.stylize("bold")
             name.stylize("bold")
-            subtotal = RichText(score, style="bold" if line.points is not None else "dim")
+            subtotal = literal(score, style="bold" if line.points is not None else "dim")
             table.add_row(ident, name, subtotal, "")
             continue
-        reason = RichText(line.reason)
+        reason = literal(line.reason)
         if line.legal_ref:
-            reason.append(f" [{line.legal_ref}]", style="dim")
+            reason.append(printable(f" [{line.legal_ref}]"), style="dim")
         for evidence in line.evidence:
-            reason.append(f"\n  • {evidence}", style="magenta")
+            reason.append(printable(f"\n  • {evidence}"), style="magenta")
         if line.hint:
-            reason.append(f"\n→ {line.hint}", style="cyan")
+            reason.append(printable(f"\n→ {line.hint}"), style="cyan")
         style = (
             "dim"
             if line.points is None
             else ("green" if line.points == line.max_points else "yellow")
         )
-        table.add_row(ident, name, RichText(score, style=style), reason)
-    notes = RichText(legend(lang, EXPLAIN_LEGEND), style="dim")
+        table.add_row(ident, name, literal(score, style=style), reason)
+    notes = literal(legend(lang, EXPLAIN_LEGEND), style="dim")
     return Group(heading, _summary(explanation, lang), table, notes)
 
 
 def _movement_text(value: int | None) -> RichText:
     if value is None:
-        return RichText("—", style="dim")
+        return literal("—", style="dim")
     if value > 0:
-        return RichText(f"▲ {value}", style="green")
+        return literal(f"▲ {value}", style="green")
     if value < 0:
-        return RichText(f"▼ {-value}", style="red")
-    return RichText("=", style="dim")
+        return literal(f"▼ {-value}", style="red")
+    return literal("=", style="dim")
 
 
 def comparison_heading(comparison: Comparison) -> RichText:
     """The two versions compared, with their content hashes."""
     first, second = comparison.before.ruleset, comparison.after.ruleset
-    return RichText(
+    return literal(
         f"{first.ref} (sha256 {first.content_hash[:12]}) → "
         f"{second.ref} (sha256 {second.content_hash[:12]})",
         style="bold",
@@ -306,7 +307,7 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
             continue
         out = Table(
             header_style="bold",
-            title=RichText(f"{title} ({len(section)})", style="bold") if title else None,
+            title=literal(f"{title} ({len(section)})", style="bold") if title else None,
             title_justify="left",
         )
         out.add_column(f"{header('rank', lang)}\n{before} → {after}", justify="right", no_wrap=True)
@@ -326,16 +327,16 @@ def comparison_tables(comparison: Comparison, lang: str, sort: Sort = "rank") ->
             out.add_row(
                 f"{row['rank_before'] or '—'} → {row['rank_after'] or '—'}",
                 _movement_text(row["movement"]),
-                RichText(str(row["unit_id"])),
-                RichText(str(name)),
+                literal(str(row["unit_id"])),
+                literal(str(name)),
                 f"{_fixed(row['index_before'], digits_before)} → "
                 f"{_fixed(row['index_after'], digits_after)}",
                 "—" if change is None else f"{change:+}",
-                RichText(f"{row['grade_before'] or '—'} → {row['grade_after'] or '—'}"),
+                literal(f"{row['grade_before'] or '—'} → {row['grade_after'] or '—'}"),
             )
         tables.append(out)
     texts = (
         "Thay đổi hạng: số bậc tăng (▲) hoặc giảm (▼) trong nhóm; Δ Chỉ số: điểm phần trăm.",
         "Movement: places gained (▲) or lost (▼) within the group; Δ Index: percentage points.",
     )
-    return Group(_SameWidth(tables), RichText(legend(lang, texts), style="dim"))
+    return Group(_SameWidth(tables), literal(legend(lang, texts), style="dim"))

@@ -13,6 +13,7 @@ from rich.text import Text as RichText
 from rich.tree import Tree
 
 from cchc_rules.reports._labels import _plain, both, header
+from cchc_rules.reports._literal import literal, printable
 from cchc_rules.ruleset._authoring import VersionState
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._diff import FieldChange, RulesetDiff
@@ -40,9 +41,9 @@ def versions_table(states: Sequence[VersionState], lang: str) -> Table:
                 RichText.assemble(
                     (state.ref, "bold"),
                     "\n",
-                    (f"{problem}\n(cchc rulesets validate {state.ref})", "red"),
+                    (printable(f"{problem}\n(cchc rulesets validate {state.ref})"), "red"),
                 ),
-                RichText("invalid", style="red"),
+                literal("invalid", style="red"),
             )
             continue
         compiled = state.ruleset
@@ -50,14 +51,14 @@ def versions_table(states: Sequence[VersionState], lang: str) -> Table:
         basis = meta.legal_basis
         locked = "locked" if state.locked else "not locked"
         table.add_row(
-            RichText.assemble((state.ref, "bold"), "\n", meta.title.get(lang)),
-            RichText(f"{meta.status}\n{', '.join(str(p) for p in meta.periods)}"),
-            RichText(
+            RichText.assemble((state.ref, "bold"), "\n", printable(meta.title.get(lang))),
+            literal(f"{meta.status}\n{', '.join(str(p) for p in meta.periods)}"),
+            literal(
                 f"{basis.decision} ({basis.date:%d/%m/%Y})\n"
                 f"{'extends ' + meta.extends if meta.extends else ''}"
             ),
             str(len(compiled.leaves)),
-            RichText(
+            literal(
                 f"{compiled.content_hash[:12]}\n{locked if meta.status in PUBLISHED else 'draft'}"
             ),
         )
@@ -72,15 +73,17 @@ def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
     tree = Tree(
         RichText.assemble(
             (compiled.ref, "bold"),
-            f" {meta.title.get(lang)} — {meta.total_points} "
-            f"({meta.legal_basis.decision}, {meta.status}{extends}, "
-            f"sha256 {compiled.content_hash[:12]})",
+            printable(
+                f" {meta.title.get(lang)} — {meta.total_points} "
+                f"({meta.legal_basis.decision}, {meta.status}{extends}, "
+                f"sha256 {compiled.content_hash[:12]})"
+            ),
         )
     )
 
     def add(branch: Tree, criteria: Any) -> None:
         for criterion in criteria:
-            text = RichText(f"{criterion.id} {criterion.name.get(lang)} [{criterion.max_points}]")
+            text = literal(f"{criterion.id} {criterion.name.get(lang)} [{criterion.max_points}]")
             if criterion.kind:
                 text.append(f" {criterion.kind}", style="dim")
             if criterion.applies_to:
@@ -96,7 +99,7 @@ def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
         )
     for area in model.areas:
         name = f"{area.id} {area.name.get(lang)} [{area.max_points}]"
-        add(tree.add(RichText(name, style="bold")), area.criteria)
+        add(tree.add(literal(name, style="bold")), area.criteria)
     return tree
 
 
@@ -104,8 +107,8 @@ def _value_text(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return printable(value)
+    return printable(json.dumps(value, ensure_ascii=False))
 
 
 def _changes_text(changes: Sequence[FieldChange]) -> RichText:
@@ -123,16 +126,16 @@ def _changes_text(changes: Sequence[FieldChange]) -> RichText:
 def diff_tables(diff: RulesetDiff, lang: str) -> Group:
     """The diff of two versions for the terminal: what changed, area totals, lineage."""
     parts: list[RenderableType] = [
-        RichText(f"{diff.before} → {diff.after}", style="bold"),
-        RichText(f"sha256 {diff.before_hash[:12]} → {diff.after_hash[:12]}", style="dim"),
+        literal(f"{diff.before} → {diff.after}", style="bold"),
+        literal(f"sha256 {diff.before_hash[:12]} → {diff.after_hash[:12]}", style="dim"),
     ]
     if diff.empty and not diff.meta:
-        parts.append(RichText("no differences / không có khác biệt"))
+        parts.append(literal("no differences / không có khác biệt"))
         return Group(*parts)
     if diff.meta:
         parts.append(_titled("Bộ chỉ số", "Ruleset", lang, _changes_text(diff.meta)))
     criteria = Table(header_style="bold", show_lines=True, title_justify="left")
-    criteria.title = RichText(both("Tiêu chí", "Criteria", lang), style="bold")
+    criteria.title = literal(both("Tiêu chí", "Criteria", lang), style="bold")
     criteria.add_column(header("change", lang), no_wrap=True)
     criteria.add_column(header("unit_id", lang), no_wrap=True)
     criteria.add_column(header("criterion", lang), ratio=1)
@@ -143,37 +146,37 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
     ):
         for node in nodes:
             criteria.add_row(
-                RichText(verb, style=style),
+                literal(verb, style=style),
                 node.id,
-                RichText(node.name.get(lang)),
-                RichText(f"max_points {node.max_points}; {where} {node.parent or '(top level)'}"),
+                literal(node.name.get(lang)),
+                literal(f"max_points {node.max_points}; {where} {node.parent or '(top level)'}"),
             )
     for changed in diff.changed:
         ident = changed.id if changed.id == changed.old_id else f"{changed.old_id} → {changed.id}"
         criteria.add_row(
-            RichText("~ changed", style="yellow"),
+            literal("~ changed", style="yellow"),
             ident,
-            RichText(changed.name.get(lang)),
+            literal(changed.name.get(lang)),
             _changes_text(changed.changes),
         )
     if criteria.row_count:
         parts.append(criteria)
     areas = Table(header_style="bold", title_justify="left")
-    areas.title = RichText(both("Điểm tối đa theo lĩnh vực", "Area totals", lang), style="bold")
+    areas.title = literal(both("Điểm tối đa theo lĩnh vực", "Area totals", lang), style="bold")
     areas.add_column(header("area", lang))
     areas.add_column(header("before", lang), justify="right", no_wrap=True)
     areas.add_column(header("after", lang), justify="right", no_wrap=True)
     for area in diff.areas:
         style = "" if area.before == area.after else "yellow"
         areas.add_row(
-            RichText(f"{area.id} {area.name.get(lang)}"),
+            literal(f"{area.id} {area.name.get(lang)}"),
             _plain(area.before),
-            RichText(_plain(area.after), style=style),
+            literal(_plain(area.after), style=style),
         )
     parts.append(areas)
     if diff.lineage:
         lineage = Table(header_style="bold", title_justify="left")
-        lineage.title = RichText(both("Kế thừa mã tiêu chí", "Lineage", lang), style="bold")
+        lineage.title = literal(both("Kế thừa mã tiêu chí", "Lineage", lang), style="bold")
         lineage.add_column(header("change", lang), no_wrap=True)
         lineage.add_column(header("unit_id", lang), no_wrap=True)
         lineage.add_column(header("why", lang), ratio=1)
@@ -181,7 +184,7 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
             lineage.add_row(
                 f"{entry.change} ({entry.version})",
                 f"{', '.join(entry.old)} → {', '.join(entry.new) or '—'}",
-                RichText(entry.why.get(lang) if entry.why else ""),
+                literal(entry.why.get(lang) if entry.why else ""),
             )
         parts.append(lineage)
     if diff.facts:
@@ -204,7 +207,7 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
 
 def _titled(vi: str, en: str, lang: str, body: RichText) -> Table:
     table = Table(header_style="bold", show_header=False, title_justify="left")
-    table.title = RichText(both(vi, en, lang), style="bold")
+    table.title = literal(both(vi, en, lang), style="bold")
     table.add_column(ratio=1)
     table.add_row(body)
     return table

@@ -371,7 +371,7 @@ class Scorecards:
         rank = int(agg.rank[position])
         group = self.units.peer_groups[position]
         return Explanation(
-            unit_id=unit_id,
+            unit_id=self.units.unit_id(position),  # as read (NFC), whatever was typed
             name=self.units.name(position, lang),
             unit_type=str(self.units.unit_types[position]),
             peer_group=str(group),

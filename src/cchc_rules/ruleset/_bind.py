@@ -266,7 +266,13 @@ def _bind_leaf(
                 f"{shown(criterion.kind)} (got {shown(fact)}, declared as {spec.type} "
                 f"in [facts.{fact}])",
             )
-    return Leaf(placed.area, criterion, kind, tuple(parent.id for parent in placed.parents))
+    return Leaf(
+        placed.area,
+        criterion,
+        kind,
+        tuple(parent.id for parent in placed.parents),
+        plugin=registry.kinds[criterion.kind].plugin.label,
+    )
 
 
 def _param_naming(params: Any, fact: str) -> KeyPath:

@@ -34,6 +34,9 @@ class Leaf:
     """Its own ``applies_when`` and every enclosing one's, joined by ``and``."""
     full_points: Expression | None = None
     """Its ``full_points_when``: units where it holds get the maximum without scoring."""
+    plugin: str = ""
+    """The plugin that registered the kind (distribution and version, or its file), named
+    when the kind fails."""
 
 
 @dataclass(frozen=True)

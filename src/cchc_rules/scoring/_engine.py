@@ -9,14 +9,16 @@ result does not depend on batch size or unit order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, EngineError, InputError, Problem
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, CchcError, EngineError, InputError, Problem
 from cchc_rules.expressions import (
     UNIT_TYPE,
     ExpressionOverflowError,
@@ -69,23 +71,79 @@ class PointsMatrix:
     applicable: npt.NDArray[np.bool_]
 
 
-def _check_score(leaf: Leaf, score: BatchScore, size: int) -> None:
+def _kind_failed(leaf: Leaf, message: str) -> EngineError:
+    """A kind failed or returned what the engine cannot accept: a plugin bug, named by
+    the plugin (distribution and version, or file), the criterion and the kind."""
     kind = type(leaf.kind)
-    where = f"kind {kind.name!r} ({kind.__module__}) scoring {leaf.criterion.id}"
-    if score.points.shape != (size,) or score.reasons.shape != (size,):
-        raise EngineError(f"{where}: returned arrays of the wrong length (expected {size})")
-    if score.applicable is not None and score.applicable.shape != (size,):
-        raise EngineError(f"{where}: returned an applicable mask of the wrong length")
+    plugin = leaf.plugin or kind.__module__
+    return EngineError(
+        [Problem(plugin, None, f"criterion {leaf.criterion.id}", f"kind {kind.name!r} {message}")]
+    )
+
+
+T = TypeVar("T")
+
+
+def _call_kind(leaf: Leaf, method: str, call: Callable[[], T], units: str = "") -> T:
+    """``call()`` (the kind's ``method``), its failure an :class:`EngineError`.
+
+    ``units`` says which units it was called for, for the message.
+    """
+    try:
+        return call()
+    except CchcError:
+        raise  # a kind may refuse input itself, in the user's words
+    except Exception as exc:
+        # NOTE: any exception: a plugin's code may fail in any way, and its author
+        # needs the plugin, the criterion and the units to reproduce it; a traceback
+        # shows none of them. The original stays chained as the cause.
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise _kind_failed(leaf, f"failed in {method}{units}: {detail}") from exc
+
+
+def _check_array(
+    leaf: Leaf, what: str, array: object, size: int, kinds: str, expected: str
+) -> None:
+    """A returned array is a numpy array of ``size`` entries of a dtype kind in ``kinds``."""
+    if not isinstance(array, np.ndarray):
+        raise _kind_failed(leaf, f"returned {what} as {type(array).__name__} (expected {expected})")
+    if array.dtype.kind == "f" and "f" not in kinds:
+        scale = leaf.kind.criterion.scale
+        if what == "points" and not np.isfinite(array).all():
+            raise _kind_failed(leaf, "returned non-finite points (NaN or infinity)")
+        raise _kind_failed(
+            leaf,
+            f"returned float {what}; {what} must be exact integers"
+            + (f" of 1/{scale}" if what == "points" else ""),
+        )
+    if array.dtype.kind not in kinds:
+        raise _kind_failed(leaf, f"returned {what} of dtype {array.dtype} (expected {expected})")
+    if array.shape != (size,):
+        raise _kind_failed(
+            leaf, f"returned {what} of shape {array.shape} (expected {size} entries, one per unit)"
+        )
+
+
+def _check_score(leaf: Leaf, score: object, size: int) -> BatchScore:
+    if not isinstance(score, BatchScore):
+        raise _kind_failed(leaf, f"returned {type(score).__name__} (expected a BatchScore)")
+    _check_array(leaf, "points", score.points, size, "iu", "an int64 array")
+    _check_array(leaf, "reasons", score.reasons, size, "iu", "an int16 array")
+    if score.applicable is not None:
+        _check_array(leaf, "applicable", score.applicable, size, "b", "a bool array")
+    kind = type(leaf.kind)
     maximum = leaf.kind.criterion.max_units
     out_of_range = (score.points < 0) | (score.points > maximum)
     if out_of_range.any():
         bad = int(score.points[np.flatnonzero(out_of_range)[0]])
-        raise EngineError(
-            f"{where}: returned {Decimal(bad) / leaf.kind.criterion.scale} points, "
-            f"outside 0 … {leaf.criterion.max_points}"
+        raise _kind_failed(
+            leaf,
+            f"returned {Decimal(bad) / leaf.kind.criterion.scale} points, "
+            f"outside 0 … {leaf.criterion.max_points}",
         )
     if ((score.reasons < 0) | (score.reasons >= len(kind.reasons))).any():
-        raise EngineError(f"{where}: returned a reason code it does not declare")
+        raise _kind_failed(leaf, "returned a reason code it does not declare")
+    return score
 
 
 def with_computed_facts(ruleset: CompiledRuleset, batch: Batch, units: UnitTable) -> Batch:
@@ -117,8 +175,9 @@ def check_inputs(ruleset: CompiledRuleset, units: UnitTable, batch: Batch | None
     """Ask every kind which facts it refuses; raise them all as located input errors."""
     batch = batch if batch is not None else with_computed_facts(ruleset, units.batch(), units)
     problems: list[Problem] = []
+    units_named = f" for {len(units)} units from {units.unit_id(0)}" if len(units) else ""
     for leaf in ruleset.leaves:
-        for mask, fact, message in leaf_input_problems(leaf, batch):
+        for mask, fact, message in leaf_input_problems(leaf, batch, units_named):
             bad = np.flatnonzero(mask)
             for index in bad[:MAX_ROWS_PER_PROBLEM]:
                 problems.append(
@@ -143,12 +202,20 @@ def check_inputs(ruleset: CompiledRuleset, units: UnitTable, batch: Batch | None
         raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
 
 
-def leaf_input_problems(leaf: Leaf, batch: Batch) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
+def leaf_input_problems(
+    leaf: Leaf, batch: Batch, units: str = ""
+) -> list[tuple[npt.NDArray[np.bool_], str, str]]:
     """What the leaf's kind refuses in ``batch`` (``(bad rows, fact, message)``), asked
-    with only the facts it reads."""
-    return leaf.kind.input_problems(
-        Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
-    )
+    with only the facts it reads; ``units`` names them when the kind fails."""
+
+    def ask() -> list[tuple[npt.NDArray[np.bool_], str, str]]:
+        facts = leaf.kind.facts()
+        return leaf.kind.input_problems(Batch(batch.unit_types, {f: batch[f] for f in facts}))
+
+    found = _call_kind(leaf, "input_problems", ask, units)
+    for mask, _fact, _message in found:
+        _check_array(leaf, "masks from input_problems", mask, batch.size, "b", "a bool array")
+    return found
 
 
 def _window(batch: Batch, start: int, stop: int) -> Batch:
@@ -183,18 +250,24 @@ def _lacking(leaf: Leaf, batch: Batch) -> npt.NDArray[np.bool_]:
     numerator), its absence is not a missing input and the kind decides the unit.
     """
     kind = leaf.kind
-    gaps = {f: batch[f].missing for f in kind.required_facts() if batch[f].missing.any()}
+    required = _call_kind(leaf, "required_facts", kind.required_facts)
+    gaps = {f: batch[f].missing for f in required if batch[f].missing.any()}
     lacking = np.zeros(batch.size, dtype=bool)
     if not gaps:
         return lacking
-    spared = kind.decided_without(Batch(batch.unit_types, {f: batch[f] for f in kind.facts()}))
+    read = _call_kind(leaf, "facts", kind.facts)
+    spared = _call_kind(
+        leaf,
+        "decided_without",
+        lambda: kind.decided_without(Batch(batch.unit_types, {f: batch[f] for f in read})),
+    )
     for fact, gap in gaps.items():
         mask = spared.get(fact)
         if mask is not None and np.shape(mask) != (batch.size,):
-            raise EngineError(
-                f"kind {type(kind).name!r} ({type(kind).__module__}) scoring "
-                f"{leaf.criterion.id}: decided_without returned a mask of the wrong length "
-                f"for {fact!r} (expected {batch.size})"
+            raise _kind_failed(
+                leaf,
+                f"decided_without returned a mask of the wrong length for {fact!r} "
+                f"(expected {batch.size})",
             )
         lacking |= gap if mask is None else gap & ~np.asarray(mask, dtype=bool)
     return lacking
@@ -207,10 +280,13 @@ def _score_leaf(
     points: npt.NDArray[np.int64],
     reasons: npt.NDArray[np.int16],
     applicable: npt.NDArray[np.bool_],
+    unit_at: Callable[[int], str] | None = None,
 ) -> None:
     """Score ``leaf`` over ``batch`` into the given rows, in the order of decision 0023:
     unit type, ``applies_when``, ``full_points_when``, the kind's rules that need no
-    missing fact (``decided_without``), ``when_missing``, then the kind's score."""
+    missing fact (``decided_without``), ``when_missing``, then the kind's score.
+    ``unit_at`` names the unit at a position of the batch (for the message when the
+    kind fails)."""
     criterion = leaf.criterion
     size = batch.size
     applicable[:] = True
@@ -250,14 +326,16 @@ def _score_leaf(
         return
     # Only the facts this kind reads travel into its batch: copying every column for
     # every criterion would cost more than the scoring itself.
+    read = _call_kind(leaf, "facts", leaf.kind.facts)
     if len(to_score) == size:
-        sub = Batch(batch.unit_types, {f: batch[f] for f in leaf.kind.facts()})
+        sub = Batch(batch.unit_types, {f: batch[f] for f in read})
     else:
-        sub = Batch(
-            batch.unit_types[to_score], {f: batch[f].take(to_score) for f in leaf.kind.facts()}
-        )
-    score = leaf.kind.score_batch(sub)
-    _check_score(leaf, score, len(to_score))
+        sub = Batch(batch.unit_types[to_score], {f: batch[f].take(to_score) for f in read})
+    method = "score_batch" if leaf.kind.has_batch_path() else "score_unit"
+    named = f" for {len(to_score)} units from {unit_at(int(to_score[0]))}" if unit_at else ""
+    score = _check_score(
+        leaf, _call_kind(leaf, method, lambda: leaf.kind.score_batch(sub), named), len(to_score)
+    )
     points[to_score] = score.points
     reasons[to_score] = score.reasons
     if score.applicable is not None:
@@ -278,6 +356,10 @@ def score_leaf(leaf: Leaf, batch: Batch) -> PointsMatrix:
     applicable = np.zeros((1, batch.size), dtype=bool)
     _score_leaf(leaf, batch, _TypeMasks(batch.unit_types), points[0], reasons[0], applicable[0])
     return PointsMatrix(points, reasons, applicable)
+
+
+def _unit_at(units: UnitTable, start: int, position: int) -> str:
+    return units.unit_id(start + position)
 
 
 def score_units(
@@ -312,6 +394,7 @@ def score_units(
                 points[row, start:stop],
                 reasons[row, start:stop],
                 applicable[row, start:stop],
+                functools.partial(_unit_at, units, start),
             )
         if on_progress is not None:
             on_progress(stop - start)
