@@ -65,8 +65,14 @@ class Hostile(CriterionKind[HostileParams]):
             "float": np.full(batch.size, 50.7),
             "list": [100] * batch.size,
             "short": np.zeros(batch.size - 1, dtype=np.int64),
+            "explain_values raises": np.zeros(batch.size, dtype=np.int64),
         }[mode]
         return BatchScore(points, np.zeros(batch.size, dtype=np.int16))
+
+    def explain_values(self, facts):
+        if self.params.mode == "explain_values raises":
+            raise ValueError("no words for it")
+        return {}
 
 
 
@@ -144,6 +150,20 @@ def test_a_failing_kind_is_named_with_its_plugin_criterion_and_units(
     kind = "hostile_unit" if mode.startswith("score_unit") else "hostile"
     assert problems == [f"{plugin}: criterion A1: kind {kind!r} {FAILURES[mode]}"]
     assert not output.exists()
+
+
+def test_a_kind_failing_while_a_unit_is_explained_is_named_too(
+    refused: Refused, plugins: Path, tmp_path: Path
+) -> None:
+    units = tmp_path / "units.csv"
+    units.write_text(UNITS, encoding="utf-8")
+    rules = str(ruleset(tmp_path, "explain_values raises"))
+    problems = refused("--plugins-dir", str(plugins), "explain", rules, str(units), "U1")
+    plugin = plugins / "hostile_plugin.py"
+    assert problems == [
+        f"{plugin}: criterion A1: kind 'hostile' failed in explain_values: "
+        "ValueError: no words for it"
+    ]
 
 
 def test_an_installed_plugin_is_named_by_distribution_and_version(

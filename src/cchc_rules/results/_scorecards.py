@@ -25,7 +25,7 @@ from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
 from cchc_rules.ruleset._models import Criterion, Text
 from cchc_rules.scoring._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
 from cchc_rules.scoring._arithmetic import display_index
-from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix
+from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix, call_kind
 
 __all__ = [
     "NOTHING_APPLICABLE",
@@ -475,6 +475,7 @@ def render_reason(
     spec = type(leaf.kind).reasons[code]
     present = {f: v for f, v in facts.items() if v is not None}
     present[UNIT_TYPE] = unit_type
-    values = {**leaf.kind.explain_values(present), **values}
+    own = call_kind(leaf, "explain_values", lambda: leaf.kind.explain_values(present))
+    values = {**own, **values}
     values = {k: number_text(v) if isinstance(v, Decimal) else v for k, v in values.items()}
     return spec.code, spec.text(lang).format(**values), spec.hint(lang).format(**values)

@@ -36,6 +36,7 @@ __all__ = [
     "NOT_APPLICABLE_CONDITION",
     "NOT_APPLICABLE_UNIT_TYPE",
     "PointsMatrix",
+    "call_kind",
     "check_inputs",
     "leaf_input_problems",
     "score_leaf",
@@ -84,8 +85,10 @@ def _kind_failed(leaf: Leaf, message: str) -> EngineError:
 T = TypeVar("T")
 
 
-def _call_kind(leaf: Leaf, method: str, call: Callable[[], T], units: str = "") -> T:
-    """``call()`` (the kind's ``method``), its failure an :class:`EngineError`.
+def call_kind(leaf: Leaf, method: str, call: Callable[[], T], units: str = "") -> T:
+    """``call()`` (the kind's ``method``), its failure an :class:`EngineError` naming the
+    plugin, the criterion and the kind. Every call into a kind's code goes through here,
+    the engine's and the explanations' alike.
 
     ``units`` says which units it was called for, for the message.
     """
@@ -212,7 +215,7 @@ def leaf_input_problems(
         facts = leaf.kind.facts()
         return leaf.kind.input_problems(Batch(batch.unit_types, {f: batch[f] for f in facts}))
 
-    found = _call_kind(leaf, "input_problems", ask, units)
+    found = call_kind(leaf, "input_problems", ask, units)
     for mask, _fact, _message in found:
         _check_array(leaf, "masks from input_problems", mask, batch.size, "b", "a bool array")
     return found
@@ -250,13 +253,13 @@ def _lacking(leaf: Leaf, batch: Batch) -> npt.NDArray[np.bool_]:
     numerator), its absence is not a missing input and the kind decides the unit.
     """
     kind = leaf.kind
-    required = _call_kind(leaf, "required_facts", kind.required_facts)
+    required = call_kind(leaf, "required_facts", kind.required_facts)
     gaps = {f: batch[f].missing for f in required if batch[f].missing.any()}
     lacking = np.zeros(batch.size, dtype=bool)
     if not gaps:
         return lacking
-    read = _call_kind(leaf, "facts", kind.facts)
-    spared = _call_kind(
+    read = call_kind(leaf, "facts", kind.facts)
+    spared = call_kind(
         leaf,
         "decided_without",
         lambda: kind.decided_without(Batch(batch.unit_types, {f: batch[f] for f in read})),
@@ -326,7 +329,7 @@ def _score_leaf(
         return
     # Only the facts this kind reads travel into its batch: copying every column for
     # every criterion would cost more than the scoring itself.
-    read = _call_kind(leaf, "facts", leaf.kind.facts)
+    read = call_kind(leaf, "facts", leaf.kind.facts)
     if len(to_score) == size:
         sub = Batch(batch.unit_types, {f: batch[f] for f in read})
     else:
@@ -334,7 +337,7 @@ def _score_leaf(
     method = "score_batch" if leaf.kind.has_batch_path() else "score_unit"
     named = f" for {len(to_score)} units from {unit_at(int(to_score[0]))}" if unit_at else ""
     score = _check_score(
-        leaf, _call_kind(leaf, method, lambda: leaf.kind.score_batch(sub), named), len(to_score)
+        leaf, call_kind(leaf, method, lambda: leaf.kind.score_batch(sub), named), len(to_score)
     )
     points[to_score] = score.points
     reasons[to_score] = score.reasons
