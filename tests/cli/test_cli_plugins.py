@@ -177,6 +177,23 @@ def test_outputs_are_shown_literally_and_one_needing_parameters_does_not_stop_th
     assert ("rotation_compliance", "due") in listed
 
 
+def test_a_plugins_text_reaches_the_terminal_without_escape_sequences(
+    list_plugins: Callable[..., Result], tmp_path: Path
+) -> None:
+    hostile = PROVIDERS.replace(
+        '{"vi": "Đơn vị [thí điểm]", "en": "[bold]Pilots"}',
+        '{"vi": "Cờ \\x1b[31mđỏ", "en": "Red\\x07 flag"}',
+    )
+    (tmp_path / "mine.py").write_text(hostile, encoding="utf-8")
+    result = list_plugins("--plugins-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert listed_outputs(result.stdout)["with_defaults", "pilots"] == (
+        "integer",
+        ["Cờ đỏ", "Red flag"],
+    )
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
 def test_json_lists_every_installed_kind_and_provider_as_the_table_does(
     list_plugins: Callable[..., Result],
 ) -> None:

@@ -10,12 +10,12 @@ from typing import Any
 from pydantic import BaseModel
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
 
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
 from cchc_rules.kinds import number_text, param_fields
 from cchc_rules.providers import DeriveContext, FactProvider, Output
+from cchc_rules.reports._literal import literal
 
 __all__ = ["catalogue_document", "catalogue_tables"]
 
@@ -39,7 +39,7 @@ def catalogue_tables(registry: KindRegistry) -> Group:
             marker = " (fact)" if field.fact else ""
             described.append(f"{field.name}{marker}{default}")
         path = "batch" if entry.kind.has_batch_path() else "per unit"
-        table.add_row(name, Text(entry.plugin.label), path, Text("\n".join(described)))
+        table.add_row(name, literal(entry.plugin.label), path, literal("\n".join(described)))
     if not registry.providers:
         return Group(table)
     return Group(table, *_provider_tables(registry))
@@ -62,14 +62,14 @@ def _provider_tables(registry: KindRegistry) -> tuple[Table, Table]:
         found = registry.providers[name]
         roles = "\n".join(found.provider.record_sets)
         fields = "\n".join(found.provider.Params.model_fields)
-        providers.add_row(name, Text(found.plugin.label), Text(roles), Text(fields))
+        providers.add_row(name, literal(found.plugin.label), literal(roles), literal(fields))
         rows = _output_rows(found.provider)
         for index, (output, type_, label) in enumerate(rows):
             outputs.add_row(
                 name if index == 0 else "",
-                Text(output),
+                literal(output),
                 type_,
-                Text(label),
+                literal(label),
                 end_section=index == len(rows) - 1,
             )
     return providers, outputs
