@@ -244,6 +244,8 @@ def wants_bom(csv_bom: bool | None, output: Path | None) -> bool:
     # NOTE: a file is what someone opens in Excel; stdout goes to another program,
     # which a BOM would hand a stray character at the start of the first header.
     return output is not None if csv_bom is None else csv_bom
+
+
 LangOpt = Annotated[
     Lang,
     typer.Option(

@@ -51,4 +51,3 @@ def _cell(value: Any, decimal: bool) -> Any:
     if decimal and value is not None:
         return float(value)
     return safe_text(value) if isinstance(value, str) else value
-
