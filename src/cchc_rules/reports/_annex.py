@@ -12,6 +12,9 @@ One workbook, written with XlsxWriter (row by row, so 10,000 units take seconds)
 
 Text cells are written as strings (never formulas) and made safe like every other
 spreadsheet cell (``reports._cells``).
+
+NOTE: it reads :class:`Scorecards`, not a ``ReportTable``, as the HTML report does: the
+annex needs the ruleset's areas, criteria and peer groups, which a flat table has lost.
 """
 
 from __future__ import annotations
