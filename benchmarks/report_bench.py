@@ -30,7 +30,9 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 
 
-def _units(ruleset: str, count: int, workdir: Path) -> Path:
+def units_file(ruleset: str, count: int, workdir: Path) -> Path:
+    """``count`` generated units of ``ruleset`` in ``workdir``, generated once and reused
+    (the annex benchmark shares them)."""
     path = workdir / f"units-{ruleset.replace('@', '-')}-{count}.parquet"
     if not path.exists():
         subprocess.run(
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("out/report-bench"))
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    units = _units(args.ruleset, args.units, args.workdir)
+    units = units_file(args.ruleset, args.units, args.workdir)
     results = {
         "ruleset": args.ruleset,
         "units": args.units,

@@ -8,6 +8,8 @@ HTML report, the unit scorecards and an explanation as a file.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import importlib.metadata
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -24,6 +26,8 @@ from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
 from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
+from cchc_rules.reports._annex import AnnexSource
+from cchc_rules.reports._annex import annex_xlsx as annex_workbook
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
 from cchc_rules.reports._html import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
@@ -83,6 +87,7 @@ __all__ = [
     "Selection",
     "VersionState",
     "amend_ruleset",
+    "annex_xlsx",
     "appeal",
     "appraise",
     "campaign_scorecards",
@@ -776,6 +781,39 @@ def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool | No
     return html_report(cards, lang, unit_sections=unit_sections)
 
 
+def annex_xlsx(
+    cards: Scorecards,
+    lang: str = "vi",
+    *,
+    source: Path | None = None,
+    registry: KindRegistry | None = None,
+) -> bytes:
+    """The annex workbook (``evaluate --layout annex``): the annex sheet by peer group, a
+    sheet per area with criterion points, and a provenance sheet naming the ruleset, the
+    tool and ``registry``'s plugins (default: the installed ones), and ``source`` (the
+    units file, read just now) with its SHA-256 when it is a file."""
+    plugins = (registry or default_registry()).plugins
+    named = None
+    if source is not None and source.is_file():
+        named = AnnexSource(source.name, _sha256(source))
+    return annex_workbook(cards, lang, tool_version=_tool_version(), plugins=plugins, source=named)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _tool_version() -> str:
+    try:
+        return importlib.metadata.version("cchc-rules")
+    except importlib.metadata.PackageNotFoundError:  # a source tree without install
+        return "0+unknown"
+
+
 def scorecard_html(cards: Scorecards, unit_id: str, *, lang: str = "vi") -> bytes:
     """One unit's printable scorecard document (what ``cchc scorecards`` writes per unit)."""
     return next(scorecard_documents(cards, lang, [unit_id]))[1]
@@ -866,6 +904,8 @@ def explanation_document(
     if format == "json":
         return explanation_json(explanation)
     return explanation_text(explanation, lang)
+
+
 # -- the assessment year: campaigns in a store (docs/campaigns.md) ----------------------------
 
 

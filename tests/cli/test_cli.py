@@ -277,7 +277,7 @@ def test_output_is_never_clobbered_without_force(
 
     replaced = cli("evaluate", RULESET, "demo", "--output", "results.csv", "--force")
     assert replaced.exit_code == 0, replaced.output
-    assert target.read_text(encoding="utf-8").startswith('"unit_id","name"')
+    assert target.read_text(encoding="utf-8-sig").startswith('"unit_id","name"')
     # The temporary file was renamed into place, not left beside it.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
 

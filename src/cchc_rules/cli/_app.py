@@ -228,6 +228,24 @@ OutputOpt = Annotated[
     typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")]
+CsvBomOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--csv-bom/--no-csv-bom",
+        help="Start CSV with a UTF-8 byte order mark, so Excel on Windows reads Vietnamese; "
+        "default: on for a file (--output), off for stdout.",
+        show_default=False,
+    ),
+]
+
+
+def wants_bom(csv_bom: bool | None, output: Path | None) -> bool:
+    """Whether CSV gets a BOM: as asked, else only in a file (docs/decisions/0025)."""
+    # NOTE: a file is what someone opens in Excel; stdout goes to another program,
+    # which a BOM would hand a stray character at the start of the first header.
+    return output is not None if csv_bom is None else csv_bom
+
+
 LangOpt = Annotated[
     Lang,
     typer.Option(

@@ -8,6 +8,7 @@ import typer
 
 from cchc_rules.api import compare, require_units
 from cchc_rules.cli._app import (
+    CsvBomOpt,
     ForceOpt,
     FormatOpt,
     Lang,
@@ -18,6 +19,7 @@ from cchc_rules.cli._app import (
     app,
     choose_format,
     invocation,
+    wants_bom,
 )
 from cchc_rules.cli._evaluate import RecordsOpt, units_source
 from cchc_rules.inputs._derive import parse_records_option
@@ -49,6 +51,7 @@ def compare_command(
     period: PeriodOpt = None,
     lang: LangOpt = Lang.vi,
     records: RecordsOpt = None,
+    csv_bom: CsvBomOpt = None,
 ) -> None:
     """What if: score the same units under two versions; points, index, grade and rank
     under each, and how the ranking moves. / So sánh kết quả theo hai phiên bản.
@@ -84,4 +87,4 @@ def compare_command(
         run.out.print(comparison_tables(comparison, lang_code, chosen_sort))
         return
     table = comparison_table(comparison, lang_code, chosen_sort)
-    run.emit(table_bytes(table, chosen), output, force)
+    run.emit(table_bytes(table, chosen, csv_bom=wants_bom(csv_bom, output)), output, force)

@@ -16,6 +16,7 @@ from cchc_rules.api import (
     EXPLAIN_SUFFIXES,
     PARQUET_SUFFIXES,
     ProgressBar,
+    annex_xlsx,
     demo_units,
     evaluate_to_parquet,
     evaluate_units,
@@ -26,6 +27,7 @@ from cchc_rules.api import (
     require_units,
 )
 from cchc_rules.cli._app import (
+    CsvBomOpt,
     ExplainFormat,
     ForceOpt,
     FormatOpt,
@@ -39,6 +41,7 @@ from cchc_rules.cli._app import (
     app,
     choose_format,
     invocation,
+    wants_bom,
 )
 from cchc_rules.inputs._derive import parse_records_option
 from cchc_rules.reports._formats import table_bytes
@@ -51,6 +54,11 @@ from cchc_rules.ruleset._compiled import CompiledRuleset
 
 PROGRESS_THRESHOLD = 20_000
 """Show a progress bar from this many units on: smaller runs finish in a blink."""
+
+
+class Layout(enum.StrEnum):
+    data = "data"
+    annex = "annex"
 
 
 class Engine(enum.StrEnum):
@@ -158,6 +166,15 @@ def evaluate_command(
             help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
         ),
     ] = None,
+    csv_bom: CsvBomOpt = None,
+    layout: Annotated[
+        Layout,
+        typer.Option(
+            "--layout",
+            help="data (one machine-readable table) or annex (XLSX: the secretariat's "
+            "annex, by peer group, a sheet per area, provenance).",
+        ),
+    ] = Layout.data,
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
@@ -171,6 +188,8 @@ def evaluate_command(
 
       cchc evaluate ttcp@2018 units.csv --output results.xlsx
 
+      cchc evaluate ttcp@2018 units.csv -o annex.xlsx --layout annex
+
       cchc evaluate rulesets/ttcp/2018.toml units.parquet -f json > results.json
 
       cchc evaluate ttcp@2018 units/ --output results.parquet --workers 4
@@ -180,6 +199,10 @@ def evaluate_command(
     run = invocation(ctx)
     if scheduler is not None and engine is not Engine.dask:
         raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
+    if layout is Layout.annex and choose_format(format, output) != "xlsx":
+        raise typer.BadParameter(
+            "the annex is a workbook: pass --output FILE.xlsx", param_hint="--layout"
+        )
     parquet = output is not None and format is None and output.suffix.lower() in PARQUET_SUFFIXES
     if (workers > 1 or engine is Engine.dask) and not parquet:
         raise typer.BadParameter(
@@ -214,11 +237,20 @@ def evaluate_command(
     chosen = choose_format(format, output)
     compiled = run.load(ruleset, period)
     cards = _evaluate(run, compiled, units, records or [])
+    if layout is Layout.annex:
+        units_file = None if units == "demo" else Path(units)
+        run.emit(
+            annex_xlsx(cards, lang.value, source=units_file, registry=run.registry()), output, force
+        )
+        return
     if chosen == "table":
         run.out.print(scorecards_heading(cards, lang.value))
         run.out.print(ranked_tables(cards, lang.value))
         return
-    run.emit(table_bytes(scorecards_table(cards, lang.value), chosen), output, force)
+    data = table_bytes(
+        scorecards_table(cards, lang.value), chosen, csv_bom=wants_bom(csv_bom, output)
+    )
+    run.emit(data, output, force)
 
 
 @app.command()

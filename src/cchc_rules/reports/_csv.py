@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 
 import pyarrow.csv as pacsv
 
+from cchc_rules.reports._cells import safe_columns
 from cchc_rules.reports._table import ReportTable
 
 __all__ = ["table_csv"]
 
 
-def table_csv(table: ReportTable) -> bytes:
-    """The rows with a header line; nothing above them, so any tool reads the file."""
+def table_csv(table: ReportTable, *, bom: bool = False) -> bytes:
+    """The rows with a header line; nothing above them, so any tool reads the file.
+
+    Text that a spreadsheet would take for a formula is quoted (``reports._cells``);
+    ``bom`` starts the file with the UTF-8 byte order mark, by which Excel on Windows
+    knows the file is UTF-8 (without it, Vietnamese letters are garbled).
+    """
     sink = io.BytesIO()
-    pacsv.write_csv(table.rows, sink)
+    if bom:
+        sink.write(codecs.BOM_UTF8)
+    pacsv.write_csv(safe_columns(table.rows), sink)
     return sink.getvalue()

@@ -20,8 +20,10 @@ _WRITERS: dict[str, Callable[[ReportTable], bytes]] = {
 FILE_FORMATS = tuple(_WRITERS)
 
 
-def table_bytes(table: ReportTable, format: str) -> bytes:
-    """``table`` in one of :data:`FILE_FORMATS`."""
+def table_bytes(table: ReportTable, format: str, *, csv_bom: bool = False) -> bytes:
+    """``table`` in one of :data:`FILE_FORMATS`; CSV starts with a UTF-8 BOM if ``csv_bom``."""
+    if format == "csv":
+        return table_csv(table, bom=csv_bom)
     return _WRITERS[format](table)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pyarrow as pa
 
+from cchc_rules.reports._cells import safe_text
 from cchc_rules.reports._table import ReportTable
 
 __all__ = ["table_xlsx"]
@@ -22,20 +24,15 @@ def table_xlsx(table: ReportTable) -> bytes:
     sheet = workbook.active
     sheet.title = table.sheet
     for line in table.preamble:
-        sheet.append(line)
-    sheet.append(rows.column_names)
+        sheet.append([safe_text(text) for text in line])
+    sheet.append([safe_text(name) for name in rows.column_names])
     header_row = len(table.preamble) + 1
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     decimal_columns = {i for i, field in enumerate(rows.schema) if pa.types.is_decimal(field.type)}
     for row in rows.to_pylist():
         # Spreadsheet cells are binary floats; the exact values are in CSV/JSON.
-        sheet.append(
-            [
-                float(v) if i in decimal_columns and v is not None else v
-                for i, v in enumerate(row.values())
-            ]
-        )
+        sheet.append([_cell(v, i in decimal_columns) for i, v in enumerate(row.values())])
     if table.fixed_decimals:
         for index in decimal_columns:
             digits = rows.schema.field(index).type.scale
@@ -46,3 +43,11 @@ def table_xlsx(table: ReportTable) -> bytes:
     sink = io.BytesIO()
     workbook.save(sink)
     return sink.getvalue()
+
+
+def _cell(value: Any, decimal: bool) -> Any:
+    # NOTE: openpyxl stores text as a formula only when it starts with "=", which
+    # safe_text never leaves, so every text cell is written with data type "s".
+    if decimal and value is not None:
+        return float(value)
+    return safe_text(value) if isinstance(value, str) else value
