@@ -41,30 +41,22 @@ if TYPE_CHECKING:
 # a plugin importing cchc_rules.kinds) runs this file first, and the API below would
 # import numpy, pyarrow, pydantic and every layer. Each name is imported on first use.
 _WHERE = {
-    "KindRegistry": "cchc_rules._plugins",
-    "load_plugins": "cchc_rules._plugins",
-    **dict.fromkeys(
+    name: module
+    for module, names in (
+        ("cchc_rules._plugins", "KindRegistry load_plugins"),
         (
-            "amend_ruleset",
-            "compare",
-            "default_registry",
-            "demo_units_path",
-            "evaluate",
-            "evaluate_to_parquet",
-            "load_ruleset",
+            "cchc_rules.api",
+            "amend_ruleset compare default_registry demo_units_path evaluate "
+            "evaluate_to_parquet load_ruleset",
         ),
-        "cchc_rules.api",
-    ),
-    **dict.fromkeys(
-        ("CchcError", "EngineError", "InputError", "PluginError", "Problem", "RulesetError"),
-        "cchc_rules.errors",
-    ),
-    **dict.fromkeys(
-        ("CriterionLine", "Explanation", "Scorecards"), "cchc_rules.results._scorecards"
-    ),
-    "CompiledRuleset": "cchc_rules.ruleset._compiled",
-    "Ruleset": "cchc_rules.ruleset._models",
+        ("cchc_rules.errors", "CchcError EngineError InputError PluginError Problem RulesetError"),
+        ("cchc_rules.results._scorecards", "CriterionLine Explanation Scorecards"),
+        ("cchc_rules.ruleset._compiled", "CompiledRuleset"),
+        ("cchc_rules.ruleset._models", "Ruleset"),
+    )
+    for name in names.split()
 }
+"""Where each public name is defined (imported on first use)."""
 
 
 def _package_version() -> str:

@@ -65,3 +65,13 @@ def test_scoring_without_record_sets_imports_no_polars_store_or_report_packages(
     assert {"numpy", "pyarrow", "pydantic", "pluggy"} <= found  # it did score
     unused = {"polars", "sqlalchemy", "alembic", "altair", "jinja2", "dask", "openpyxl"}
     assert found & unused == set()
+
+
+def test_every_public_name_of_the_package_is_found_on_first_use() -> None:
+    # The package imports its public names lazily (PEP 562): each must still resolve.
+    import cchc_rules
+
+    for name in cchc_rules.__all__:
+        assert getattr(cchc_rules, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = cchc_rules.no_such_name  # type: ignore[attr-defined]  # the point of the test
