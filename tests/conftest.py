@@ -9,7 +9,7 @@ Golden data stays beside this file, shared by the layers that read it:
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +18,22 @@ from typer.testing import CliRunner, Result
 
 import cchc_rules
 from cchc_rules import cli
+from cchc_rules._plugins import CACHE_ENV
 from cchc_rules.cli._app import Consoles
 
 WIDE = 1000
 """Columns of the terminal the CLI runs in: wide enough that no table wraps."""
 
 Invoke = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plugin_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The plugin discovery cache of the test run (and the commands it starts) in a
+    temporary directory, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(name="cli")

@@ -8,16 +8,20 @@ directly.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import inspect
+import json
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeGuard
 
 import pluggy
 from pydantic import BaseModel
@@ -94,17 +98,123 @@ class KindRegistry:
         return sorted(self.providers)
 
 
+CACHE_ENV = "CCHC_CACHE_DIR"
+"""Where the plugin discovery cache lives, instead of the user's cache directory."""
+
+_CACHE_FILE = "entry-points.json"
+
+
+def cache_dir() -> Path:
+    """The directory of cchc-rules' caches: ``$CCHC_CACHE_DIR``, else the user's cache
+    directory (``platformdirs`` when installed, else ``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    try:
+        # NOTE: lazy and optional: only asked when no directory is chosen, and not a
+        # dependency (the XDG default below serves without it).
+        import platformdirs
+    except ImportError:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / hookspecs.PROJECT_NAME.replace("_", "-")
+    return Path(platformdirs.user_cache_dir(hookspecs.PROJECT_NAME.replace("_", "-")))
+
+
+def distributions_fingerprint() -> str:
+    """A digest of the installed distributions: the import path, and the name and
+    modification time of every ``*.dist-info`` / ``*.egg-info`` on it.
+
+    Installing, upgrading or removing a distribution (or changing the path) changes it;
+    listing the path's directories is much cheaper than reading every distribution's
+    metadata, which is what finding entry points costs.
+    """
+    digest = hashlib.sha256(sys.version.encode())
+    for entry in sys.path:
+        digest.update(f"\0path\0{entry}".encode())
+        try:
+            with os.scandir(entry or ".") as found:
+                infos = sorted(
+                    (item.name, item.stat().st_mtime_ns)
+                    for item in found
+                    if item.name.endswith((".dist-info", ".egg-info"))
+                )
+        except OSError:
+            continue  # a zip file, or a directory that went away: its name is hashed
+        for name, mtime in infos:
+            digest.update(f"\0{name}\0{mtime}".encode())
+    return digest.hexdigest()
+
+
+_Found = tuple[str, str, str | None, str | None]
+"""An entry point as cached: its name, value, distribution and version."""
+
+
+def _scan_entry_points() -> list[_Found]:
+    """Every entry point of the group, from the distributions' metadata (the slow way)."""
+    return [
+        (ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
+        for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT_NAME)
+    ]
+
+
+def _read_cache(path: Path, fingerprint: str) -> list[_Found] | None:
+    """The cached entry points if the cache was written for ``fingerprint``; a missing,
+    stale or damaged cache is ``None`` (found again), never an error."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if cached["fingerprint"] != fingerprint:
+            return None
+        found = [tuple(item) for item in cached["entry_points"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if all(_is_found(item) for item in found) else None
+
+
+def _is_found(item: tuple[object, ...]) -> TypeGuard[_Found]:
+    return (
+        len(item) == 4
+        and all(isinstance(text, str) for text in item[:2])
+        and all(text is None or isinstance(text, str) for text in item[2:])
+    )
+
+
+def _write_cache(path: Path, fingerprint: str, found: list[_Found]) -> None:
+    """Keep ``found`` for the next run; a cache that cannot be written is skipped."""
+    data = json.dumps({"fingerprint": fingerprint, "entry_points": found}, indent=1)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(data)
+            # Atomic: a run reading the cache meanwhile sees the old file or the new one.
+            os.replace(temporary, path)
+        except OSError:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass
+
+
+def _found_entry_points() -> list[_Found]:
+    """The group's entry points, from the cache when no distribution changed since it
+    was written. Only where each plugin is (names, values, versions) is cached: the
+    plugins themselves are imported afresh on every run."""
+    fingerprint = distributions_fingerprint()
+    path = cache_dir() / _CACHE_FILE
+    found = _read_cache(path, fingerprint)
+    if found is None:
+        found = _scan_entry_points()
+        _write_cache(path, fingerprint, found)
+    return found
+
+
 def _entry_point_plugins() -> Iterable[tuple[PluginInfo, Any]]:
-    for entry_point in sorted(
-        importlib.metadata.entry_points(group=hookspecs.PROJECT_NAME), key=lambda e: e.name
+    for name, value, distribution, version in sorted(
+        _found_entry_points(), key=lambda found: found[0]
     ):
-        dist = entry_point.dist
-        info = PluginInfo(
-            name=entry_point.name,
-            distribution=dist.name if dist else None,
-            version=dist.version if dist else None,
-            source=entry_point.value,
-        )
+        info = PluginInfo(name=name, distribution=distribution, version=version, source=value)
+        entry_point = importlib.metadata.EntryPoint(name, value, hookspecs.PROJECT_NAME)
         try:
             plugin = entry_point.load()
         except Exception as exc:

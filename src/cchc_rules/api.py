@@ -23,7 +23,6 @@ import pyarrow as pa
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
-from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
 from cchc_rules.reports._annex import AnnexSource
@@ -583,6 +582,10 @@ def evaluate_to_parquet(
             cards = evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
         write_parquet([cards.to_arrow(lang=lang)], output, force=force)
         return
+    # NOTE: lazy: only a Parquet dataset is scored in pieces, and the streaming module
+    # (processes, threads, Parquet spill) costs every other command its import.
+    from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
+
     total = dataset_rows(units)
     if refuse_empty:
         require_units(total, str(units))

@@ -45,12 +45,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from cchc_rules.kinds import FactType
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    # Made on first use by the module's __getattr__ (below), without polars at import.
+    POLARS_TYPES: Mapping[str, pl.DataType]
 
 __all__ = [
     "POLARS_TYPES",
@@ -68,14 +73,27 @@ __all__ = [
 ColumnType = FactType
 """A record column's type: the five types a fact has (a column may become a fact)."""
 
-POLARS_TYPES: Mapping[str, pl.DataType] = {
-    "integer": pl.Int64(),
-    "boolean": pl.Boolean(),
-    "date": pl.Date(),
-    "text": pl.String(),
-}
-"""The polars type a record column of each type reaches a provider as (decimals:
-``pl.Decimal(38, decimals)``)."""
+
+def _polars_types() -> Mapping[str, pl.DataType]:
+    """``POLARS_TYPES``: the polars type a record column of each type reaches a provider
+    as (decimals: ``pl.Decimal(38, decimals)``)."""
+    # NOTE: lazy: plugins import this module when they register, and most runs read no
+    # record set; polars is imported when a record column's type is first asked for.
+    import polars as pl
+
+    return {
+        "integer": pl.Int64(),
+        "boolean": pl.Boolean(),
+        "date": pl.Date(),
+        "text": pl.String(),
+    }
+
+
+def __getattr__(name: str) -> Mapping[str, pl.DataType]:
+    # PEP 562: ``POLARS_TYPES`` stays a module attribute without importing polars here.
+    if name == "POLARS_TYPES":
+        return _polars_types()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ProviderParams(BaseModel):
@@ -98,8 +116,11 @@ class Column:
     @property
     def polars_type(self) -> pl.DataType:
         if self.type == "decimal":
+            # NOTE: lazy, as in _polars_types: only a record set being read asks this.
+            import polars as pl
+
             return pl.Decimal(38, self.decimals)
-        return POLARS_TYPES[self.type]
+        return _polars_types()[self.type]
 
 
 @dataclass(frozen=True)

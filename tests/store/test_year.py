@@ -160,9 +160,10 @@ def test_verify_names_a_plugin_whose_version_changed(published: Store) -> None:
 def test_verify_on_the_command_line_names_the_plugin(
     cli: Invoke, published: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cchc_rules.cli import _app
+    # The command line imports the plugin manager when it first needs the registry.
+    from cchc_rules import _plugins
 
-    real = _app.load_plugins
+    real = _plugins.load_plugins
 
     def newer(plugins_dir: Path | None = None) -> object:
         registry = real(plugins_dir)
@@ -171,7 +172,7 @@ def test_verify_on_the_command_line_names_the_plugin(
             plugins=tuple(dataclasses.replace(p, version="9.9.9") for p in registry.plugins),
         )
 
-    monkeypatch.setattr(_app, "load_plugins", newer)
+    monkeypatch.setattr(_plugins, "load_plugins", newer)
     result = cli("runs", "verify", "ttcp-2019/1", "--store", published.url)
     assert result.exit_code == 1
     assert "ttcp-2019/1: " in result.stdout and "difference(s)" in result.stdout

@@ -7,20 +7,22 @@ import enum
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from cchc_rules import __version__
-from cchc_rules._plugins import KindRegistry, load_plugins
-from cchc_rules.api import resolve_reference
 from cchc_rules.errors import CchcError
-from cchc_rules.reports._atomic import write_atomic
-from cchc_rules.reports._formats import FILE_FORMATS, format_from_suffix
 from cchc_rules.reports._literal import literal
-from cchc_rules.ruleset._compiled import CompiledRuleset
+
+if TYPE_CHECKING:
+    from cchc_rules._plugins import KindRegistry
+    from cchc_rules.ruleset._compiled import CompiledRuleset
+
+# NOTE: this module and the options it defines stay light: ``cchc --help`` builds the
+# help from them, and must not wait for numpy, pyarrow or pydantic. What a command
+# needs (the API, the plugin manager, the writers) is imported where it is used.
 
 EXIT_INVALID = 1
 
@@ -61,12 +63,16 @@ class Invocation:
 
     def registry(self) -> KindRegistry:
         if self._registry is None:
+            from cchc_rules._plugins import load_plugins  # NOTE: lazy, see the imports
+
             self._registry = load_plugins(self.plugins_dir)
         return self._registry
 
     def load(self, ruleset: str, period: int | None = None) -> CompiledRuleset:
         """The ruleset named on the command line; a bare family picks the version in force
         for ``period`` (or the global ``--period``), and the choice is logged on stderr."""
+        from cchc_rules.api import resolve_reference  # NOTE: lazy, see the imports
+
         compiled, note = resolve_reference(
             ruleset,
             period if period is not None else self.period,
@@ -83,6 +89,8 @@ class Invocation:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
             return
+        from cchc_rules.reports._atomic import write_atomic  # NOTE: lazy, see the imports
+
         write_atomic(output, data, force=force)
         self.wrote(output)
 
@@ -258,6 +266,8 @@ LangOpt = Annotated[
 
 
 def _print_version(run: Invocation) -> None:
+    from cchc_rules import __version__  # NOTE: lazy: importlib.metadata, for --version only
+
     run.out.print(f"cchc-rules {__version__}", highlight=False)
     for plugin in run.registry().plugins:
         # Literal: a label such as "cchc-rules 0.1.0 [builtin]" is not a style tag.
@@ -310,6 +320,9 @@ def choose_format(format: OutputFormat | None, output: Path | None) -> str:
     Usage errors are raised here, before any work is done, so a mistyped command fails
     at once.
     """
+    # NOTE: lazy, see the imports: the format table names every writer's module.
+    from cchc_rules.reports._formats import FILE_FORMATS, format_from_suffix
+
     chosen = format.value if format else None
     if chosen is None and output is not None:
         chosen = format_from_suffix(output, FILE_FORMATS)

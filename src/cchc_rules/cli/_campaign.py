@@ -10,22 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cchc_rules import api
 from cchc_rules.cli._app import Invocation, Lang, LangOpt, app, invocation
-from cchc_rules.reports._json import json_bytes
 from cchc_rules.store._location import STORE_ENV
-from cchc_rules.store._render import (
-    campaign_document,
-    campaign_table,
-    campaigns_table,
-    explanation_document,
-    explanation_table,
-    import_lines,
-)
 
 if TYPE_CHECKING:
     # Types only: the store's database code loads when a command opens a store.
     from cchc_rules.store._ops import ImportResult, Store
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 campaign_app = typer.Typer(
     help="The assessment year: open a campaign, import self-assessments, surveys and "
@@ -88,6 +82,9 @@ FormatOpt = Annotated[ShowFormat, typer.Option("--format", "-f", help="table or 
 def opened(location: str | None, *, create: bool = False) -> Iterator[Store]:
     """The store named on the command line, closed after the command; only opening a
     campaign creates one (a mistyped --store is not an empty store)."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
     store = api.open_store(location, create=create)
     try:
         yield store
@@ -127,6 +124,9 @@ def open_command(
 
     Example:  cchc campaign open ttcp --period 2019 --units demo --who "Thư ký"
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
     run = invocation(ctx)
     with opened(store, create=True) as db:
         state = api.open_campaign(
@@ -156,6 +156,11 @@ def list_command(
     ctx: typer.Context, format: FormatOpt = ShowFormat.table, store: StoreOpt = None
 ) -> None:
     """Every campaign of the store: state, ruleset, units, runs."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.reports._json import json_bytes
+    from cchc_rules.store._render import campaign_document, campaigns_table
+
     run = invocation(ctx)
     with opened(store) as db:
         states = api.list_campaigns(db)
@@ -173,6 +178,11 @@ def show_command(
     store: StoreOpt = None,
 ) -> None:
     """One campaign: state, the ruleset and why, inputs as imported, appeals, runs."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.reports._json import json_bytes
+    from cchc_rules.store._render import campaign_document, campaign_table
+
     run = invocation(ctx)
     with opened(store) as db:
         state = api.campaign_state(db, campaign)
@@ -183,6 +193,9 @@ def show_command(
 
 
 def _report(run: Invocation, result: ImportResult) -> None:
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.store._render import import_lines
+
     for line in import_lines(result):
         (run.err if line.startswith("warning") else run.out).print(
             line, highlight=False, markup=False, soft_wrap=True
@@ -204,6 +217,9 @@ def carry_over_command(
 ) -> None:
     """Carry an earlier campaign's evidence references over, by criterion lineage (a
     renamed criterion to its new id, a split one to each part); points are not carried."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
     run = invocation(ctx)
     with opened(store) as db:
         result = api.carry_over(
@@ -230,17 +246,18 @@ def close_command(
     store: StoreOpt = None,
 ) -> None:
     """End the self-assessment: collecting → appraising."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
     run = invocation(ctx)
     with opened(store) as db:
         state = api.close_collection(db, campaign, who=who, why=why)
     _say(run, f"{state.name}: {state.state}")
 
 
-Importer = Callable[..., "ImportResult"]
-
-
-def _import_command(importer: Importer, help: str) -> Callable[..., None]:
-    """A command importing a file into a campaign through ``importer`` (an API function)."""
+def _import_command(importer: str, help: str) -> Callable[..., None]:
+    """A command importing a file into a campaign through the API function named
+    ``importer`` (by name: the API is imported when the command runs)."""
 
     def command(
         ctx: typer.Context,
@@ -252,9 +269,12 @@ def _import_command(importer: Importer, help: str) -> Callable[..., None]:
         based_on: BasedOnOpt = None,
         store: StoreOpt = None,
     ) -> None:
+        # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+        from cchc_rules import api
+
         run = invocation(ctx)
         with opened(store) as db:
-            result = importer(
+            result: ImportResult = getattr(api, importer)(
                 db,
                 campaign,
                 file,
@@ -272,20 +292,20 @@ def _import_command(importer: Importer, help: str) -> Callable[..., None]:
 
 campaign_app.command("self-assess")(
     _import_command(
-        api.self_assess,
+        "self_assess",
         """Import self-scores with evidence: unit_id, criterion_id, points, evidence_number,
         evidence_date, evidence_title, evidence_ref (one row per evidence item).""",
     )
 )
 campaign_app.command("survey")(
     _import_command(
-        api.import_survey,
+        "import_survey",
         """Import survey results: unit_id, criterion_id and score (or answer, one row per
         respondent, aggregated by the ruleset's [appraisal.survey] rule).""",
     )
 )
 appraise_command = _import_command(
-    api.appraise,
+    "appraise",
     """Import the appraisal: unit_id, criterion_id, points, reason (required wherever the
     points differ from the self-score). Final = appraised where given, else self-score.""",
 )
@@ -305,6 +325,9 @@ def publish_command(
 ) -> None:
     """Freeze the scorecards and their provenance as a run (after appeals, a new run that
     supersedes the last one, which stays)."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
     run = invocation(ctx)
     with opened(store) as db:
         record = api.publish(db, campaign, who=who, why=why, registry=run.registry())
@@ -324,6 +347,9 @@ def appeal_command(
     store: StoreOpt = None,
 ) -> None:
     """Record a unit's appeal (phúc khảo); re-appraise it, then publish again."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
     run = invocation(ctx)
     with opened(store) as db:
         state = api.appeal(db, campaign, unit, who=who, why=why)
@@ -346,6 +372,10 @@ def explain_command(
     store: StoreOpt = None,
 ) -> None:
     """One unit's scorecard: per criterion self / appraised / final, evidence, reason."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.store._render import explanation_document, explanation_table
+
     run = invocation(ctx)
     with opened(store) as db:
         cards = api.campaign_scorecards(db, campaign, run=run_id, registry=run.registry())

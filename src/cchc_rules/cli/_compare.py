@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from cchc_rules.api import compare, require_units
 from cchc_rules.cli._app import (
     CsvBomOpt,
     ForceOpt,
@@ -22,11 +21,10 @@ from cchc_rules.cli._app import (
     wants_bom,
 )
 from cchc_rules.cli._evaluate import RecordsOpt, units_source
-from cchc_rules.inputs._derive import parse_records_option
-from cchc_rules.reports._formats import table_bytes
-from cchc_rules.reports._table import comparison_table
-from cchc_rules.reports._terminal import comparison_heading, comparison_tables
-from cchc_rules.results._compare import SORTS, Sort
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 
 @app.command("compare")
@@ -68,6 +66,14 @@ def compare_command(
 
       cchc compare ttcp@2019 ttcp@2020-draft units.csv -o what-if.xlsx
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import compare, require_units
+    from cchc_rules.inputs._derive import parse_records_option
+    from cchc_rules.reports._formats import table_bytes
+    from cchc_rules.reports._table import comparison_table
+    from cchc_rules.reports._terminal import comparison_heading, comparison_tables
+    from cchc_rules.results._compare import SORTS, Sort
+
     if sort not in SORTS:
         raise typer.BadParameter(f"expected one of {', '.join(SORTS)}", param_hint="--sort")
     chosen_sort: Sort = "rank" if sort == "rank" else "movement" if sort == "movement" else "unit"

@@ -6,26 +6,11 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cchc_rules.api import (
-    EXPLAIN_SUFFIXES,
-    PARQUET_SUFFIXES,
-    ProgressBar,
-    annex_xlsx,
-    demo_units,
-    evaluate_to_parquet,
-    evaluate_units,
-    explain_file_format,
-    explanation_document,
-    is_parquet,
-    read_with_records,
-    require_units,
-)
 from cchc_rules.cli._app import (
     CsvBomOpt,
     ExplainFormat,
@@ -43,14 +28,16 @@ from cchc_rules.cli._app import (
     invocation,
     wants_bom,
 )
-from cchc_rules.inputs._derive import parse_records_option
-from cchc_rules.reports._formats import table_bytes
-from cchc_rules.reports._json import explanation_json
 from cchc_rules.reports._literal import literal
-from cchc_rules.reports._table import scorecards_table
-from cchc_rules.reports._terminal import explanation_table, ranked_tables, scorecards_heading
-from cchc_rules.results._scorecards import Scorecards
-from cchc_rules.ruleset._compiled import CompiledRuleset
+
+if TYPE_CHECKING:
+    from cchc_rules.api import ProgressBar
+    from cchc_rules.results._scorecards import Scorecards
+    from cchc_rules.ruleset._compiled import CompiledRuleset
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 PROGRESS_THRESHOLD = 20_000
 """Show a progress bar from this many units on: smaller runs finish in a blink."""
@@ -69,6 +56,9 @@ class Engine(enum.StrEnum):
 def units_source(run: Invocation, ruleset: CompiledRuleset, units: str) -> Path:
     """The units file named on the command line; ``demo``: those bundled with ``ruleset``,
     or with the version it extends (said on stderr)."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import demo_units
+
     if units == "demo":
         path, note = demo_units(ruleset, rulesets_dir=run.rulesets_dir)
         if note:
@@ -79,6 +69,8 @@ def units_source(run: Invocation, ruleset: CompiledRuleset, units: str) -> Path:
 
 def _progress_bar(console: Console) -> ProgressBar:
     """A progress bar on ``console`` for a number of units, advanced by the callable yielded."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     @contextmanager
     def bar(total: int) -> Iterator[Callable[[int], None] | None]:
@@ -121,6 +113,10 @@ RecordsOpt = Annotated[
 def _evaluate(
     run: Invocation, ruleset: CompiledRuleset, units: str, records: list[str]
 ) -> Scorecards:
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import evaluate_units, read_with_records, require_units
+    from cchc_rules.inputs._derive import parse_records_option
+
     table, derivation = read_with_records(
         ruleset,
         units_source(run, ruleset, units),
@@ -196,6 +192,13 @@ def evaluate_command(
 
       cchc evaluate ttcp@2018 units/ -o results.parquet --engine dask --scheduler tcp://h:8786
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import PARQUET_SUFFIXES, annex_xlsx, evaluate_to_parquet, is_parquet
+    from cchc_rules.inputs._derive import parse_records_option
+    from cchc_rules.reports._formats import table_bytes
+    from cchc_rules.reports._table import scorecards_table
+    from cchc_rules.reports._terminal import ranked_tables, scorecards_heading
+
     run = invocation(ctx)
     if scheduler is not None and engine is not Engine.dask:
         raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
@@ -297,6 +300,11 @@ def explain(
 
       cchc explain ttcp@2018 demo TTCP-VPC -o TTCP-VPC.html
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import EXPLAIN_SUFFIXES, explain_file_format, explanation_document
+    from cchc_rules.reports._json import explanation_json
+    from cchc_rules.reports._terminal import explanation_table
+
     run = invocation(ctx)
     chosen = None if output is None else explain_file_format(output)
     if output is not None:

@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from cchc_rules.api import plugin_catalogue
 from cchc_rules.cli._app import ForceOpt, OutputOpt, invocation, plugins_app
-from cchc_rules.cli._scaffold import scaffold_files
-from cchc_rules.reports._catalogue import catalogue_tables
-from cchc_rules.reports._formats import format_from_suffix
-from cchc_rules.reports._json import json_bytes
 from cchc_rules.reports._literal import literal
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 
 class ListFormat(enum.StrEnum):
@@ -29,6 +28,9 @@ def _list_format(format: ListFormat | None, output: Path | None) -> ListFormat:
     Like ``choose_format``, it fails before any work; that one also offers csv and xlsx,
     which have no place for a listing's nested parameters and outputs.
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.reports._formats import format_from_suffix
+
     if format is None and output is not None:
         if format_from_suffix(output, (ListFormat.json.value,)) is None:
             raise typer.BadParameter(
@@ -82,6 +84,11 @@ def plugins_list(
 
       cchc --plugins-dir ./my_kinds plugins list
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import plugin_catalogue
+    from cchc_rules.reports._catalogue import catalogue_tables
+    from cchc_rules.reports._json import json_bytes
+
     chosen = _list_format(format, output)
     run = invocation(ctx)
     registry = run.registry()
@@ -114,6 +121,9 @@ def plugins_new(
 
       cchc plugins new staff_quota --dir plugins/cchc-staff-quota
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.cli._scaffold import scaffold_files
+
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
         raise typer.BadParameter("expected letters, digits, '-' and '_'", param_hint="NAME")
     target = directory or Path(name)

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from cchc_rules.api import REPORT_UNIT_SECTIONS_MAX, report_html, write_scorecards
 from cchc_rules.cli._app import (
     ForceOpt,
     Lang,
@@ -19,6 +18,11 @@ from cchc_rules.cli._app import (
     invocation,
 )
 from cchc_rules.cli._evaluate import RecordsOpt, _evaluate
+from cchc_rules.reports._limits import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -61,6 +65,9 @@ def report_command(
 
       cchc report ttcp@2018 units.parquet -o summary.html --no-unit-sections
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import report_html
+
     if output.suffix.lower() not in HTML_SUFFIXES:
         raise typer.BadParameter(
             f"the report is HTML: name the file .html (got {output.name!r})",
@@ -121,6 +128,9 @@ def scorecards_command(
 
       cchc scorecards ttcp@2018 demo -o scorecards/ --unit TTCP-VPC --pdf
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import write_scorecards
+
     run = invocation(ctx)
     cards = _evaluate(run, run.load(ruleset, period), units, records or [])
     written = write_scorecards(cards, output, lang=lang.value, unit_ids=unit, pdf=pdf, force=force)

@@ -8,14 +8,6 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cchc_rules.api import (
-    AssignmentError,
-    amend_ruleset,
-    diff,
-    list_rulesets,
-    lock_rulesets,
-    resolved_text,
-)
 from cchc_rules.cli._app import (
     EXIT_INVALID,
     Lang,
@@ -27,9 +19,11 @@ from cchc_rules.cli._app import (
     rulesets_app,
 )
 from cchc_rules.errors import CchcError, RulesetError
-from cchc_rules.reports._json import diff_json
 from cchc_rules.reports._literal import literal, printable
-from cchc_rules.reports._terminal_rulesets import diff_tables, ruleset_tree, versions_table
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 
 @rulesets_app.command("list")
@@ -38,6 +32,10 @@ def rulesets_list(ctx: typer.Context, lang: LangOpt = Lang.vi) -> None:
 
     Example:  cchc rulesets list --lang en
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import list_rulesets
+    from cchc_rules.reports._terminal_rulesets import versions_table
+
     run = invocation(ctx)
     states = list_rulesets(rulesets_dir=run.rulesets_dir, registry=run.registry())
     run.out.print(versions_table(states, lang.value))
@@ -79,6 +77,10 @@ def rulesets_show(
 
       cchc rulesets show ttcp --period 2019
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import resolved_text
+    from cchc_rules.reports._terminal_rulesets import ruleset_tree
+
     if format is None:
         format = ShowFormat.toml if resolved else ShowFormat.tree
     run = invocation(ctx)
@@ -159,6 +161,11 @@ def rulesets_diff(
 
       cchc rulesets diff ttcp@2018 ttcp@2019 --format json > changes.json
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import diff
+    from cchc_rules.reports._json import diff_json
+    from cchc_rules.reports._terminal_rulesets import diff_tables
+
     if format not in ("table", "json"):
         raise typer.BadParameter("expected table or json", param_hint="--format")
     run = invocation(ctx)
@@ -209,6 +216,9 @@ def rulesets_amend(
       cchc rulesets amend ttcp@2019 --new-version 2020-draft --legal-basis "Dự thảo 2020"
       --set E2.max_points=2 --set E6.max_points=0.5 --remove B6 --set B4.max_points=3
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import AssignmentError, amend_ruleset
+
     run = invocation(ctx)
     parent = run.load(base)
     try:
@@ -244,6 +254,9 @@ def rulesets_lock(ctx: typer.Context) -> None:
 
     Example:  cchc rulesets lock
     """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import lock_rulesets
+
     run = invocation(ctx)
     update = lock_rulesets(rulesets_dir=run.rulesets_dir, registry=run.registry())
     for ref in update.added:

@@ -6,17 +6,12 @@ from typing import Annotated
 
 import typer
 
-from cchc_rules import api
 from cchc_rules.cli._app import EXIT_INVALID, app, invocation
 from cchc_rules.cli._campaign import FormatOpt, ShowFormat, StoreOpt, opened
-from cchc_rules.reports._json import json_bytes
-from cchc_rules.store._render import (
-    diff_table,
-    run_document,
-    run_table,
-    runs_table,
-    verification_lines,
-)
+
+# NOTE: the API, readers and writers are imported inside the commands that use them:
+# `cchc --help` builds its help from this module and must not import numpy, pyarrow or
+# pydantic (tests/cli/test_startup.py checks).
 
 runs_app = typer.Typer(
     help="Published runs: list, show, diff, verify. / Kết quả đã công bố.\n\n"
@@ -39,6 +34,10 @@ def list_command(
     store: StoreOpt = None,
 ) -> None:
     """Every published run, oldest first, with what it supersedes."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.store._render import runs_table
+
     run = invocation(ctx)
     with opened(store) as db:
         if campaign is not None:
@@ -53,6 +52,10 @@ def show_command(
 ) -> None:
     """A run's provenance (ruleset and why, inputs' SHA-256, plugins, versions, who,
     when) and results."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.reports._json import json_bytes
+    from cchc_rules.store._render import run_document, run_table
+
     run = invocation(ctx)
     with opened(store) as db:
         record = db.run(run_id)
@@ -71,6 +74,11 @@ def diff_command(
     store: StoreOpt = None,
 ) -> None:
     """Which units and criteria moved between two runs, and why."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.reports._json import json_bytes
+    from cchc_rules.store._render import diff_table
+
     run = invocation(ctx)
     with opened(store) as db:
         diff = api.diff_runs(db, before, after)
@@ -83,6 +91,10 @@ def diff_command(
 @runs_app.command("verify")
 def verify_command(ctx: typer.Context, run_id: RunArg, store: StoreOpt = None) -> None:
     """Recompute a run from the store: "identical", or every difference (exit code 1)."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.store._render import verification_lines
+
     run = invocation(ctx)
     with opened(store) as db:
         result = api.verify_run(db, run_id, registry=run.registry())

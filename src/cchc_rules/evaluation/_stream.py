@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -265,6 +264,10 @@ def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
     everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
     # polars hashes on every core: at ten million ids this is the coordinator's
     # longest single step after the output write.
+    # NOTE: lazy: only this step of a streamed run needs polars; importing it with the
+    # module would cost every command its start-up time.
+    import polars as pl
+
     if pl.Series(everything).n_unique() == len(everything):
         return []
     counts = pc.value_counts(everything)

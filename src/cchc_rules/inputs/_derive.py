@@ -14,19 +14,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs import _grammar as grammar
-from cchc_rules.inputs._records import RecordSet, merged_schemas, read_record_set
 from cchc_rules.inputs._units import read_units_file
 from cchc_rules.providers import Evidence, FactProvider
 from cchc_rules.ruleset._compiled import CompiledRuleset
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from cchc_rules.inputs._records import RecordSet
 
 __all__ = [
     "Derivation",
@@ -84,7 +87,13 @@ def record_paths(
     """
     demos = demo_dir or demo_records_dir(ruleset)
     given = dict(given or {})
-    needed = list(merged_schemas(ruleset))
+    needed: list[str] = []
+    if ruleset.model.providers:
+        # NOTE: lazy: record sets are read with polars, which a ruleset without
+        # providers never needs (it would cost every run its import).
+        from cchc_rules.inputs._records import merged_schemas
+
+        needed = list(merged_schemas(ruleset))
     declared = list(ruleset.model.record_sets or {})
     problems = [
         Problem(
@@ -220,6 +229,9 @@ def derive_facts(
     derived = {name: spec for name, spec in ruleset.model.facts.items() if spec.derived is not None}
     if not ruleset.providers:
         return derivation
+    # NOTE: lazy: polars is needed only when providers derive facts from record sets.
+    import polars as pl
+
     clashes = derived_fact_clashes(ruleset, table.column_names, label)
     if clashes:
         raise InputError(clashes)
@@ -269,6 +281,9 @@ def _check_record_sets(
 ) -> dict[str, RecordSet]:
     """Every record set read once, checked against its merged schema and the providers'
     own row checks; every problem of every record set raised together."""
+    # NOTE: lazy: the record-set reader imports polars (see derive_facts).
+    from cchc_rules.inputs._records import merged_schemas, read_record_set
+
     schemas = merged_schemas(ruleset)
     extra: dict[str, list[tuple[str, pl.Expr, str]]] = {name: [] for name in schemas}
     for table_name, provider in ruleset.providers.items():
@@ -306,6 +321,9 @@ def _run(
     unit_ids: pl.Series,
 ) -> pl.DataFrame:
     """One provider's outputs for every unit, checked: one row per unit, typed."""
+    # NOTE: lazy: polars is imported only when a provider runs (see derive_facts).
+    import polars as pl
+
     result = provider.derive(roles, pl.DataFrame({"unit_id": unit_ids}).lazy())
     frame = result.collect(engine="streaming") if isinstance(result, pl.LazyFrame) else result
     where = f"provider {provider.name} ([providers.{table_name}])"

@@ -24,6 +24,7 @@ from cchc_rules.reports._html_parts import (
     unit_view,
 )
 from cchc_rules.reports._labels import _fixed, _plain
+from cchc_rules.reports._limits import UNIT_SECTIONS_MAX
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._models import Band, Ruleset
 
@@ -34,14 +35,6 @@ CHART_UNITS = 30
 its best and worst ``CHART_UNITS // 2`` (the table and the unit sections list all)."""
 BIN_WIDTH = 5
 """Width of the distribution's bins, in index points."""
-UNIT_SECTIONS_MAX = 2_000
-"""Units up to which a report has its unit sections unless told otherwise.
-
-NOTE: each section is one ``Scorecards.explain`` (a few milliseconds: ~40 reasons
-rendered per unit); 10,000 sections take about a minute and make a 160 MB page no
-browser scrolls comfortably, where the summary and table take seconds. Above this the
-unit scorecards (``cchc scorecards``, one file per unit) carry them."""
-
 _WHAT = "report.html"
 _SORT_SCRIPT = (files("cchc_rules.reports") / "templates" / "sort.js").read_text("utf-8").strip()
 

@@ -60,7 +60,7 @@ from cchc_rules.ruleset._models import (
 )
 from cchc_rules.ruleset._origin import Located, Origin
 from cchc_rules.ruleset._registry import REF_PATTERN
-from cchc_rules.ruleset._toml import key_lines, parse_toml, read_toml
+from cchc_rules.ruleset._toml import KeyLines, parse_toml, read_toml
 
 __all__ = ["Amendment", "ChainFile", "amend", "is_amendment", "read_chain"]
 
@@ -170,7 +170,12 @@ def is_amendment(data: Mapping[str, Any]) -> bool:
 
 
 def _find_parent(
-    extends: str, path: Path, display: str, line: int | None, root: Path, chain: tuple[Path, ...]
+    extends: str,
+    path: Path,
+    display: str,
+    lines: Mapping[KeyPath, int],
+    root: Path,
+    chain: tuple[Path, ...],
 ) -> tuple[Path, str]:
     """The parent file named by ``extends`` and how to name it in messages.
 
@@ -180,6 +185,8 @@ def _find_parent(
     """
 
     def fail(message: str) -> RulesetError:
+        # Located only here: ``lines`` are scanned on first use.
+        line = line_of(lines, ("ruleset", "extends"))
         return RulesetError([Problem(display, line, "ruleset.extends", message)])
 
     match = re.match(REF_PATTERN, extends)
@@ -229,7 +236,7 @@ class _Amender:
         parent_ref: str,
         amendment: Amendment,
         file: str,
-        lines: dict[KeyPath, int],
+        lines: Mapping[KeyPath, int],
         raw: dict[str, Any],
     ) -> None:
         self.raw = raw
@@ -539,7 +546,7 @@ def _apply(
     raw: dict[str, Any],
     amendment: Amendment,
     file: str,
-    lines: dict[KeyPath, int],
+    lines: Mapping[KeyPath, int],
 ) -> Located:
     """Apply ``amendment`` (validated from ``raw``) to the resolved ``parent``, in place.
 
@@ -564,7 +571,7 @@ class ChainFile:
     """How messages name it."""
     data: dict[str, Any]
     source: str
-    lines: dict[KeyPath, int]
+    lines: Mapping[KeyPath, int]
     amendment: Amendment | None
     """Its amendment schema, validated; None for a complete ruleset."""
 
@@ -586,9 +593,8 @@ def read_chain(path: Path, file: str, root: Path, text: str | None = None) -> li
         found.append(read)
         if read.amendment is None:
             return found[::-1]
-        extends_line = line_of(read.lines, ("ruleset", "extends"))
         path, file = _find_parent(
-            read.amendment.ruleset.extends, path, file, extends_line, root, extending
+            read.amendment.ruleset.extends, path, file, read.lines, root, extending
         )
         extending = (*extending, read.path.resolve())
         text = None
@@ -601,7 +607,7 @@ def _read(path: Path, file: str, text: str | None) -> ChainFile:
         data, source = parse_toml(text, file), text
     # NOTE: only now, with nesting and sizes within the limits, is every key's line
     # cheap to find and every value cheap to walk.
-    lines = key_lines(source)
+    lines = KeyLines(source)
     checker = Checker(file, lines, data)
     check_values(checker)
     if is_amendment(data):

@@ -44,14 +44,13 @@ def fill_legal_refs(located: Located) -> None:
         if not isinstance(name, str) or on is None:
             continue
         text = catalogue.get(name)
-        file, line = located.locate((*path, "ref"))
         where = readable_path(data, path)[1] + ".ref"
         if not isinstance(text, dict):
             known = listed(catalogue) or "none"
             problems.append(
                 Problem(
-                    file,
-                    line,
+                    # Located only for a problem: lines are scanned on first use.
+                    *located.locate((*path, "ref")),
                     where,
                     f"unknown legal reference {shown(name)} (declared in [legal_refs]: {known})",
                 )
@@ -66,8 +65,7 @@ def fill_legal_refs(located: Located) -> None:
         if not in_force:
             problems.append(
                 Problem(
-                    file,
-                    line,
+                    *located.locate((*path, "ref")),
                     where,
                     f"no version of {shown(name)} is in force on {on.isoformat()}",
                 )

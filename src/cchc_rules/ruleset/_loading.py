@@ -38,7 +38,7 @@ from cchc_rules.ruleset._lock import check_published
 from cchc_rules.ruleset._models import Ruleset
 from cchc_rules.ruleset._origin import Located
 from cchc_rules.ruleset._registry import registry_file, rulesets_root
-from cchc_rules.ruleset._toml import key_lines
+from cchc_rules.ruleset._toml import KeyLines
 
 __all__ = ["compile_ruleset", "load_ruleset_file", "load_ruleset_text"]
 
@@ -130,7 +130,9 @@ def _compile_file(
     if entry is not None and verify_lock:
         # NOTE: whatever the content now says its family or status is: the lock records
         # the file's place, and an edit can relabel a published version as anything
-        status_line = located.locate(("ruleset", "status"))[1]
+        def status_line() -> int | None:
+            return located.locate(("ruleset", "status"))[1]
+
         check_published(entry, meta.status, compiled.content_hash, root, read.file, status_line)
     return compiled
 
@@ -148,7 +150,7 @@ def compile_ruleset(
     ``locate`` says where each key path was written, for data not read from ``source``
     alone (a resolved amendment); ``source`` is then not consulted.
     """
-    checker = Checker(file, {} if locate else key_lines(source), data, locate)
+    checker = Checker(file, {} if locate else KeyLines(source), data, locate)
     check_criteria(checker)
     if checker.problems:
         # NOTE: before validation and binding, which visit every criterion

@@ -15,6 +15,7 @@ is not checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from cchc_rules.errors import Problem, RulesetError
@@ -67,12 +68,13 @@ def check_published(
     content_hash: str,
     root: Path,
     display: str,
-    line: int | None,
+    status_line: Callable[[], int | None],
 ) -> None:
     """Refuse a registry version whose hash differs from its lock record, whatever its
     ``status``, and a published one (by ``status``) with no record.
 
-    ``entry`` is the family and version the file's place in ``root`` names.
+    ``entry`` is the family and version the file's place in ``root`` names;
+    ``status_line`` finds the line of ``ruleset.status``, asked only for a problem.
     """
     lock = read_lock(root)
     if lock is None:
@@ -94,4 +96,4 @@ def check_published(
         )
     else:
         return
-    raise RulesetError([Problem(display, line, "ruleset.status", message)])
+    raise RulesetError([Problem(display, status_line(), "ruleset.status", message)])

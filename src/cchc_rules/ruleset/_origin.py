@@ -6,6 +6,7 @@ found when it is validated must point at whichever of them wrote the key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ class Origin:
     """A place in one file: the key path whose line it is."""
 
     file: str
-    lines: dict[KeyPath, int]
+    lines: Mapping[KeyPath, int]
     path: KeyPath
 
     def line(self) -> int | None:
@@ -37,7 +38,7 @@ class Located:
     data, so ``id()`` keys stay unique while this object lives.
     """
 
-    def __init__(self, data: dict[str, Any], file: str, lines: dict[KeyPath, int]) -> None:
+    def __init__(self, data: dict[str, Any], file: str, lines: Mapping[KeyPath, int]) -> None:
         self.data = data
         self._containers: dict[int, tuple[object, Origin]] = {}
         self._keys: dict[tuple[int, str | int], tuple[object, Origin]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from cchc_rules._diagnostics import KeyPath
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._limits import MAX_FILE_BYTES, check_source, too_large
 
-__all__ = ["key_lines", "parse_toml", "read_toml", "ruleset_toml", "toml_values"]
+__all__ = ["KeyLines", "key_lines", "parse_toml", "read_toml", "ruleset_toml", "toml_values"]
 
 _SYNTAX_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
@@ -287,6 +287,32 @@ def key_lines(source: str) -> dict[KeyPath, int]:
     of tables itself maps to the line of its first table.
     """
     return _Scanner(source).document()
+
+
+class KeyLines(Mapping[KeyPath, int]):
+    """:func:`key_lines` of ``source``, scanned on the first lookup.
+
+    NOTE: lazy: the lines serve only to locate a problem; a valid ruleset (every run's
+    case) never asks, and scanning a ruleset's keys costs a sizeable part of loading it.
+    """
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._lines: dict[KeyPath, int] | None = None
+
+    def _scanned(self) -> dict[KeyPath, int]:
+        if self._lines is None:
+            self._lines = key_lines(self._source)
+        return self._lines
+
+    def __getitem__(self, path: KeyPath) -> int:
+        return self._scanned()[path]
+
+    def __iter__(self) -> Iterator[KeyPath]:
+        return iter(self._scanned())
+
+    def __len__(self) -> int:
+        return len(self._scanned())
 
 
 def toml_values(value: Any) -> Any:

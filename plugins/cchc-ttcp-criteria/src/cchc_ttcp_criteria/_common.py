@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from cchc_rules.providers import Column, RecordSchema
+
+if TYPE_CHECKING:
+    # NOTE: polars is imported inside the methods that use it: cchc-rules loads this
+    # plugin on every run to register its providers, and a ruleset that reads no record
+    # set should not pay for importing polars.
+    import polars as pl
 
 PERSON_ID = Column("text", "Person id (mã cán bộ), unique in the roster")
 UNIT_ID = Column("text", "Assessed unit's id (unit_id of the units table)")
@@ -46,4 +51,6 @@ def who(row: dict[str, object]) -> str:
 
 
 def in_unit(frame: pl.LazyFrame, unit_id: str) -> pl.LazyFrame:
+    import polars as pl  # NOTE: lazy, see the module's polars import
+
     return frame.filter(pl.col("unit_id") == unit_id)

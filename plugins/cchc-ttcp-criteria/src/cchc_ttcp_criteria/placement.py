@@ -9,9 +9,8 @@ at an admitted rank; the unit's headcount should stay within its staffing quota.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import polars as pl
 from pydantic import Field
 
 from cchc_rules.providers import (
@@ -23,6 +22,12 @@ from cchc_rules.providers import (
     RecordSchema,
 )
 from cchc_ttcp_criteria._common import POSITION_CODE, UNIT_ID, in_unit, roster_schema, who
+
+if TYPE_CHECKING:
+    # NOTE: polars is imported inside the methods that use it: cchc-rules loads this
+    # plugin on every run to register its providers, and a ruleset that reads no record
+    # set should not pay for importing polars.
+    import polars as pl
 
 __all__ = ["Placement", "PlacementParams"]
 
@@ -138,6 +143,8 @@ class Placement(FactProvider[PlacementParams]):
 
     def _people(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
         """Every person with a status: ``placed`` or why not (``_STATUS_TEXT``)."""
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         scheme = records["scheme"].with_columns(
             pl.col("ranks")
             .str.split(self.params.rank_separator)
@@ -185,6 +192,8 @@ class Placement(FactProvider[PlacementParams]):
         )
 
     def derive(self, records: Mapping[str, pl.LazyFrame], units: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         people = self._people(records)
         per_unit = people.group_by("unit_id").agg(
             pl.len().cast(pl.Int64).alias("staff"),
@@ -218,6 +227,8 @@ class Placement(FactProvider[PlacementParams]):
     def evidence(
         self, records: Mapping[str, pl.LazyFrame], unit_id: str, limit: int
     ) -> list[Evidence]:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         unit_records = {role: in_unit(frame, unit_id) for role, frame in records.items()}
         people = (
             self._people(unit_records)

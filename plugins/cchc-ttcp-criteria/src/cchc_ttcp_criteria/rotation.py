@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
-import polars as pl
 from pydantic import Field
 
 from cchc_rules.providers import (
@@ -35,6 +34,12 @@ from cchc_ttcp_criteria._common import (
     roster_schema,
     who,
 )
+
+if TYPE_CHECKING:
+    # NOTE: polars is imported inside the methods that use it: cchc-rules loads this
+    # plugin on every run to register its providers, and a ruleset that reads no record
+    # set should not pay for importing polars.
+    import polars as pl
 
 __all__ = ["DEFERRAL_REASONS", "RotationCompliance", "RotationParams"]
 
@@ -192,6 +197,8 @@ class RotationCompliance(FactProvider[RotationParams]):
         return []
 
     def record_checks(self) -> list[RecordCheck]:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         periods = list(self.params.periods)
         return [
             RecordCheck(
@@ -213,6 +220,8 @@ class RotationCompliance(FactProvider[RotationParams]):
 
     def _years(self, positions: pl.LazyFrame) -> pl.LazyFrame:
         """Each rotating position with its period in years (own code first, then field)."""
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         periods = pl.LazyFrame(
             {"key": list(self.params.periods), "years": list(self.params.periods.values())},
             schema={"key": pl.String, "years": pl.Int64},
@@ -232,6 +241,8 @@ class RotationCompliance(FactProvider[RotationParams]):
 
     def _people(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
         """Everyone the rotation rules concern, with a status from ``_STATUS``."""
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         as_of, start = self.as_of, self.context.period_start
         years = self._years(records["rotating_positions"])
         reached = pl.col("since").dt.offset_by(pl.format("{}y", pl.col("years"))) <= pl.lit(as_of)
@@ -299,6 +310,8 @@ class RotationCompliance(FactProvider[RotationParams]):
         ).join(names, on="person_id", how="left")
 
     def derive(self, records: Mapping[str, pl.LazyFrame], units: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         status = pl.col("status")
         counts = (
             self._people(records)
@@ -333,6 +346,8 @@ class RotationCompliance(FactProvider[RotationParams]):
         self, records: Mapping[str, pl.LazyFrame], unit_id: str, limit: int
     ) -> list[Evidence]:
         # Only this unit's people and plans: evidence is asked for one unit at a time.
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         records = {
             **records,
             **{role: in_unit(records[role], unit_id) for role in ("roster", "rotations", "plans")},

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import polars as pl
 from pydantic import Field
 
 from cchc_rules.providers import (
@@ -24,6 +23,12 @@ from cchc_rules.providers import (
     RecordSchema,
 )
 from cchc_ttcp_criteria._common import PERSON_ID, UNIT_ID, in_unit, roster_schema, who
+
+if TYPE_CHECKING:
+    # NOTE: polars is imported inside the methods that use it: cchc-rules loads this
+    # plugin on every run to register its providers, and a ruleset that reads no record
+    # set should not pay for importing polars.
+    import polars as pl
 
 __all__ = ["DigitalSignatures", "DigitalSignaturesParams"]
 
@@ -126,17 +131,23 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
         return []
 
     def _in_period(self, documents: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         return documents.filter(
             pl.col("issued_on").is_between(pl.lit(self.context.period_start), pl.lit(self.as_of))
         )
 
     def _outgoing(self, documents: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         return self._in_period(documents).filter(
             (pl.col("direction") == "out") & ~pl.col("classified")
         )
 
     def _certified(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
         """``person_id`` of every certificate valid on some day of the period (repeats)."""
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         return (
             records["certificates"]
             .filter(
@@ -148,6 +159,8 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
 
     def _signing(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
         """``person_id`` of the signer of every electronic document signed in the period."""
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         return (
             self._in_period(records["documents"])
             .filter(pl.col("electronic") & pl.col("signed") & pl.col("signer").is_not_null())
@@ -156,6 +169,8 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
 
     def _staff(self, records: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
         """Every person with ``certified`` and ``signing`` flags for the period."""
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         flags = {"certified": self._certified(records), "signing": self._signing(records)}
         staff = records["roster"]
         for flag, people in flags.items():
@@ -170,6 +185,8 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
         ).with_columns((pl.col("certified") & pl.col("signing")).alias("using"))
 
     def derive(self, records: Mapping[str, pl.LazyFrame], units: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         good = pl.col("electronic") & pl.col("signed")
         documents = (
             self._outgoing(records["documents"])
@@ -220,6 +237,8 @@ class DigitalSignatures(FactProvider[DigitalSignaturesParams]):
     def evidence(
         self, records: Mapping[str, pl.LazyFrame], unit_id: str, limit: int
     ) -> list[Evidence]:
+        import polars as pl  # NOTE: lazy, see the module's polars import
+
         documents = (
             self._outgoing(in_unit(records["documents"], unit_id))
             .filter(~(pl.col("electronic") & pl.col("signed")))
