@@ -46,7 +46,7 @@ from cchc_rules.reports._json import explanation_json
 from cchc_rules.reports._literal import literal
 from cchc_rules.reports._table import scorecards_table
 from cchc_rules.reports._terminal import explanation_table, ranked_tables, scorecards_heading
-from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.results._scorecards import OUTPUT_COLUMNS, OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
 PROGRESS_THRESHOLD = 20_000
@@ -56,6 +56,20 @@ PROGRESS_THRESHOLD = 20_000
 class Engine(enum.StrEnum):
     local = "local"
     dask = "dask"
+
+
+class Columns(enum.StrEnum):
+    summary = "summary"
+    areas = "areas"
+    criteria = "criteria"
+    all = "all"
+
+
+def selected_columns(columns: Columns | None) -> OutputColumns:
+    """The columns asked for; by default all of them, whatever the file format
+    (docs/decisions/0026-output-columns.md)."""
+    chosen = (columns or Columns.all).value
+    return next(name for name in OUTPUT_COLUMNS if name == chosen)
 
 
 def units_source(run: Invocation, ruleset: CompiledRuleset, units: str) -> Path:
@@ -158,6 +172,16 @@ def evaluate_command(
             help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
         ),
     ] = None,
+    columns: Annotated[
+        Columns | None,
+        typer.Option(
+            "--columns",
+            help="Which columns a file gets: summary (units and results), areas (and area "
+            "subtotals), criteria (and each criterion's points and reason), all. Default: "
+            "all, for every file format; the terminal table has its own.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
@@ -176,6 +200,8 @@ def evaluate_command(
       cchc evaluate ttcp@2018 units/ --output results.parquet --workers 4
 
       cchc evaluate ttcp@2018 units/ -o results.parquet --engine dask --scheduler tcp://h:8786
+
+      cchc evaluate ttcp@2018 units/ -o results.parquet --columns summary
     """
     run = invocation(ctx)
     if scheduler is not None and engine is not Engine.dask:
@@ -202,6 +228,7 @@ def evaluate_command(
             output,
             force=force,
             lang=lang.value,
+            columns=selected_columns(columns),
             workers=workers,
             engine=engine.value,
             scheduler=scheduler,
@@ -212,13 +239,22 @@ def evaluate_command(
         run.wrote(output)
         return
     chosen = choose_format(format, output)
+    if chosen == "table" and columns is not None:
+        # NOTE: refused, not ignored: the terminal table is made for reading, not a
+        # column selection, and a silently ignored option hides a mistyped --format.
+        raise typer.BadParameter(
+            "--columns selects the columns of a file: pass --format csv|json|xlsx or "
+            "--output FILE",
+            param_hint="--columns",
+        )
     compiled = run.load(ruleset, period)
     cards = _evaluate(run, compiled, units, records or [])
     if chosen == "table":
         run.out.print(scorecards_heading(cards, lang.value))
         run.out.print(ranked_tables(cards, lang.value))
         return
-    run.emit(table_bytes(scorecards_table(cards, lang.value), chosen), output, force)
+    selected = selected_columns(columns)
+    run.emit(table_bytes(scorecards_table(cards, lang.value, selected), chosen), output, force)
 
 
 @app.command()

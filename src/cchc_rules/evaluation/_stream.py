@@ -40,7 +40,7 @@ from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._units import read_units
 from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
-from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
@@ -213,10 +213,14 @@ def score_piece(
     sink: Sink,
     *,
     lang: str = "vi",
+    columns: OutputColumns = "all",
     batch_rows: int = DEFAULT_PIECE_ROWS,
     derived: pa.Table | None = None,
 ) -> PartKeys:
     """Validate, score and aggregate one piece; its results (rank left null) go to ``sink``.
+
+    ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`): those left
+    out are never built, spilled or written.
 
     ``derived`` holds the derived facts of the piece's units (its slice of
     :func:`derive_dataset_facts`), appended to each batch before it is checked.
@@ -245,7 +249,8 @@ def score_piece(
         finally:
             first_row += table.num_rows
         aggregates = aggregate(ruleset, units, matrix, ranked=False)
-        sink(Scorecards(ruleset, units, matrix, aggregates).to_arrow(lang=lang))
+        cards = Scorecards(ruleset, units, matrix, aggregates)
+        sink(cards.to_arrow(lang=lang, columns=columns))
         ids.append(units.unit_ids)
         totals.append(aggregates.total)
         maxima.append(aggregates.applicable_max)
@@ -326,11 +331,16 @@ def _init_worker(ruleset: CompiledRuleset) -> None:
 
 
 def _spill_piece(
-    piece: Piece, spill: str, lang: str, batch_rows: int, derived: pa.Table | None
+    piece: Piece,
+    spill: str,
+    lang: str,
+    columns: OutputColumns,
+    batch_rows: int,
+    derived: pa.Table | None,
 ) -> PartKeys:
     """Score a piece in a worker process, its results to the spill file ``spill``."""
     assert _worker_ruleset is not None, "the pool initializer sets the ruleset"
-    return _spill(_worker_ruleset, piece, spill, lang, batch_rows, derived)
+    return _spill(_worker_ruleset, piece, spill, lang, columns, batch_rows, derived)
 
 
 def _spill(
@@ -338,6 +348,7 @@ def _spill(
     piece: Piece,
     spill: str,
     lang: str,
+    columns: OutputColumns,
     batch_rows: int,
     derived: pa.Table | None,
 ) -> PartKeys:
@@ -361,7 +372,13 @@ def _spill(
 
         try:
             return score_piece(
-                ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived
+                ruleset,
+                piece,
+                sink,
+                lang=lang,
+                columns=columns,
+                batch_rows=batch_rows,
+                derived=derived,
             )
         finally:
             with _writing_spill(spill):
@@ -401,11 +418,14 @@ def evaluate_dataset(
     workers: int = 1,
     force: bool = False,
     lang: str = "vi",
+    columns: OutputColumns = "all",
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
 ) -> int:
     """Score a Parquet dataset piece by piece into the Parquet file ``output``.
+
+    ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`).
 
     ``records`` maps the record sets the ruleset's fact providers read to their files
     (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
@@ -425,12 +445,12 @@ def evaluate_dataset(
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
-                parts.append(_spill(ruleset, piece, spill, lang, piece_rows, facts))
+                parts.append(_spill(ruleset, piece, spill, lang, columns, piece_rows, facts))
                 if on_progress is not None:
                     on_progress(piece.rows)
         else:
             parts = _pool_map(
-                ruleset, pieces, spills, workers, lang, piece_rows, on_progress, derived
+                ruleset, pieces, spills, workers, lang, columns, piece_rows, on_progress, derived
             )
         ranks = finish(ruleset, parts)
         tables = (
@@ -482,6 +502,7 @@ def _pool_map(
     spills: Sequence[str],
     workers: int,
     lang: str,
+    columns: OutputColumns,
     piece_rows: int,
     on_progress: Callable[[int], None] | None,
     derived: pa.Table | None,
@@ -495,7 +516,15 @@ def _pool_map(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
     ) as pool:
         futures = [
-            pool.submit(_spill_piece, piece, spill, lang, piece_rows, piece_facts(derived, piece))
+            pool.submit(
+                _spill_piece,
+                piece,
+                spill,
+                lang,
+                columns,
+                piece_rows,
+                piece_facts(derived, piece),
+            )
             for piece, spill in zip(pieces, spills, strict=True)
         ]
         parts = []
