@@ -330,27 +330,24 @@ def _init_worker(ruleset: CompiledRuleset) -> None:
     _worker_ruleset = ruleset
 
 
-def _spill_piece(
-    piece: Piece,
-    spill: str,
-    lang: str,
-    columns: OutputColumns,
-    batch_rows: int,
-    derived: pa.Table | None,
-) -> PartKeys:
+@dataclass(frozen=True)
+class _Scoring:
+    """What every piece of one run is scored with: units read at once, and what its
+    results table holds."""
+
+    batch_rows: int
+    lang: str
+    columns: OutputColumns
+
+
+def _spill_piece(piece: Piece, spill: str, how: _Scoring, derived: pa.Table | None) -> PartKeys:
     """Score a piece in a worker process, its results to the spill file ``spill``."""
     assert _worker_ruleset is not None, "the pool initializer sets the ruleset"
-    return _spill(_worker_ruleset, piece, spill, lang, columns, batch_rows, derived)
+    return _spill(_worker_ruleset, piece, spill, how, derived)
 
 
 def _spill(
-    ruleset: CompiledRuleset,
-    piece: Piece,
-    spill: str,
-    lang: str,
-    columns: OutputColumns,
-    batch_rows: int,
-    derived: pa.Table | None,
+    ruleset: CompiledRuleset, piece: Piece, spill: str, how: _Scoring, derived: pa.Table | None
 ) -> PartKeys:
     # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
     # and skipping Parquet's encoding makes the second pass several times cheaper.
@@ -375,9 +372,9 @@ def _spill(
                 ruleset,
                 piece,
                 sink,
-                lang=lang,
-                columns=columns,
-                batch_rows=batch_rows,
+                lang=how.lang,
+                columns=how.columns,
+                batch_rows=how.batch_rows,
                 derived=derived,
             )
         finally:
@@ -439,19 +436,18 @@ def evaluate_dataset(
         raise ValueError("workers must be at least 1")
     pieces = plan_pieces(dataset, piece_rows)
     derived = derive_dataset_facts(ruleset, dataset, records or {})
+    how = _Scoring(piece_rows, lang, columns)
     with scratch_directory(output) as spill_dir:
         spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
-                parts.append(_spill(ruleset, piece, spill, lang, columns, piece_rows, facts))
+                parts.append(_spill(ruleset, piece, spill, how, facts))
                 if on_progress is not None:
                     on_progress(piece.rows)
         else:
-            parts = _pool_map(
-                ruleset, pieces, spills, workers, lang, columns, piece_rows, on_progress, derived
-            )
+            parts = _pool_map(ruleset, pieces, spills, workers, how, on_progress, derived)
         ranks = finish(ruleset, parts)
         tables = (
             with_rank(table, rank[start : start + table.num_rows])
@@ -501,9 +497,7 @@ def _pool_map(
     pieces: Sequence[Piece],
     spills: Sequence[str],
     workers: int,
-    lang: str,
-    columns: OutputColumns,
-    piece_rows: int,
+    how: _Scoring,
     on_progress: Callable[[int], None] | None,
     derived: pa.Table | None,
 ) -> list[PartKeys]:
@@ -516,15 +510,7 @@ def _pool_map(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
     ) as pool:
         futures = [
-            pool.submit(
-                _spill_piece,
-                piece,
-                spill,
-                lang,
-                columns,
-                piece_rows,
-                piece_facts(derived, piece),
-            )
+            pool.submit(_spill_piece, piece, spill, how, piece_facts(derived, piece))
             for piece, spill in zip(pieces, spills, strict=True)
         ]
         parts = []
