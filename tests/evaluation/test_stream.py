@@ -131,7 +131,13 @@ def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
         distributed.Client(cluster) as client,
     ):
         evaluate_dataset_on_dask(ttcp(), directory, output, client=client, piece_rows=50)
+        summary = tmp_path / "summary.parquet"
+        evaluate_dataset_on_dask(
+            ttcp(), directory, summary, client=client, piece_rows=50, columns="summary"
+        )
     assert read(output, expected(table)).equals(expected(table))
+    whole = cchc_rules.evaluate(ttcp(), table).to_arrow(columns="summary")
+    assert read(summary, whole).equals(whole)
 
 
 def test_problems_of_every_piece_are_located_in_their_file(tmp_path: Path) -> None:
