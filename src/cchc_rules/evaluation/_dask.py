@@ -107,8 +107,10 @@ def evaluate_dataset_on_dask(
                 client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
             else:
                 client = stack.enter_context(Client(scheduler))  # type: ignore[no-untyped-call]
-        # One copy of the ruleset per worker, not one per task.
-        shared = client.scatter(ruleset, broadcast=True)
+        # One copy of the ruleset per worker, not one per task. NOTE: hash=False: a key
+        # of its own per run; a content-hashed key is shared with an earlier run on the
+        # same client, whose release can cancel this run's tasks ("lost dependencies").
+        shared = client.scatter(ruleset, broadcast=True, hash=False)
         results: list[Future[tuple[PartKeys, pa.Table | None]] | None] = [
             client.submit(
                 _score_kept,
