@@ -38,7 +38,7 @@ from cchc_rules.reports._pdf import pdf_converter
 from cchc_rules.reports._scorecard_docs import scorecard_documents
 from cchc_rules.reports._text import explanation_text
 from cchc_rules.results._compare import Comparison
-from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._authoring import (
     AssignmentError,
     LockUpdate,
@@ -549,6 +549,7 @@ def evaluate_to_parquet(
     *,
     force: bool = False,
     lang: str = "vi",
+    columns: OutputColumns = "all",
     workers: int = 1,
     engine: Literal["local", "dask"] = "local",
     scheduler: str | None = None,
@@ -562,7 +563,8 @@ def evaluate_to_parquet(
     bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
     at ``scheduler``; needs the ``cchc-rules[dask]`` extra). Any other file is scored
     in memory, which ``workers`` > 1 and Dask cannot do (:class:`ValueError`). The
-    results are the same either way, ranks global within each peer group. With
+    results are the same either way, ranks global within each peer group, and so are
+    the bytes for the same ``columns`` (see :meth:`Scorecards.to_arrow`). With
     ``refuse_empty``, units with no rows are refused (:func:`require_units`) before
     anything is written.
     """
@@ -580,7 +582,7 @@ def evaluate_to_parquet(
             require_units(len(table), table.source)
         with show(len(table)) as advance:
             cards = evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
-        write_parquet([cards.to_arrow(lang=lang)], output, force=force)
+        write_parquet([cards.to_arrow(lang=lang, columns=columns)], output, force=force)
         return
     # NOTE: lazy: only a Parquet dataset is scored in pieces, and the streaming module
     # (processes, threads, Parquet spill) costs every other command its import.
@@ -599,6 +601,7 @@ def evaluate_to_parquet(
                 workers=workers,
                 force=force,
                 lang=lang,
+                columns=columns,
                 on_progress=advance,
                 records=record_files,
             )
@@ -627,6 +630,7 @@ def evaluate_to_parquet(
             workers=workers if workers > 1 else None,
             force=force,
             lang=lang,
+            columns=columns,
             on_progress=advance,
             records=record_files,
         )

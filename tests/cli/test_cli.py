@@ -25,6 +25,7 @@ import pytest
 from typer.testing import Result
 
 import cchc_rules
+from cchc_rules.results._scorecards import SUMMARY_COLUMNS
 
 RULESET = "ttcp@2018"
 DEMO_CSV = Path(cchc_rules.__file__).parent / "demo" / "ttcp_units_2018.csv"
@@ -208,6 +209,46 @@ def test_csv_output_has_the_api_totals(cli: Invoke, api_rows: dict[str, dict[str
                 assert Decimal(row[column]) == expected[column], (row["unit_id"], column)
         assert int(row["rank"]) == expected["rank"]
         assert row["grade"] == expected["grade"]
+
+
+@pytest.mark.parametrize("columns", ["summary", "areas", "criteria", "all"])
+def test_columns_select_what_csv_and_json_write(
+    cli: Invoke,
+    compiled: cchc_rules.CompiledRuleset,
+    api_rows: dict[str, dict[str, Any]],
+    columns: str,
+) -> None:
+    areas = [n for a in compiled.model.areas for n in (f"area:{a.id}", f"area:{a.id}:index")]
+    ids = [leaf.criterion.id for leaf in compiled.leaves]
+    leaves = [n for i in ids for n in (i, f"{i}:reason")]
+    wanted = {
+        "summary": list(SUMMARY_COLUMNS),
+        "areas": [*SUMMARY_COLUMNS, *areas],
+        "criteria": [*SUMMARY_COLUMNS, *areas, *leaves],
+        "all": [*SUMMARY_COLUMNS, *areas, *leaves],
+    }[columns]
+    result = cli("evaluate", RULESET, "demo", "--format", "csv", "--columns", columns)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == wanted
+    document = cli("evaluate", RULESET, "demo", "--format", "json", "--columns", columns)
+    units = exact_json(document.stdout)["units"]
+    assert list(units[0]) == wanted
+    # Reason codes are dictionary-encoded in Arrow, written as their names in text formats.
+    if columns in ("criteria", "all"):
+        for row, unit in zip(rows, units, strict=True):
+            expected = api_rows[row["unit_id"]]["A1:reason"]
+            assert isinstance(expected, str) and expected
+            assert row["A1:reason"] == unit["A1:reason"] == expected
+
+
+def test_columns_default_to_all_and_leave_the_terminal_alone(cli: Invoke) -> None:
+    default = cli("evaluate", RULESET, "demo", "--format", "csv")
+    every = cli("evaluate", RULESET, "demo", "--format", "csv", "--columns", "all")
+    assert default.stdout == every.stdout
+    refused = cli("evaluate", RULESET, "demo", "--columns", "summary")
+    assert refused.exit_code == 2
+    assert "--columns" in refused.output
 
 
 def test_json_output_has_exact_decimal_strings_equal_to_the_api(

@@ -20,6 +20,8 @@ from cchc_rules.cli import app
 from cchc_rules.errors import InputError
 from cchc_rules.evaluation import _stream
 from cchc_rules.evaluation._stream import evaluate_dataset, plan_pieces, regrouped
+from cchc_rules.reports._parquet import write_parquet
+from cchc_rules.results._scorecards import SUMMARY_COLUMNS, OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -129,7 +131,13 @@ def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
         distributed.Client(cluster) as client,
     ):
         evaluate_dataset_on_dask(ttcp(), directory, output, client=client, piece_rows=50)
+        summary = tmp_path / "summary.parquet"
+        evaluate_dataset_on_dask(
+            ttcp(), directory, summary, client=client, piece_rows=50, columns="summary"
+        )
     assert read(output, expected(table)).equals(expected(table))
+    whole = cchc_rules.evaluate(ttcp(), table).to_arrow(columns="summary")
+    assert read(summary, whole).equals(whole)
 
 
 def test_problems_of_every_piece_are_located_in_their_file(tmp_path: Path) -> None:
@@ -224,3 +232,43 @@ def test_output_row_groups_spanning_pieces_give_identical_results(
     evaluate_dataset(ttcp(), directory, output, piece_rows=30)
     assert read(output, expected(table)).equals(expected(table))
     assert pq.ParquetFile(output).metadata.row_group(0).num_rows == 37
+
+
+@pytest.mark.parametrize(("columns", "workers"), [("summary", 1), ("areas", 2)])
+def test_a_column_selection_streams_to_the_bytes_of_the_whole_table(
+    tmp_path: Path, columns: OutputColumns, workers: int
+) -> None:
+    table = units(400, 2)
+    directory = write_dataset(table, tmp_path / "units", [150], 64)
+    streamed, whole = tmp_path / "streamed.parquet", tmp_path / "whole.parquet"
+    evaluate_dataset(ttcp(), directory, streamed, piece_rows=100, columns=columns, workers=workers)
+    cards = cchc_rules.evaluate(ttcp(), table)
+    write_parquet([cards.to_arrow(columns=columns)], whole, force=False)
+    assert streamed.read_bytes() == whole.read_bytes()
+    assert pq.read_schema(streamed).names == cards.to_arrow(columns=columns).column_names
+
+
+def test_a_summary_stream_never_builds_criterion_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Scorecards, row: int) -> None:
+        raise AssertionError("a reason column was built for a summary")
+
+    monkeypatch.setattr(Scorecards, "_reason_dictionary", refuse)
+    source = tmp_path / "units.parquet"
+    pq.write_table(units(200, 0), source, row_group_size=64)
+    output = tmp_path / "out.parquet"
+    result = CliRunner().invoke(
+        app, ["evaluate", "ttcp@2018", str(source), "-o", str(output), "--columns", "summary"]
+    )
+    assert result.exit_code == 0, result.output
+    assert pq.read_schema(output).names == list(SUMMARY_COLUMNS)
+
+
+def test_parquet_output_of_a_csv_input_honours_the_columns(tmp_path: Path) -> None:
+    output = tmp_path / "demo.parquet"
+    args = ["evaluate", "ttcp@2018", "demo", "-o", str(output), "--columns", "areas"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    cards = cchc_rules.evaluate(ttcp(), cchc_rules.demo_units_path(ttcp()))
+    assert pq.read_table(output).equals(cards.to_arrow(columns="areas"))

@@ -44,10 +44,17 @@ def test_benchmark_smoke_size_agrees_and_reports(tmp_path: Path) -> None:
     assert set(report) == {"ttcp@2018", "bench@1"}
     for table in report.values():
         assert table.startswith("3,000 units × ")
-        for contender in ("| engine |", "| engine-inmemory |", "| vectorised |", "| loop |"):
+        for contender in (
+            "| engine |",
+            "| engine-summary |",
+            "| engine-inmemory |",
+            "| vectorised |",
+            "| loop |",
+        ):
             assert contender in table
     # The handwritten program is typed in for ttcp@2018 only, and is the headline there.
     assert "Equal outputs: engine ÷ handwritten = **" in report["ttcp@2018"]
+    assert "engine-summary ÷ handwritten-summary = **" in report["ttcp@2018"]
     for contender in ("| handwritten |", "| handwritten-summary |"):
         assert contender in report["ttcp@2018"]
         assert contender not in report["bench@1"]
@@ -57,6 +64,7 @@ def test_benchmark_smoke_size_agrees_and_reports(tmp_path: Path) -> None:
     summary = pq.read_schema(tmp_path / "ttcp-2018-handwritten-summary-3000.parquet")
     assert every.equals(engine)
     assert summary.names == list(SUMMARY_COLUMNS)
+    assert pq.read_schema(tmp_path / "ttcp-2018-engine-summary-3000.parquet").equals(summary)
     assert all(summary.field(n).type == engine.field(n).type for n in SUMMARY_COLUMNS)
 
 

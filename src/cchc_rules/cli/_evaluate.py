@@ -32,7 +32,7 @@ from cchc_rules.reports._literal import literal
 
 if TYPE_CHECKING:
     from cchc_rules.api import ProgressBar
-    from cchc_rules.results._scorecards import Scorecards
+    from cchc_rules.results._scorecards import OutputColumns, Scorecards
     from cchc_rules.ruleset._compiled import CompiledRuleset
 
 # NOTE: the API, readers and writers are imported inside the commands that use them:
@@ -51,6 +51,22 @@ class Layout(enum.StrEnum):
 class Engine(enum.StrEnum):
     local = "local"
     dask = "dask"
+
+
+class Columns(enum.StrEnum):
+    summary = "summary"
+    areas = "areas"
+    criteria = "criteria"
+    all = "all"
+
+
+def selected_columns(columns: Columns | None) -> OutputColumns:
+    """The columns asked for; by default all of them, whatever the file format
+    (docs/decisions/0026-output-columns.md)."""
+    from cchc_rules.results._scorecards import OUTPUT_COLUMNS
+
+    chosen = (columns or Columns.all).value
+    return next(name for name in OUTPUT_COLUMNS if name == chosen)
 
 
 def units_source(run: Invocation, ruleset: CompiledRuleset, units: str) -> Path:
@@ -171,6 +187,16 @@ def evaluate_command(
             "annex, by peer group, a sheet per area, provenance).",
         ),
     ] = Layout.data,
+    columns: Annotated[
+        Columns | None,
+        typer.Option(
+            "--columns",
+            help="Which columns a file gets: summary (units and results), areas (and area "
+            "subtotals), criteria (and each criterion's points and reason), all. Default: "
+            "all, for every file format; the terminal table has its own.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
@@ -191,6 +217,8 @@ def evaluate_command(
       cchc evaluate ttcp@2018 units/ --output results.parquet --workers 4
 
       cchc evaluate ttcp@2018 units/ -o results.parquet --engine dask --scheduler tcp://h:8786
+
+      cchc evaluate ttcp@2018 units/ -o results.parquet --columns summary
     """
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import PARQUET_SUFFIXES, annex_xlsx, evaluate_to_parquet, is_parquet
@@ -228,6 +256,7 @@ def evaluate_command(
             output,
             force=force,
             lang=lang.value,
+            columns=selected_columns(columns),
             workers=workers,
             engine=engine.value,
             scheduler=scheduler,
@@ -238,6 +267,14 @@ def evaluate_command(
         run.wrote(output)
         return
     chosen = choose_format(format, output)
+    if chosen == "table" and columns is not None:
+        # NOTE: refused, not ignored: the terminal table is made for reading, not a
+        # column selection, and a silently ignored option hides a mistyped --format.
+        raise typer.BadParameter(
+            "--columns selects the columns of a file: pass --format csv|json|xlsx or "
+            "--output FILE",
+            param_hint="--columns",
+        )
     compiled = run.load(ruleset, period)
     cards = _evaluate(run, compiled, units, records or [])
     if layout is Layout.annex:
@@ -250,8 +287,11 @@ def evaluate_command(
         run.out.print(scorecards_heading(cards, lang.value))
         run.out.print(ranked_tables(cards, lang.value))
         return
+    selected = selected_columns(columns)
     data = table_bytes(
-        scorecards_table(cards, lang.value), chosen, csv_bom=wants_bom(csv_bom, output)
+        scorecards_table(cards, lang.value, selected),
+        chosen,
+        csv_bom=wants_bom(csv_bom, output),
     )
     run.emit(data, output, force)
 

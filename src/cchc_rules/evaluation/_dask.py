@@ -35,17 +35,29 @@ from cchc_rules.evaluation._stream import (
     with_rank,
 )
 from cchc_rules.reports._parquet import write_parquet
+from cchc_rules.results._scorecards import OutputColumns
 from cchc_rules.ruleset._compiled import CompiledRuleset
 
 __all__ = ["evaluate_dataset_on_dask"]
 
 
 def _score_kept(
-    ruleset: CompiledRuleset, piece: Piece, lang: str, batch_rows: int, derived: pa.Table | None
+    ruleset: CompiledRuleset,
+    piece: Piece,
+    lang: str,
+    columns: OutputColumns,
+    batch_rows: int,
+    derived: pa.Table | None,
 ) -> tuple[PartKeys, pa.Table | None]:
     tables: list[pa.Table] = []
     keys = score_piece(
-        ruleset, piece, tables.append, lang=lang, batch_rows=batch_rows, derived=derived
+        ruleset,
+        piece,
+        tables.append,
+        lang=lang,
+        columns=columns,
+        batch_rows=batch_rows,
+        derived=derived,
     )
     return keys, pa.concat_tables(tables) if tables else None
 
@@ -68,6 +80,7 @@ def evaluate_dataset_on_dask(
     workers: int | None = None,
     force: bool = False,
     lang: str = "vi",
+    columns: OutputColumns = "all",
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
@@ -94,14 +107,17 @@ def evaluate_dataset_on_dask(
                 client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
             else:
                 client = stack.enter_context(Client(scheduler))  # type: ignore[no-untyped-call]
-        # One copy of the ruleset per worker, not one per task.
-        shared = client.scatter(ruleset, broadcast=True)
+        # One copy of the ruleset per worker, not one per task. NOTE: hash=False: a key
+        # of its own per run; a content-hashed key is shared with an earlier run on the
+        # same client, whose release can cancel this run's tasks ("lost dependencies").
+        shared = client.scatter(ruleset, broadcast=True, hash=False)
         results: list[Future[tuple[PartKeys, pa.Table | None]] | None] = [
             client.submit(
                 _score_kept,
                 shared,
                 piece,
                 lang,
+                columns,
                 piece_rows,
                 piece_facts(derived, piece),
                 pure=False,

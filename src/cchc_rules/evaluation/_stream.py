@@ -39,7 +39,7 @@ from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._units import read_units
 from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
-from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
@@ -212,10 +212,14 @@ def score_piece(
     sink: Sink,
     *,
     lang: str = "vi",
+    columns: OutputColumns = "all",
     batch_rows: int = DEFAULT_PIECE_ROWS,
     derived: pa.Table | None = None,
 ) -> PartKeys:
     """Validate, score and aggregate one piece; its results (rank left null) go to ``sink``.
+
+    ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`): those left
+    out are never built, spilled or written.
 
     ``derived`` holds the derived facts of the piece's units (its slice of
     :func:`derive_dataset_facts`), appended to each batch before it is checked.
@@ -244,7 +248,8 @@ def score_piece(
         finally:
             first_row += table.num_rows
         aggregates = aggregate(ruleset, units, matrix, ranked=False)
-        sink(Scorecards(ruleset, units, matrix, aggregates).to_arrow(lang=lang))
+        cards = Scorecards(ruleset, units, matrix, aggregates)
+        sink(cards.to_arrow(lang=lang, columns=columns))
         ids.append(units.unit_ids)
         totals.append(aggregates.total)
         maxima.append(aggregates.applicable_max)
@@ -328,21 +333,24 @@ def _init_worker(ruleset: CompiledRuleset) -> None:
     _worker_ruleset = ruleset
 
 
-def _spill_piece(
-    piece: Piece, spill: str, lang: str, batch_rows: int, derived: pa.Table | None
-) -> PartKeys:
+@dataclass(frozen=True)
+class _Scoring:
+    """What every piece of one run is scored with: units read at once, and what its
+    results table holds."""
+
+    batch_rows: int
+    lang: str
+    columns: OutputColumns
+
+
+def _spill_piece(piece: Piece, spill: str, how: _Scoring, derived: pa.Table | None) -> PartKeys:
     """Score a piece in a worker process, its results to the spill file ``spill``."""
     assert _worker_ruleset is not None, "the pool initializer sets the ruleset"
-    return _spill(_worker_ruleset, piece, spill, lang, batch_rows, derived)
+    return _spill(_worker_ruleset, piece, spill, how, derived)
 
 
 def _spill(
-    ruleset: CompiledRuleset,
-    piece: Piece,
-    spill: str,
-    lang: str,
-    batch_rows: int,
-    derived: pa.Table | None,
+    ruleset: CompiledRuleset, piece: Piece, spill: str, how: _Scoring, derived: pa.Table | None
 ) -> PartKeys:
     # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
     # and skipping Parquet's encoding makes the second pass several times cheaper.
@@ -364,7 +372,13 @@ def _spill(
 
         try:
             return score_piece(
-                ruleset, piece, sink, lang=lang, batch_rows=batch_rows, derived=derived
+                ruleset,
+                piece,
+                sink,
+                lang=how.lang,
+                columns=how.columns,
+                batch_rows=how.batch_rows,
+                derived=derived,
             )
         finally:
             with _writing_spill(spill):
@@ -404,11 +418,14 @@ def evaluate_dataset(
     workers: int = 1,
     force: bool = False,
     lang: str = "vi",
+    columns: OutputColumns = "all",
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
 ) -> int:
     """Score a Parquet dataset piece by piece into the Parquet file ``output``.
+
+    ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`).
 
     ``records`` maps the record sets the ruleset's fact providers read to their files
     (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
@@ -422,19 +439,18 @@ def evaluate_dataset(
         raise ValueError("workers must be at least 1")
     pieces = plan_pieces(dataset, piece_rows)
     derived = derive_dataset_facts(ruleset, dataset, records or {})
+    how = _Scoring(piece_rows, lang, columns)
     with scratch_directory(output) as spill_dir:
         spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
-                parts.append(_spill(ruleset, piece, spill, lang, piece_rows, facts))
+                parts.append(_spill(ruleset, piece, spill, how, facts))
                 if on_progress is not None:
                     on_progress(piece.rows)
         else:
-            parts = _pool_map(
-                ruleset, pieces, spills, workers, lang, piece_rows, on_progress, derived
-            )
+            parts = _pool_map(ruleset, pieces, spills, workers, how, on_progress, derived)
         ranks = finish(ruleset, parts)
         tables = (
             with_rank(table, rank[start : start + table.num_rows])
@@ -484,8 +500,7 @@ def _pool_map(
     pieces: Sequence[Piece],
     spills: Sequence[str],
     workers: int,
-    lang: str,
-    piece_rows: int,
+    how: _Scoring,
     on_progress: Callable[[int], None] | None,
     derived: pa.Table | None,
 ) -> list[PartKeys]:
@@ -498,7 +513,7 @@ def _pool_map(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
     ) as pool:
         futures = [
-            pool.submit(_spill_piece, piece, spill, lang, piece_rows, piece_facts(derived, piece))
+            pool.submit(_spill_piece, piece, spill, how, piece_facts(derived, piece))
             for piece, spill in zip(pieces, spills, strict=True)
         ]
         parts = []

@@ -75,7 +75,7 @@ class _Results:
     @classmethod
     def of(cls, cards: Scorecards, lang: str) -> _Results:
         order = cards.ranked_order()
-        columns = cards.to_arrow(lang=lang, criteria=False, order=order).to_pydict()
+        columns = cards.to_arrow(lang=lang, columns="areas", order=order).to_pydict()
         return cls(
             ids=columns["unit_id"],
             names=[cards.units.name(int(position), lang) for position in order],

@@ -33,7 +33,7 @@ def scorecard_documents(
     ruleset = ruleset_context(cards, lang)
     lang_index = 0 if lang == "vi" else 1
     axis = " / ".join(HTML_LABELS["area_index"][k] for k in (lang_index, 1 - lang_index))
-    columns = cards.to_arrow(lang=lang, criteria=False).to_pydict()
+    columns = cards.to_arrow(lang=lang, columns="areas").to_pydict()
     wanted = (
         list(unit_ids)
         if unit_ids is not None

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from cchc_rules.reports._labels import label
 from cchc_rules.results._compare import Comparison, Sort
-from cchc_rules.results._scorecards import Scorecards
+from cchc_rules.results._scorecards import OutputColumns, Scorecards
 
 __all__ = ["ReportTable", "comparison_table", "scorecards_table"]
 
@@ -34,11 +34,13 @@ class ReportTable:
     ruleset computes them); False: the spreadsheet's default format."""
 
 
-def scorecards_table(cards: Scorecards, lang: str) -> ReportTable:
-    """The scorecards in rank order (peer group, then rank)."""
+def scorecards_table(
+    cards: Scorecards, lang: str, columns: OutputColumns = "all"
+) -> ReportTable:
+    """The scorecards in rank order (peer group, then rank), ``columns`` of them."""
     ruleset = cards.ruleset
     return ReportTable(
-        rows=cards.to_arrow(lang=lang, order=cards.ranked_order()),
+        rows=cards.to_arrow(lang=lang, columns=columns, order=cards.ranked_order()),
         document={"ruleset": ruleset.ref, "content_hash": ruleset.content_hash},
         sheet="Kết quả" if lang == "vi" else "Results",
         preamble=[

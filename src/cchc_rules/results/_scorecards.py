@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,10 +31,12 @@ __all__ = [
     "NOTHING_APPLICABLE",
     "NOTHING_APPLICABLE_LABEL",
     "NOTHING_APPLICABLE_REASON",
+    "OUTPUT_COLUMNS",
     "SCORED",
     "SUMMARY_COLUMNS",
     "CriterionLine",
     "Explanation",
+    "OutputColumns",
     "Scorecards",
     "render_reason",
 ]
@@ -92,6 +94,13 @@ SUMMARY_COLUMNS = (
     "status",
 )
 """The unit and result columns of :meth:`Scorecards.to_arrow`, before areas and criteria."""
+
+OutputColumns = Literal["summary", "areas", "criteria", "all"]
+OUTPUT_COLUMNS: tuple[OutputColumns, ...] = ("summary", "areas", "criteria", "all")
+"""Which columns :meth:`Scorecards.to_arrow` builds, each set the one before and more:
+``summary`` (:data:`SUMMARY_COLUMNS`), ``areas`` (and each area's subtotal and component
+index), ``criteria`` (and each criterion's points and reason code), ``all`` (whatever
+the results table holds; today the same as ``criteria``)."""
 
 
 def decimal_array(
@@ -222,16 +231,18 @@ class Scorecards:
         self,
         *,
         lang: str = "vi",
-        criteria: bool = True,
+        columns: OutputColumns = "all",
         order: npt.NDArray[np.intp] | None = None,
     ) -> pa.Table:
         """The scorecards as an Arrow table, in input order or in ``order`` (positions).
 
-        Columns: unit columns, ``total``, ``applicable_max``, ``index`` (%), ``grade``,
-        ``grade_name``, ``rank``, ``status``; then ``area:ID`` subtotals and
-        ``area:ID:index`` component indexes (%, rounded like the index); then per scored
-        criterion ``ID`` (points, null when not applicable) and ``ID:reason`` (reason
-        code, dictionary-encoded: a million units share a handful of reason names).
+        ``columns`` (see :data:`OUTPUT_COLUMNS`) says how far the table goes; the columns
+        it leaves out are not built at all. Columns: unit columns, ``total``,
+        ``applicable_max``, ``index`` (%), ``grade``, ``grade_name``, ``rank``, ``status``
+        (``summary``); then ``area:ID`` subtotals and ``area:ID:index`` component indexes
+        (%, rounded like the index; ``areas``); then per scored criterion ``ID`` (points,
+        null when not applicable) and ``ID:reason`` (reason code, dictionary-encoded: a
+        million units share a handful of reason names; ``criteria``).
         Decimals carry exactly the precision the ruleset computes them at: the index
         ``index_decimals``, criteria (and unrounded areas) their working precision.
         """
@@ -241,7 +252,7 @@ class Scorecards:
         scoring = self.ruleset.arithmetic
         has_max = agg.applicable_max[at] > 0
         rank = agg.rank[at]
-        columns: dict[str, Any] = {
+        table: dict[str, Any] = {
             "unit_id": self.units.unit_ids
             if order is None
             else self.units.unit_ids.take(pa.array(order, pa.int64())),
@@ -259,27 +270,29 @@ class Scorecards:
             # nothing applies exactly where there is no maximum (so no index, grade, rank)
             "status": pc.if_else(pa.array(has_max), SCORED, NOTHING_APPLICABLE),
         }
+        if columns == "summary":
+            return pa.table(table)
         for area in self.ruleset.model.areas:
             node = agg.nodes[area.id]
             points, maximum = node.points[at], node.maximum[at]
-            columns[f"area:{area.id}"] = decimal_array(points, node.scale)
+            table[f"area:{area.id}"] = decimal_array(points, node.scale)
             # The component index: the area's points against what applies of it.
             component = display_index(points, maximum, scoring)
-            columns[f"area:{area.id}:index"] = decimal_array(
+            table[f"area:{area.id}:index"] = decimal_array(
                 component, agg.index_scale, maximum > 0
             )
-        if criteria:
+        if columns != "areas":
             for row, leaf in enumerate(self.ruleset.leaves):
-                columns[leaf.criterion.id] = decimal_array(
+                table[leaf.criterion.id] = decimal_array(
                     self.matrix.points[row][at],
                     self.ruleset.criterion_scale,
                     self.matrix.applicable[row][at],
                 )
                 names, positions = self._reason_dictionary(row)
-                columns[f"{leaf.criterion.id}:reason"] = pa.DictionaryArray.from_arrays(
+                table[f"{leaf.criterion.id}:reason"] = pa.DictionaryArray.from_arrays(
                     pa.array(positions[at], pa.int16()), pa.array(names, pa.string())
                 )
-        return pa.table(columns)
+        return pa.table(table)
 
     def ranked_order(self) -> npt.NDArray[np.intp]:
         """Unit positions by peer group (ruleset order), then rank, then the ruleset's
