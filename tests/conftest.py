@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
@@ -20,6 +21,21 @@ import cchc_rules
 from cchc_rules import cli
 from cchc_rules._plugins import CACHE_ENV
 from cchc_rules.cli._app import Consoles
+
+# The bounded fuzz tests (tests/*/test_fuzz_*.py) take this profile: the same examples on
+# every run (CI sees what a developer saw), none remembered between runs, large inputs and
+# function-scoped temporary directories on purpose.
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 WIDE = 1000
 """Columns of the terminal the CLI runs in: wide enough that no table wraps."""

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cchc_rules import CchcError, KindRegistry, evaluate, load_plugins
@@ -160,12 +160,7 @@ def _ruleset(condition: str, computed: str) -> str:
     )
 
 
-_FUZZ = settings(
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+_FUZZ = settings.get_profile("fuzz")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

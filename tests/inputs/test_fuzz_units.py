@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cchc_rules
@@ -46,13 +46,7 @@ MEMORY_BOUND = 1 << 30
 
 def fuzz(examples: int) -> settings:
     """``examples`` damaged files, the same ones every run."""
-    return settings(
-        max_examples=examples,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
+    return settings(settings.get_profile("fuzz"), max_examples=examples)  # tests/conftest.py
 
 
 @cache

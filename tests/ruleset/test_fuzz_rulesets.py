@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cchc_rules import KindRegistry, load_plugins
@@ -161,13 +161,7 @@ def mutated_rulesets(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
-# the same examples on every run, none remembered between runs; large inputs on purpose
-_FUZZ = settings(
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+_FUZZ = settings.get_profile("fuzz")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
