@@ -148,6 +148,29 @@ def test_a_csv_row_longer_than_a_parsing_block_is_read(
     assert cards.units.facts["innovation_note"].value(1) == note
 
 
+def test_a_megabyte_cell_is_refused_without_echoing_it(
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
+    header, rows = demo_rows()
+    rows[0][header.index("plan_targets")] = "x" * 2_000_000
+    problems = evaluate_refused(refused, write_csv(tmp_path / "units.csv", header, rows))
+    [problem] = problems
+    assert problem.startswith(f"{tmp_path / 'units.csv'}:2: plan_targets: expected a whole number")
+    assert problem.endswith("… (2,000,000 characters))")
+    assert len(problem) < 600
+
+
+def test_a_header_longer_than_a_parsing_block_is_read_and_its_column_named_briefly(
+    refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
+) -> None:
+    header, rows = demo_rows()
+    long_name = "y" * 2_000_000  # the header row alone is longer than pyarrow's 1 MB block
+    units = write_csv(tmp_path / "units.csv", [*header, long_name], [[*r, "1"] for r in rows])
+    [problem] = evaluate_refused(refused, units)
+    assert "unknown column" in problem and "(2,000,000 characters)" in problem
+    assert len(problem) < 600
+
+
 def test_csv_rows_with_another_number_of_fields_are_located(
     refused: Refused, tmp_path: Path, demo_rows: DemoRows, write_csv: WriteCsv
 ) -> None:

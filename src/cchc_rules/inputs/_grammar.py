@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from cchc_rules._diagnostics import clipped, shown
 from cchc_rules.providers import ColumnType
 
 __all__ = [
@@ -166,9 +167,11 @@ def got(value: object) -> str:
 
     NOTE: a units reader shows a typed (Parquet) number as a number, ``(got 0.075)``;
     a record-set reader shows every cell as text, ``(got '0.500')``, since polars
-    locates rows of any type by casting them to text. Tests pin both.
+    locates rows of any type by casting them to text. Tests pin both. Either is cut
+    to :data:`~cchc_rules._diagnostics.SHOWN_LIMIT` characters.
     """
-    return f" (got {value!r})" if isinstance(value, str) else f" (got {value})"
+    # NOTE: through the one value-echoing rule (clipped), so a megabyte cell is not repeated.
+    return f" (got {shown(value)})" if isinstance(value, str) else f" (got {clipped(str(value))})"
 
 
 def more_rows(message: str, count: int) -> str:

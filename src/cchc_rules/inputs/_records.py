@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cchc_rules._diagnostics import did_you_mean
+from cchc_rules._diagnostics import clipped, did_you_mean
 from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
 from cchc_rules.inputs import _grammar as grammar
 from cchc_rules.inputs._sheets import read_xlsx_text
@@ -363,7 +363,7 @@ def read_record_set(
                 Problem(
                     label,
                     None,
-                    column_name,
+                    clipped(column_name),
                     f"unknown column{did_you_mean(column_name, known)} (record set {name!r} "
                     f"has columns {', '.join(known)}, read as {', '.join(schema.readers)})",
                 )

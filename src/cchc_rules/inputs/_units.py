@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cchc_rules._diagnostics import did_you_mean
+from cchc_rules._diagnostics import clipped, did_you_mean
 from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
 from cchc_rules.inputs import _grammar as grammar
 from cchc_rules.inputs._sheets import cell_text, read_xlsx_text
@@ -112,6 +112,9 @@ _CSV_BLOCK = 1 << 20
 """Bytes pyarrow parses at once (its default); a row must fit in one block."""
 _CSV_LARGEST_BLOCK = (1 << 31) - 1
 """pyarrow's block size is a 32-bit integer."""
+_ROW_OVER_A_BLOCK = ("straddl", "cannot infer number of columns")
+"""pyarrow's words for a row longer than a block: a data row straddles two blocks; a
+header row longer than the first block leaves it "empty"."""
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -124,7 +127,8 @@ def _read_csv(path: Path) -> pa.Table:
             # NOTE: matched on pyarrow's words: a row longer than a block has no error
             # type of its own. Such rows are rare, so only a file that has one pays for
             # larger blocks (parsed with less parallelism).
-            if "straddl" in str(exc) and block < min(size, _CSV_LARGEST_BLOCK):
+            overlong = any(words in str(exc) for words in _ROW_OVER_A_BLOCK)
+            if overlong and block < min(size, _CSV_LARGEST_BLOCK):
                 block = min(block * 16, _CSV_LARGEST_BLOCK)
                 continue
             located = _csv_problems(path, block)
@@ -641,14 +645,16 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
                 Problem(
                     source,
                     None,
-                    column,
+                    clipped(column),
                     f"unknown column{did_you_mean(column, known)} (expected unit columns "
                     f"{', '.join(UNIT_COLUMNS)} and facts declared by {ruleset.ref})",
                 )
             )
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     for column in duplicated:
-        collect.problems.append(Problem(source, None, column, "column appears more than once"))
+        collect.problems.append(
+            Problem(source, None, clipped(column), "column appears more than once")
+        )
     for column in UNIT_COLUMNS:
         if column not in columns:
             collect.problems.append(Problem(source, None, column, "missing required column"))
