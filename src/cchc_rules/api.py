@@ -8,8 +8,6 @@ HTML report, the unit scorecards and an explanation as a file.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import importlib.metadata
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -25,7 +23,6 @@ from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
-from cchc_rules.reports._annex import AnnexSource
 from cchc_rules.reports._annex import annex_xlsx as annex_workbook
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
@@ -38,6 +35,7 @@ from cchc_rules.reports._pdf import pdf_converter
 from cchc_rules.reports._scorecard_docs import scorecard_documents
 from cchc_rules.reports._text import explanation_text
 from cchc_rules.results._compare import Comparison
+from cchc_rules.results._provenance import Provenance, input_files
 from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._authoring import (
     AssignmentError,
@@ -113,6 +111,7 @@ __all__ = [
     "open_campaign",
     "open_store",
     "plugin_catalogue",
+    "provenance_record",
     "publish",
     "read_with_records",
     "report_html",
@@ -556,6 +555,7 @@ def evaluate_to_parquet(
     records: Mapping[str, Path | str] | None = None,
     progress: ProgressBar | None = None,
     refuse_empty: bool = False,
+    provenance: Mapping[str, Any] | None = None,
 ) -> None:
     """Score a units file into the Parquet file ``output``, the way that fits the input.
 
@@ -566,7 +566,8 @@ def evaluate_to_parquet(
     results are the same either way, ranks global within each peer group, and so are
     the bytes for the same ``columns`` (see :meth:`Scorecards.to_arrow`). With
     ``refuse_empty``, units with no rows are refused (:func:`require_units`) before
-    anything is written.
+    anything is written. ``provenance`` (see :func:`provenance_record`) goes into the file's
+    schema metadata, the same whichever way the units were scored.
     """
     if scheduler is not None and engine != "dask":
         raise ValueError("a scheduler needs the dask engine")
@@ -582,7 +583,12 @@ def evaluate_to_parquet(
             require_units(len(table), table.source)
         with show(len(table)) as advance:
             cards = evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
-        write_parquet([cards.to_arrow(lang=lang, columns=columns)], output, force=force)
+        write_parquet(
+            [cards.to_arrow(lang=lang, columns=columns)],
+            output,
+            force=force,
+            provenance=provenance,
+        )
         return
     # NOTE: lazy: only a Parquet dataset is scored in pieces, and the streaming module
     # (processes, threads, Parquet spill) costs every other command its import.
@@ -604,6 +610,7 @@ def evaluate_to_parquet(
                 columns=columns,
                 on_progress=advance,
                 records=record_files,
+                provenance=provenance,
             )
             return
         try:
@@ -633,6 +640,7 @@ def evaluate_to_parquet(
             columns=columns,
             on_progress=advance,
             records=record_files,
+            provenance=provenance,
         )
 
 
@@ -789,36 +797,48 @@ def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool | No
 
 
 def annex_xlsx(
-    cards: Scorecards,
-    lang: str = "vi",
-    *,
-    source: Path | None = None,
-    registry: KindRegistry | None = None,
+    cards: Scorecards, lang: str = "vi", *, provenance: Mapping[str, Any] | None = None
 ) -> bytes:
     """The annex workbook (``evaluate --layout annex``): the annex sheet by peer group, a
-    sheet per area with criterion points, and a provenance sheet naming the ruleset, the
-    tool and ``registry``'s plugins (default: the installed ones), and ``source`` (the
-    units file, read just now) with its SHA-256 when it is a file."""
-    plugins = (registry or default_registry()).plugins
-    named = None
-    if source is not None and source.is_file():
-        named = AnnexSource(source.name, _sha256(source))
-    return annex_workbook(cards, lang, tool_version=_tool_version(), plugins=plugins, source=named)
+    sheet per area with criterion points, and a provenance sheet showing ``provenance``
+    (see :func:`provenance_record`; by default, the ruleset's record without input files)."""
+    record = provenance if provenance is not None else provenance_record(cards.ruleset)
+    return annex_workbook(cards, lang, provenance=record)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def provenance_record(
+    ruleset: CompiledRuleset,
+    *,
+    units: Path | None = None,
+    records: Mapping[str, Path | str] | None = None,
+    period: int | None = None,
+    why: str | None = None,
+    who: str | None = None,
+    options: Mapping[str, str] | None = None,
+    registry: KindRegistry | None = None,
+) -> dict[str, Any]:
+    """The provenance record every output of an evaluation carries.
 
-
-def _tool_version() -> str:
-    try:
-        return importlib.metadata.version("cchc-rules")
-    except importlib.metadata.PackageNotFoundError:  # a source tree without install
-        return "0+unknown"
+    It names the ruleset (reference, content hash, title), the ``period`` asked for and
+    ``why`` that version (default: it was named), the SHA-256 of the ``units`` file (or
+    of every file of a dataset directory) and of each record set the ruleset's fact
+    providers read (``records`` over the ruleset's default paths, and the demo records
+    for bundled demo units), ``registry``'s plugins (default: the installed ones), the
+    cchc-rules and Python versions, ``who`` asked, and the ``options`` that shape the
+    bytes written. No time: see :mod:`cchc_rules.results._provenance`.
+    """
+    files = _record_files(ruleset, units, records, True) if ruleset.providers else {}
+    return Provenance(
+        ruleset=ruleset.ref,
+        content_hash=ruleset.content_hash,
+        title=ruleset.model.ruleset.title.get("vi"),
+        period=period,
+        why=why or f"{ruleset.ref} named explicitly",
+        inputs=input_files(units, files),
+        plugins=(registry or default_registry()).plugins,
+        who=who,
+        options=options or {},
+    ).to_json()
 
 
 def scorecard_html(cards: Scorecards, unit_id: str, *, lang: str = "vi") -> bytes:

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook import Workbook
 
 import cchc_rules
-from cchc_rules.api import annex_xlsx, default_registry
+from cchc_rules.api import annex_xlsx, default_registry, provenance_record
 from cchc_rules.results._scorecards import Scorecards
 from tests.conftest import DemoRows, Invoke, WriteCsv
 
@@ -133,18 +133,20 @@ def test_provenance_names_ruleset_tool_plugins_and_the_input(
     cards: Scorecards, tmp_path: Path
 ) -> None:
     source = cchc_rules.demo_units_path(cards.ruleset)
-    data = annex_xlsx(cards, "en", source=source)
+    record = provenance_record(cards.ruleset, units=source, who="Tổ thẩm định")
+    data = annex_xlsx(cards, "en", provenance=record)
     lines = list(_book(data)["Provenance"].iter_rows(min_row=4, values_only=True))
     rows = dict(lines)
     assert rows["Ruleset"] == RULESET
     assert rows["Content hash (SHA-256)"] == cards.ruleset.content_hash
     assert rows["cchc-rules version"] == cchc_rules.__version__
-    assert rows["Input file"] == source.name
-    assert rows["Input file SHA-256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert rows["Input file (units)"] == source.name
+    assert rows["File SHA-256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert rows["By"] == "Tổ thẩm định"
     plugins = [value for key, value in lines if key == "Plugin"]
     assert plugins == [plugin.label for plugin in default_registry().plugins]
     # No time of writing: the same inputs give the same bytes.
-    assert annex_xlsx(cards, "en", source=source) == data
+    assert annex_xlsx(cards, "en", provenance=record) == data
 
 
 def test_cli_writes_the_annex_and_keeps_hostile_names_as_text(

@@ -60,6 +60,9 @@ class Invocation:
         self.rulesets_dir = rulesets_dir
         self.period = period
         self._registry: KindRegistry | None = None
+        self.chosen: tuple[int | None, str | None] = (None, None)
+        """The period the last :meth:`load` was asked for, and the note on why that
+        version (None when the version was named and covers the period)."""
 
     def registry(self) -> KindRegistry:
         if self._registry is None:
@@ -73,12 +76,11 @@ class Invocation:
         for ``period`` (or the global ``--period``), and the choice is logged on stderr."""
         from cchc_rules.api import resolve_reference  # NOTE: lazy, see the imports
 
+        asked = period if period is not None else self.period
         compiled, note = resolve_reference(
-            ruleset,
-            period if period is not None else self.period,
-            rulesets_dir=self.rulesets_dir,
-            registry=self.registry(),
+            ruleset, asked, rulesets_dir=self.rulesets_dir, registry=self.registry()
         )
+        self.chosen = (asked, note)
         if note:
             self.err.print(literal(f"ruleset: {note}"), soft_wrap=True)
         return compiled

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -127,21 +127,53 @@ RecordsOpt = Annotated[
 
 
 def _evaluate(
-    run: Invocation, ruleset: CompiledRuleset, units: str, records: list[str]
+    run: Invocation, ruleset: CompiledRuleset, source: Path, records: list[str], *, demo: bool
 ) -> Scorecards:
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import evaluate_units, read_with_records, require_units
     from cchc_rules.inputs._derive import parse_records_option
 
-    table, derivation = read_with_records(
-        ruleset,
-        units_source(run, ruleset, units),
-        parse_records_option(records),
-        demo=units == "demo",
-    )
+    table, derivation = read_with_records(ruleset, source, parse_records_option(records), demo=demo)
     require_units(len(table), table.source)
     with _progress_bar(run.err)(len(table)) as advance:
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
+
+
+def _provenance(
+    run: Invocation,
+    ruleset: CompiledRuleset,
+    source: Path,
+    records: list[str],
+    *,
+    who: str | None,
+    options: dict[str, str],
+) -> dict[str, Any]:
+    """The provenance record of this evaluation (see ``api.provenance_record``)."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.api import provenance_record
+    from cchc_rules.inputs._derive import parse_records_option
+
+    period, note = run.chosen
+    return provenance_record(
+        ruleset,
+        units=source,
+        records=parse_records_option(records),
+        period=period,
+        why=note,
+        who=who,
+        options=options,
+        registry=run.registry(),
+    )
+
+
+def evaluated(
+    run: Invocation, ruleset: str, period: int | None, units: str, records: list[str]
+) -> Scorecards:
+    """The scorecards of ``units`` (a file or ``demo``) under the ruleset named."""
+    compiled = run.load(ruleset, period)
+    return _evaluate(
+        run, compiled, units_source(run, compiled, units), records, demo=units == "demo"
+    )
 
 
 @app.command("evaluate")
@@ -197,6 +229,22 @@ def evaluate_command(
             show_default=False,
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Who runs the evaluation, as the files' provenance record names them.",
+            show_default=False,
+        ),
+    ] = None,
+    provenance_header: Annotated[
+        bool,
+        typer.Option(
+            "--provenance-header",
+            help="CSV: put the provenance record above the header as '#' comment lines "
+            "(JSON, XLSX and Parquet always carry it).",
+        ),
+    ] = False,
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
@@ -240,10 +288,22 @@ def evaluate_command(
             "--workers and --engine dask write Parquet: pass --output FILE.parquet",
             param_hint="--output",
         )
+    compiled = run.load(ruleset, period)
+    source = units_source(run, compiled, units)
+    record = _provenance(
+        run,
+        compiled,
+        source,
+        records or [],
+        who=by,
+        options={
+            "lang": lang.value,
+            "columns": (columns or Columns.all).value,
+            "layout": layout.value,
+        },
+    )
     if parquet:
         assert output is not None
-        compiled = run.load(ruleset, period)
-        source = units_source(run, compiled, units)
         if (workers > 1 or engine is Engine.dask) and not is_parquet(source):
             raise typer.BadParameter(
                 "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
@@ -263,6 +323,7 @@ def evaluate_command(
             records=parse_records_option(records or []),
             progress=_progress_bar(run.err),
             refuse_empty=True,
+            provenance=record,
         )
         run.wrote(output)
         return
@@ -271,17 +332,12 @@ def evaluate_command(
         # NOTE: refused, not ignored: the terminal table is made for reading, not a
         # column selection, and a silently ignored option hides a mistyped --format.
         raise typer.BadParameter(
-            "--columns selects the columns of a file: pass --format csv|json|xlsx or "
-            "--output FILE",
+            "--columns selects the columns of a file: pass --format csv|json|xlsx or --output FILE",
             param_hint="--columns",
         )
-    compiled = run.load(ruleset, period)
-    cards = _evaluate(run, compiled, units, records or [])
+    cards = _evaluate(run, compiled, source, records or [], demo=units == "demo")
     if layout is Layout.annex:
-        units_file = None if units == "demo" else Path(units)
-        run.emit(
-            annex_xlsx(cards, lang.value, source=units_file, registry=run.registry()), output, force
-        )
+        run.emit(annex_xlsx(cards, lang.value, provenance=record), output, force)
         return
     if chosen == "table":
         run.out.print(scorecards_heading(cards, lang.value))
@@ -289,9 +345,10 @@ def evaluate_command(
         return
     selected = selected_columns(columns)
     data = table_bytes(
-        scorecards_table(cards, lang.value, selected),
+        scorecards_table(cards, lang.value, selected, provenance=record),
         chosen,
         csv_bom=wants_bom(csv_bom, output),
+        provenance_header=provenance_header,
     )
     run.emit(data, output, force)
 
@@ -359,7 +416,7 @@ def explain(
                 f"--format json writes JSON, but {output.name!r} names {chosen}",
                 param_hint="--output",
             )
-    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    cards = evaluated(run, ruleset, period, units, records or [])
     if chosen is not None:
         run.emit(explanation_document(cards, unit_id, chosen, lang=lang.value), output, force)
         return

@@ -17,7 +17,7 @@ from cchc_rules.cli._app import (
     app,
     invocation,
 )
-from cchc_rules.cli._evaluate import RecordsOpt, _evaluate
+from cchc_rules.cli._evaluate import RecordsOpt, evaluated
 from cchc_rules.reports._limits import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
 
 # NOTE: the API, readers and writers are imported inside the commands that use them:
@@ -74,7 +74,7 @@ def report_command(
             param_hint="--output",
         )
     run = invocation(ctx)
-    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    cards = evaluated(run, ruleset, period, units, records or [])
     if unit_sections is None and len(cards) > REPORT_UNIT_SECTIONS_MAX:
         unit_sections = False
         run.err.print(
@@ -132,6 +132,6 @@ def scorecards_command(
     from cchc_rules.api import write_scorecards
 
     run = invocation(ctx)
-    cards = _evaluate(run, run.load(ruleset, period), units, records or [])
+    cards = evaluated(run, ruleset, period, units, records or [])
     written = write_scorecards(cards, output, lang=lang.value, unit_ids=unit, pdf=pdf, force=force)
     run.err.print(f"wrote {len(written)} files to {output}", highlight=False, markup=False)

@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from distributed import Client, Future, LocalCluster
@@ -84,6 +85,7 @@ def evaluate_dataset_on_dask(
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> int:
     """Score a Parquet dataset on Dask into the Parquet file ``output``; the units scored.
 
@@ -139,5 +141,5 @@ def evaluate_dataset_on_dask(
                 if table is not None:
                     yield with_rank(table, rank)
 
-        written = write_parquet(ranked_tables(client), output, force=force)
+        written = write_parquet(ranked_tables(client), output, force=force, provenance=provenance)
     return written

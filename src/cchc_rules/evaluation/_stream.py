@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -422,6 +423,7 @@ def evaluate_dataset(
     piece_rows: int = DEFAULT_PIECE_ROWS,
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> int:
     """Score a Parquet dataset piece by piece into the Parquet file ``output``.
 
@@ -458,7 +460,7 @@ def evaluate_dataset(
             for start, table in _offsets(_read_spill(Path(spill)))
         )
         grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
-        return write_parquet(grouped, output, force=force)
+        return write_parquet(grouped, output, force=force, provenance=provenance)
 
 
 def _read_ahead(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:

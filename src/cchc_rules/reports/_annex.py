@@ -6,8 +6,9 @@ One workbook, written with XlsxWriter (row by row, so 10,000 units take seconds)
   units grouped by peer group under a group row, in rank order within each group; set
   up to print on A4 landscape, one page wide, the header repeated on every page;
 - one sheet per area: each criterion's points, its id, name and maximum in the header;
-- a provenance sheet: what produced the numbers (ruleset and its content hash, the tool
-  and plugin versions, the input file and its SHA-256). No time of writing: the same
+- a provenance sheet: what produced the numbers (the record every output carries:
+  ruleset and content hash, period and why that version, input files and their SHA-256,
+  tool and plugin versions; or a published run's record). No time of writing: the same
   inputs give the same file, byte for byte.
 
 Text cells are written as strings (never formulas) and made safe like every other
@@ -22,21 +23,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cchc_rules._plugins import PluginInfo
 from cchc_rules.kinds import number_text
 from cchc_rules.reports._cells import safe_text
 from cchc_rules.reports._labels import both, label
+from cchc_rules.reports._provenance import provenance_rows
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._models import Area
 
-__all__ = ["AnnexSource", "annex_xlsx"]
+__all__ = ["annex_xlsx"]
 
 # Annex-only wording, Vietnamese then English (the shared ones are in _labels.LABELS).
 _TEXT: dict[str, tuple[str, str]] = {
@@ -44,14 +45,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "provenance": ("Nguồn gốc", "Provenance"),
     "stt": ("STT", "No."),
     "period": ("Kỳ đánh giá", "Period"),
-    "version": ("Phiên bản", "Version"),
     "ruleset": ("Bộ tiêu chí", "Ruleset"),
-    "title": ("Tên bộ tiêu chí", "Title"),
-    "content_hash": ("Mã băm nội dung (SHA-256)", "Content hash (SHA-256)"),
-    "tool": ("Phiên bản cchc-rules", "cchc-rules version"),
-    "plugin": ("Plugin", "Plugin"),
-    "input": ("Tệp dữ liệu đầu vào", "Input file"),
-    "input_hash": ("SHA-256 của tệp đầu vào", "Input file SHA-256"),
+    "version": ("Phiên bản", "Version"),
     "units": ("Số đơn vị", "Units"),
     "max": ("tối đa", "max"),
     "area_total": ("Cộng lĩnh vực", "Area total"),
@@ -65,14 +60,6 @@ _CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _A4 = 9  # XlsxWriter's paper code for A4
 _SHEET_NAME_MAX = 31
 _NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
-
-
-@dataclass(frozen=True)
-class AnnexSource:
-    """The input file the units were read from, as the provenance sheet names it."""
-
-    name: str
-    sha256: str
 
 
 def _t(key: str, lang: str) -> str:
@@ -271,21 +258,10 @@ class _Writer:
         sheet.set_row(2, 90)
         sheet.set_column(2, len(headers) - 1, 16)
 
-    def provenance(
-        self, tool_version: str, plugins: Sequence[PluginInfo], source: AnnexSource | None
-    ) -> None:
+    def provenance(self, record: Mapping[str, Any]) -> None:
         lang = self.lang
         sheet = self.book.add_worksheet(_sheet_name(_t("provenance", lang), self.taken))
-        ruleset = self.cards.ruleset
-        lines: list[tuple[str, str]] = [
-            (_t("ruleset", lang), ruleset.ref),
-            (_t("title", lang), self.model.ruleset.title.get(lang)),
-            (_t("content_hash", lang), ruleset.content_hash),
-            (_t("tool", lang), tool_version),
-        ]
-        lines += [(_t("plugin", lang), plugin.label) for plugin in plugins]
-        if source is not None:
-            lines += [(_t("input", lang), source.name), (_t("input_hash", lang), source.sha256)]
+        lines = provenance_rows(record, lang)
         lines.append((_t("units", lang), str(len(self.cards))))
         self.string(sheet, 0, 0, both("Nguồn gốc", "Provenance", lang), self.title)
         self.string(sheet, 2, 0, _t("item", lang), self.header)
@@ -297,20 +273,14 @@ class _Writer:
         sheet.set_column(1, 1, 80)
 
 
-def annex_xlsx(
-    cards: Scorecards,
-    lang: str,
-    *,
-    tool_version: str,
-    plugins: Sequence[PluginInfo] = (),
-    source: AnnexSource | None = None,
-) -> bytes:
-    """The annex workbook: the annex sheet, a sheet per area, the provenance sheet."""
+def annex_xlsx(cards: Scorecards, lang: str, *, provenance: Mapping[str, Any]) -> bytes:
+    """The annex workbook: the annex sheet, a sheet per area, the provenance sheet
+    showing ``provenance`` (``results._provenance``, or a published run's record)."""
     sink = io.BytesIO()
     writer = _Writer(cards, lang, sink)
     writer.annex()
     for area in writer.model.areas:
         writer.area(area)
-    writer.provenance(tool_version, plugins, source)
+    writer.provenance(provenance)
     writer.book.close()
     return sink.getvalue()

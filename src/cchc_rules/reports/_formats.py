@@ -20,10 +20,13 @@ _WRITERS: dict[str, Callable[[ReportTable], bytes]] = {
 FILE_FORMATS = tuple(_WRITERS)
 
 
-def table_bytes(table: ReportTable, format: str, *, csv_bom: bool = False) -> bytes:
-    """``table`` in one of :data:`FILE_FORMATS`; CSV starts with a UTF-8 BOM if ``csv_bom``."""
+def table_bytes(
+    table: ReportTable, format: str, *, csv_bom: bool = False, provenance_header: bool = False
+) -> bytes:
+    """``table`` in one of :data:`FILE_FORMATS`; CSV starts with a UTF-8 BOM if ``csv_bom``,
+    then the provenance record as comment lines if ``provenance_header``."""
     if format == "csv":
-        return table_csv(table, bom=csv_bom)
+        return table_csv(table, bom=csv_bom, provenance_header=provenance_header)
     return _WRITERS[format](table)
 
 

@@ -5,7 +5,6 @@ as rows ready for a template."""
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import re
 from base64 import b64encode
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Any
 
 from cchc_rules.reports._extras import require
 from cchc_rules.reports._labels import LABELS, _fixed, _plain
+from cchc_rules.results._provenance import tool_version
 from cchc_rules.results._scorecards import CriterionLine, Explanation
 from cchc_rules.ruleset._models import Ruleset
 
@@ -177,14 +177,6 @@ def unit_view(explanation: Explanation, model: Ruleset, lang: str) -> UnitView:
     )
 
 
-def _tool_version() -> str:
-    """This package's version, printed at the foot of every document."""
-    try:
-        return importlib.metadata.version("cchc-rules")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def _script_hash(script: str) -> str:
     """The Content-Security-Policy source that allows exactly this inline script."""
     return "'sha256-" + b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
@@ -237,7 +229,7 @@ def render(
         bi=bi,
         one=one,
         pair=pair,
-        version=_tool_version(),
+        version=tool_version(),
         script=None if script is None else markup(script),
         script_source="'none'" if script is None else _script_hash(script),
         **context,

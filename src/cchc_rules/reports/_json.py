@@ -28,10 +28,11 @@ def _json_value(value: Any) -> Any:
 
 
 def table_json(table: ReportTable) -> bytes:
-    """The table's document, then its rows under ``units``."""
+    """The table's document, its provenance record (if any), then its rows under ``units``."""
     rows = table.rows.to_pylist()
     units = [{k: _json_value(v) for k, v in row.items()} for row in rows]
-    return json_bytes({**table.document, "units": units})
+    provenance = {} if table.provenance is None else {"provenance": table.provenance}
+    return json_bytes({**table.document, **provenance, "units": units})
 
 
 def explanation_json(explanation: Explanation) -> bytes:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cchc_rules.reports._atomic import atomic_output, cannot_write
+from cchc_rules.results._provenance import PARQUET_KEY
 from cchc_rules.results._scorecards import SUMMARY_COLUMNS
 
 __all__ = ["OUTPUT_GROUP_ROWS", "write_parquet"]
@@ -19,8 +22,17 @@ groups markedly faster (fewer dictionaries and pages per column), at ~160 MB hel
 writing."""
 
 
-def write_parquet(tables: Iterable[pa.Table], output: Path, *, force: bool) -> int:
+def write_parquet(
+    tables: Iterable[pa.Table],
+    output: Path,
+    *,
+    force: bool,
+    provenance: Mapping[str, Any] | None = None,
+) -> int:
     """Write tables one after another to one Parquet file, atomically; the rows written.
+
+    ``provenance`` (``results._provenance``) is kept as JSON text in the file's schema
+    metadata under ``cchc:provenance``.
 
     Each table is written as it comes, so the tables of a large dataset are never all
     in memory. The file appears under its name only once complete (see
@@ -37,13 +49,20 @@ def write_parquet(tables: Iterable[pa.Table], output: Path, *, force: bool) -> i
                     # INT64-backed DECIMAL they stay exact and encode fast. Column
                     # statistics (for readers' filters) are kept for the unit and result
                     # columns only; per-criterion columns skip them (~20 % of the write).
-                    writer = _open(temporary, table.schema, output)
+                    writer = _open(temporary, _with_provenance(table.schema, provenance), output)
                 _write(writer, table, output)
                 rows += table.num_rows
         finally:
             if writer is not None:
                 writer.close()
     return rows
+
+
+def _with_provenance(schema: pa.Schema, provenance: Mapping[str, Any] | None) -> pa.Schema:
+    if provenance is None:
+        return schema
+    record = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode()
+    return schema.with_metadata({**(schema.metadata or {}), PARQUET_KEY: record})
 
 
 def _open(temporary: Path, schema: pa.Schema, output: Path) -> pq.ParquetWriter:

@@ -6,6 +6,7 @@ so CSV, JSON and XLSX each have one writer for both.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,12 +33,22 @@ class ReportTable:
     fixed_decimals: bool = False
     """XLSX: decimal columns show exactly their own digits (points and indexes as the
     ruleset computes them); False: the spreadsheet's default format."""
+    provenance: Mapping[str, Any] | None = None
+    """What produced the rows (``results._provenance``): a JSON key, an XLSX sheet, CSV
+    comment lines when asked."""
+    lang: str = "vi"
+    """The language of the labels the writers add (the provenance sheet's)."""
 
 
 def scorecards_table(
-    cards: Scorecards, lang: str, columns: OutputColumns = "all"
+    cards: Scorecards,
+    lang: str,
+    columns: OutputColumns = "all",
+    *,
+    provenance: Mapping[str, Any] | None = None,
 ) -> ReportTable:
-    """The scorecards in rank order (peer group, then rank), ``columns`` of them."""
+    """The scorecards in rank order (peer group, then rank), ``columns`` of them, and
+    the ``provenance`` record the files carry."""
     ruleset = cards.ruleset
     return ReportTable(
         rows=cards.to_arrow(lang=lang, columns=columns, order=cards.ranked_order()),
@@ -48,6 +59,8 @@ def scorecards_table(
             [f"sha256 {ruleset.content_hash}"],
         ],
         fixed_decimals=True,
+        provenance=provenance,
+        lang=lang,
     )
 
 

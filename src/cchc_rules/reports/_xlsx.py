@@ -1,13 +1,17 @@
-"""XLSX: a report table as one sheet, its preamble above a bold header row."""
+"""XLSX: a report table as one sheet, its preamble above a bold header row; a
+provenance sheet after it when the table has a record."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
 
 from cchc_rules.reports._cells import safe_text
+from cchc_rules.reports._labels import both
+from cchc_rules.reports._provenance import provenance_rows
 from cchc_rules.reports._table import ReportTable
 
 __all__ = ["table_xlsx"]
@@ -40,9 +44,24 @@ def table_xlsx(table: ReportTable) -> bytes:
             for cell in sheet[get_column_letter(index + 1)][header_row:]:
                 cell.number_format = number_format
     sheet.freeze_panes = f"C{header_row + 1}"
+    if table.provenance is not None:
+        _provenance_sheet(workbook, table.provenance, table.lang)
     sink = io.BytesIO()
     workbook.save(sink)
     return sink.getvalue()
+
+
+def _provenance_sheet(workbook: Any, record: Mapping[str, Any], lang: str) -> None:
+    from openpyxl.styles import Font
+
+    # Sheet names cannot hold "/": the sheet takes one language, its title both.
+    sheet = workbook.create_sheet("Nguồn gốc" if lang == "vi" else "Provenance")
+    sheet.append([both("Nguồn gốc", "Provenance", lang)])
+    sheet["A1"].font = Font(bold=True)
+    for key, value in provenance_rows(record, lang):
+        sheet.append([safe_text(key), safe_text(value)])
+    sheet.column_dimensions["A"].width = 32
+    sheet.column_dimensions["B"].width = 80
 
 
 def _cell(value: Any, decimal: bool) -> Any:

@@ -9,7 +9,6 @@ and compares byte for byte, and names every difference in the environment.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import platform
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import CchcError
+from cchc_rules.results._provenance import plugin_records, tool_version
 from cchc_rules.results._scorecards import SUMMARY_COLUMNS
 from cchc_rules.store._campaign import campaign_state, require_state
 from cchc_rules.store._db import (
@@ -72,25 +72,6 @@ def results_document(cards: CampaignScorecards) -> dict[str, Any]:
     }
 
 
-def _plugins(registry: KindRegistry) -> list[dict[str, str | None]]:
-    return [
-        {
-            "name": p.name,
-            "distribution": p.distribution,
-            "version": p.version,
-            "source": p.source,
-        }
-        for p in registry.plugins
-    ]
-
-
-def _tool_version() -> str:
-    try:
-        return importlib.metadata.version("cchc-rules")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a source tree
-        return "0+unknown"
-
-
 def _provenance(
     state: CampaignState, registry: KindRegistry, *, run: str, who: str, when: str
 ) -> dict[str, Any]:
@@ -106,8 +87,8 @@ def _provenance(
         },
         "inputs": [record.to_json() for record in state.inputs],
         "events": state.last_event,
-        "plugins": _plugins(registry),
-        "cchc_rules": _tool_version(),
+        "plugins": plugin_records(registry.plugins),
+        "cchc_rules": tool_version(),
         "python": platform.python_version(),
         "time": when,
         "who": who,
@@ -287,7 +268,7 @@ def _environment(recorded: dict[str, Any], registry: KindRegistry) -> list[str]:
         return f"{p['distribution']} {p['version']}" if p["distribution"] else str(p["source"])
 
     then = {str(p["name"]): p for p in recorded["plugins"]}
-    now = {str(p["name"]): p for p in _plugins(registry)}
+    now = {str(p["name"]): p for p in plugin_records(registry.plugins)}
     for name in sorted(then.keys() | now.keys()):
         a, b = then.get(name), now.get(name)
         if a is None:
@@ -297,9 +278,9 @@ def _environment(recorded: dict[str, Any], registry: KindRegistry) -> list[str]:
             differences.append(f"plugin {name}: {label(a)} was installed when published, not now")
         elif a != b:
             differences.append(f"plugin {name}: {label(a)} when published, {label(b)} now")
-    if recorded["cchc_rules"] != _tool_version():
+    if recorded["cchc_rules"] != tool_version():
         differences.append(
-            f"cchc-rules: {recorded['cchc_rules']} when published, {_tool_version()} now"
+            f"cchc-rules: {recorded['cchc_rules']} when published, {tool_version()} now"
         )
     if recorded["python"] != platform.python_version():
         differences.append(
