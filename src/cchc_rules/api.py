@@ -102,6 +102,7 @@ __all__ = [
     "evaluate_units",
     "explain_file_format",
     "explanation_document",
+    "export_run",
     "import_survey",
     "is_parquet",
     "list_campaigns",
@@ -1162,6 +1163,21 @@ def campaign_scorecards(
     if run is not None:
         return run_scorecards(store, run, registry)
     return score_campaign(bind(store, campaign_state(store, name), registry))
+
+
+def export_run(
+    store: Store, run: str, *, registry: KindRegistry | None = None
+) -> tuple[Scorecards, dict[str, Any]]:
+    """A published run's scorecards and its stored provenance record, for the writers
+    (``annex_xlsx``, ``reports.scorecards_table``, ``evaluate_to_parquet``'s writer).
+
+    Refused unless recomputing the run from the store gives exactly the published
+    results (see ``verify_run``).
+    """
+    from cchc_rules.store._ops import exported_run
+
+    cards, record = exported_run(store, run, registry or default_registry())
+    return cards.scorecards, record
 
 
 def diff_runs(store: Store, before: str, after: str) -> RunDiff:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from cchc_rules import api
 from cchc_rules.store._db import Store
 from cchc_rules.store._location import store_url
 from cchc_rules.store._schema import metadata
@@ -81,3 +82,19 @@ def year(tmp_path: Path) -> dict[str, Path]:
             ("reappraisal", REAPPRAISAL),
         ]
     }
+
+
+@pytest.fixture
+def published(location: str, year: dict[str, Path]) -> Store:
+    """A store whose 2019 campaign is published (ttcp-2019/1), appealed and republished (/2)."""
+    store = Store(location)
+    api.open_campaign(store, "ttcp", "demo", period=2019, who="Thư ký")
+    api.self_assess(store, "ttcp-2019", year["self"], who="Văn phòng")
+    api.import_survey(store, "ttcp-2019", year["survey"], who="Tổ khảo sát")
+    api.close_collection(store, "ttcp-2019", who="Thư ký")
+    api.appraise(store, "ttcp-2019", year["appraisal"], who="Tổ thẩm định")
+    api.publish(store, "ttcp-2019", who="Thư ký")
+    api.appeal(store, "ttcp-2019", "TTCP-VTCCB", who="Vụ TCCB", why="Đã hoàn thành 100%")
+    api.appraise(store, "ttcp-2019", year["reappraisal"], who="Tổ thẩm định")
+    api.publish(store, "ttcp-2019", who="Thư ký")
+    return store

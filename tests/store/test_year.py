@@ -100,22 +100,6 @@ def test_a_whole_year_on_the_command_line(
     assert "appeal #7 TTCP-VTCCB (answered)" in ok("campaign", "show", "ttcp-2019")
 
 
-@pytest.fixture
-def published(location: str, year: dict[str, Path]) -> Store:
-    """A store whose 2019 campaign is published (ttcp-2019/1), appealed and republished (/2)."""
-    store = Store(location)
-    api.open_campaign(store, "ttcp", "demo", period=2019, who="Thư ký")
-    api.self_assess(store, "ttcp-2019", year["self"], who="Văn phòng")
-    api.import_survey(store, "ttcp-2019", year["survey"], who="Tổ khảo sát")
-    api.close_collection(store, "ttcp-2019", who="Thư ký")
-    api.appraise(store, "ttcp-2019", year["appraisal"], who="Tổ thẩm định")
-    api.publish(store, "ttcp-2019", who="Thư ký")
-    api.appeal(store, "ttcp-2019", "TTCP-VTCCB", who="Vụ TCCB", why="Đã hoàn thành 100%")
-    api.appraise(store, "ttcp-2019", year["reappraisal"], who="Tổ thẩm định")
-    api.publish(store, "ttcp-2019", who="Thư ký")
-    return store
-
-
 def test_final_is_appraised_where_given_else_the_self_score(published: Store) -> None:
     cards = api.campaign_scorecards(published, "ttcp-2019", run="ttcp-2019/1")
     a3 = cards.assessment("TTCP-VTCCB", "A3")

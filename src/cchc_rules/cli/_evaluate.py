@@ -60,6 +60,34 @@ class Columns(enum.StrEnum):
     all = "all"
 
 
+LayoutOpt = Annotated[
+    Layout,
+    typer.Option(
+        "--layout",
+        help="data (one machine-readable table) or annex (XLSX: the secretariat's "
+        "annex, by peer group, a sheet per area, provenance).",
+    ),
+]
+ColumnsOpt = Annotated[
+    Columns | None,
+    typer.Option(
+        "--columns",
+        help="Which columns a file gets: summary (units and results), areas (and area "
+        "subtotals), criteria (and each criterion's points and reason), all. Default: "
+        "all, for every file format; the terminal table has its own.",
+        show_default=False,
+    ),
+]
+ProvenanceHeaderOpt = Annotated[
+    bool,
+    typer.Option(
+        "--provenance-header",
+        help="CSV: put the provenance record above the header as '#' comment lines "
+        "(JSON, XLSX and Parquet always carry it).",
+    ),
+]
+
+
 def selected_columns(columns: Columns | None) -> OutputColumns:
     """The columns asked for; by default all of them, whatever the file format
     (docs/decisions/0026-output-columns.md)."""
@@ -211,24 +239,8 @@ def evaluate_command(
         ),
     ] = None,
     csv_bom: CsvBomOpt = None,
-    layout: Annotated[
-        Layout,
-        typer.Option(
-            "--layout",
-            help="data (one machine-readable table) or annex (XLSX: the secretariat's "
-            "annex, by peer group, a sheet per area, provenance).",
-        ),
-    ] = Layout.data,
-    columns: Annotated[
-        Columns | None,
-        typer.Option(
-            "--columns",
-            help="Which columns a file gets: summary (units and results), areas (and area "
-            "subtotals), criteria (and each criterion's points and reason), all. Default: "
-            "all, for every file format; the terminal table has its own.",
-            show_default=False,
-        ),
-    ] = None,
+    layout: LayoutOpt = Layout.data,
+    columns: ColumnsOpt = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -237,14 +249,7 @@ def evaluate_command(
             show_default=False,
         ),
     ] = None,
-    provenance_header: Annotated[
-        bool,
-        typer.Option(
-            "--provenance-header",
-            help="CSV: put the provenance record above the header as '#' comment lines "
-            "(JSON, XLSX and Parquet always carry it).",
-        ),
-    ] = False,
+    provenance_header: ProvenanceHeaderOpt = False,
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
@@ -271,8 +276,6 @@ def evaluate_command(
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import PARQUET_SUFFIXES, annex_xlsx, evaluate_to_parquet, is_parquet
     from cchc_rules.inputs._derive import parse_records_option
-    from cchc_rules.reports._formats import table_bytes
-    from cchc_rules.reports._table import scorecards_table
     from cchc_rules.reports._terminal import ranked_tables, scorecards_heading
 
     run = invocation(ctx)
@@ -343,11 +346,42 @@ def evaluate_command(
         run.out.print(scorecards_heading(cards, lang.value))
         run.out.print(ranked_tables(cards, lang.value))
         return
-    selected = selected_columns(columns)
-    data = table_bytes(
-        scorecards_table(cards, lang.value, selected, provenance=record),
+    emit_table(
+        run,
+        cards,
         chosen,
+        lang.value,
+        selected_columns(columns),
+        record,
         csv_bom=wants_bom(csv_bom, output),
+        provenance_header=provenance_header,
+        output=output,
+        force=force,
+    )
+
+
+def emit_table(
+    run: Invocation,
+    cards: Scorecards,
+    format: str,
+    lang: str,
+    columns: OutputColumns,
+    provenance: dict[str, Any],
+    *,
+    csv_bom: bool,
+    provenance_header: bool,
+    output: Path | None,
+    force: bool,
+) -> None:
+    """The ranked scorecards as a CSV, JSON or XLSX table carrying ``provenance``."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.reports._formats import table_bytes
+    from cchc_rules.reports._table import scorecards_table
+
+    data = table_bytes(
+        scorecards_table(cards, lang, columns, provenance=provenance),
+        format,
+        csv_bom=csv_bom,
         provenance_header=provenance_header,
     )
     run.emit(data, output, force)

@@ -1,20 +1,39 @@
-"""``cchc runs …``: published runs — list, show, diff, verify."""
+"""``cchc runs …``: published runs — list, show, diff, verify, export."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cchc_rules.cli._app import EXIT_INVALID, app, invocation
+from cchc_rules.cli._app import (
+    EXIT_INVALID,
+    CsvBomOpt,
+    ForceOpt,
+    Lang,
+    LangOpt,
+    app,
+    choose_format,
+    invocation,
+    wants_bom,
+)
 from cchc_rules.cli._campaign import FormatOpt, ShowFormat, StoreOpt, opened
+from cchc_rules.cli._evaluate import (
+    ColumnsOpt,
+    Layout,
+    LayoutOpt,
+    ProvenanceHeaderOpt,
+    emit_table,
+    selected_columns,
+)
 
 # NOTE: the API, readers and writers are imported inside the commands that use them:
 # `cchc --help` builds its help from this module and must not import numpy, pyarrow or
 # pydantic (tests/cli/test_startup.py checks).
 
 runs_app = typer.Typer(
-    help="Published runs: list, show, diff, verify. / Kết quả đã công bố.\n\n"
+    help="Published runs: list, show, diff, verify, export. / Kết quả đã công bố.\n\n"
     "Example:  cchc runs verify ttcp-2019/1",
     no_args_is_help=True,
 )
@@ -102,3 +121,71 @@ def verify_command(ctx: typer.Context, run_id: RunArg, store: StoreOpt = None) -
         run.out.print(line, highlight=False, markup=False, soft_wrap=True)
     if not result.identical:
         raise typer.Exit(EXIT_INVALID)
+
+
+@runs_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    run_id: RunArg,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write (atomically): .xlsx, .csv, .json or .parquet.",
+            show_default=False,
+        ),
+    ],
+    layout: LayoutOpt = Layout.data,
+    columns: ColumnsOpt = None,
+    lang: LangOpt = Lang.vi,
+    force: ForceOpt = False,
+    csv_bom: CsvBomOpt = None,
+    provenance_header: ProvenanceHeaderOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Write a published run as a file: the annex, or the data table, with the run's
+    provenance as stored. / Xuất kết quả đã công bố: phụ lục hoặc bảng dữ liệu.
+
+    The run is recomputed from the store first, and refused unless that gives exactly
+    the published results, so the file shows the numbers that were published.
+
+    Examples:
+
+      cchc runs export ttcp-2019/2 -o phu-luc.xlsx --layout annex
+
+      cchc runs export ttcp-2019/2 -o ket-qua.csv --columns summary
+    """
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.reports._parquet import write_parquet
+
+    run = invocation(ctx)
+    parquet = output.suffix.lower() in api.PARQUET_SUFFIXES
+    chosen = "parquet" if parquet else choose_format(None, output)
+    if layout is Layout.annex and chosen != "xlsx":
+        raise typer.BadParameter(
+            "the annex is a workbook: pass --output FILE.xlsx", param_hint="--layout"
+        )
+    selected = selected_columns(columns)
+    with opened(store) as db:
+        cards, record = api.export_run(db, run_id, registry=run.registry())
+    if layout is Layout.annex:
+        run.emit(api.annex_xlsx(cards, lang.value, provenance=record), output, force)
+    elif parquet:
+        table = cards.to_arrow(lang=lang.value, columns=selected)
+        write_parquet([table], output, force=force, provenance=record)
+        run.wrote(output)
+    else:
+        emit_table(
+            run,
+            cards,
+            chosen,
+            lang.value,
+            selected,
+            record,
+            csv_bom=wants_bom(csv_bom, output),
+            provenance_header=provenance_header,
+            output=output,
+            force=force,
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cchc_rules._plugins import KindRegistry
-from cchc_rules.errors import CchcError
+from cchc_rules.errors import CchcError, Problem
 from cchc_rules.results._provenance import plugin_records, tool_version
 from cchc_rules.results._scorecards import SUMMARY_COLUMNS
 from cchc_rules.store._campaign import campaign_state, require_state
@@ -23,6 +23,7 @@ from cchc_rules.store._db import (
     NewRun,
     RunRecord,
     Store,
+    StoreError,
     canonical_json,
     sha256_hex,
     utc_now,
@@ -36,6 +37,7 @@ __all__ = [
     "UnitMove",
     "Verification",
     "diff_runs",
+    "exported_run",
     "publish",
     "results_document",
     "run_scorecards",
@@ -141,6 +143,34 @@ def run_scorecards(store: Store, run_id: str, registry: KindRegistry) -> Campaig
 
 
 # -- diff ------------------------------------------------------------------------------------
+
+
+def exported_run(
+    store: Store, run_id: str, registry: KindRegistry
+) -> tuple[CampaignScorecards, dict[str, Any]]:
+    """A published run to write out: its scorecards, recomputed from the store's events,
+    and its provenance as stored.
+
+    Refused (:class:`StoreError`, nothing written) unless the recomputation gives the
+    published results byte for byte: an annex must show the numbers that were published,
+    and a file that silently differed from them would be worse than none.
+    """
+    record = store.run(run_id)
+    cards = run_scorecards(store, run_id, registry)
+    if canonical_json(results_document(cards)) != record.results:
+        raise StoreError(
+            [
+                Problem(
+                    run_id,
+                    None,
+                    "",
+                    "recomputed from the store, this run does not give the results that "
+                    f"were published; nothing was written (cchc runs verify {run_id} names "
+                    "every difference)",
+                )
+            ]
+        )
+    return cards, record.provenance
 
 
 @dataclass(frozen=True)
