@@ -873,6 +873,10 @@ def write_scorecards(
         for unit_id in (chosen if chosen is not None else cards.units.unit_ids.to_pylist())
     }
     problems = _clashing_names(stems)
+    if directory.exists() and not directory.is_dir():
+        problems.append(
+            Problem(str(directory), None, "", "not a directory: name a directory for the documents")
+        )
     suffixes = (".html", ".pdf") if pdf else (".html",)
     targets = {u: [directory / f"{stem}{s}" for s in suffixes] for u, stem in stems.items()}
     if not force:
@@ -885,7 +889,12 @@ def write_scorecards(
     if problems:
         raise CchcError(problems)
     convert = pdf_converter() if pdf else None
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CchcError(
+            [Problem(str(directory), None, "", f"cannot create the directory ({exc.strerror})")]
+        ) from exc
     written: list[Path] = []
     for unit_id, html in scorecard_documents(cards, lang, chosen):
         html_path, *pdf_path = targets[unit_id]

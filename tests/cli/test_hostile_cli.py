@@ -163,3 +163,17 @@ def test_demo_for_a_family_without_demo_units_names_what_to_pass(refused: Refuse
         "demo: no demo units are bundled for mini@1; pass a units file "
         "(.csv, .parquet, .xlsx or .json) instead of 'demo'"
     ]
+
+
+def test_scorecards_into_a_file_or_under_one_is_refused_without_a_traceback(
+    cli: Invoke, refused: Refused, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "scorecards"
+    a_file.write_text("not a directory")
+    usage = cli("scorecards", "ttcp@2018", "demo", "-o", str(a_file))
+    assert usage.exit_code == 2 and "is a file" in usage.output
+    lines = refused("scorecards", "ttcp@2018", "demo", "-o", "/dev/null")
+    assert lines == ["/dev/null: not a directory: name a directory for the documents"]
+    lines = refused("scorecards", "ttcp@2018", "demo", "-o", str(a_file / "under"))
+    assert lines == [f"{a_file / 'under'}: cannot create the directory (Not a directory)"]
+    assert a_file.read_text() == "not a directory"

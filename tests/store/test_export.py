@@ -87,3 +87,12 @@ def test_a_store_edited_behind_the_tools_back_exports_nothing(
     )
     assert any("does not give the results that were published" in line for line in lines)
     assert not out.exists()
+
+
+def test_a_file_name_without_a_known_format_is_a_usage_error(
+    cli: Invoke, published: Store, location: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "annex.txt"
+    result = cli("runs", "export", "ttcp-2019/2", "-o", str(out), "--store", location)
+    assert result.exit_code == 2 and ".parquet" in result.output
+    assert not out.exists()

@@ -14,7 +14,6 @@ from cchc_rules.cli._app import (
     Lang,
     LangOpt,
     app,
-    choose_format,
     invocation,
     wants_bom,
 )
@@ -161,8 +160,16 @@ def export_command(
     from cchc_rules.reports._parquet import write_parquet
 
     run = invocation(ctx)
+    from cchc_rules.reports._formats import FILE_FORMATS, format_from_suffix
+
     parquet = output.suffix.lower() in api.PARQUET_SUFFIXES
-    chosen = "parquet" if parquet else choose_format(None, output)
+    chosen = "parquet" if parquet else format_from_suffix(output, FILE_FORMATS)
+    if chosen is None:
+        raise typer.BadParameter(
+            f"cannot tell the format from {output.name!r}; name the file .xlsx, .csv, "
+            ".json or .parquet",
+            param_hint="--output",
+        )
     if layout is Layout.annex and chosen != "xlsx":
         raise typer.BadParameter(
             "the annex is a workbook: pass --output FILE.xlsx", param_hint="--layout"
