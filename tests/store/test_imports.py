@@ -42,7 +42,7 @@ def test_bad_self_assessments_are_located_all_at_once_and_change_nothing(
         ttcp-2019,TTCP-VPTT,A2,0.005,,,,
         ttcp-2018,TTCP-VPTT,A2,1,,,,
         ttcp-2019,TTCP-VPTT,S1,5,,,,
-        ttcp-2019,TTCP-VPTT,A3,1,,31/12/2019,Báo cáo,
+        ttcp-2019,TTCP-VPTT,A3,1,,31/02/2019,Báo cáo,
         ttcp-2019,TTCP-BAO,B2,1,,,,
         ttcp-2019,TTCP-VPTT,A5,1,12/QĐ,,,
         """,
@@ -62,7 +62,7 @@ def test_bad_self_assessments_are_located_all_at_once_and_change_nothing(
         f"{name}:8: campaign: this file is for campaign 'ttcp-2018', not 'ttcp-2019'",
         f"{name}:9: criterion_id: S1 is scored from the survey: import it with "
         "'cchc campaign survey'",
-        f"{name}:10: evidence_date: expected a date as YYYY-MM-DD (got '31/12/2019')",
+        f"{name}:10: evidence_date: expected a date as YYYY-MM-DD or DD/MM/YYYY (got '31/02/2019')",
         f"{name}:11: criterion_id: B2 does not apply to unit TTCP-BAO (unit type su_nghiep; it "
         "applies to hanh_chinh)",
         f"{name}:12: evidence_title: expected the document's title or its file name or URL "

@@ -1,27 +1,36 @@
 """Import files (self-assessments, appraisals, surveys) read as rows of text.
 
-CSV (UTF-8, with or without the BOM Excel writes), XLSX (the first sheet) or JSON (an
-array of objects). Every cell is text, as a person typed it; the importers parse it.
-Rows are numbered as a person counts them: a CSV or XLSX header is row 1, a JSON array's
-first object is 1.
+CSV, XLSX (the first sheet) or JSON (an array of objects). Every cell is text, as a
+person typed it; the importers parse it (numbers with :func:`cell_decimal`, dates
+with :func:`cell_date`). Rows are
+numbered as a person counts them: a CSV or XLSX header is row 1, a JSON array's first
+object is 1.
+
+CSV as offices save it: UTF-8 with or without the BOM Excel writes, or UTF-16 with its
+BOM ("Unicode text"); separated by commas, or by semicolons or tabs (Excel in a locale
+whose decimal mark is a comma), told from the header line. Text in another encoding
+(Windows-1258, TCVN3) is refused with a message that says so rather than guessed.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import io
 import json
+import re
 import tempfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs._sheets import cell_text, read_xlsx_text
 
-__all__ = ["ImportFile", "read_import"]
+__all__ = ["ImportFile", "cell_date", "cell_decimal", "read_import"]
 
 
 @dataclass(frozen=True)
@@ -87,11 +96,80 @@ def read_import(path: Path, name: str | None = None) -> ImportFile:
         return _parse(shown, suffix, content)
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError([Problem(shown, None, "", f"cannot read: {exc}")]) from exc
+    except RecursionError as exc:
+        message = "cannot read: nested too deeply (expected an array of objects, one per row)"
+        raise InputError([Problem(shown, None, "", message)]) from exc
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3},\d{3}")
+
+
+def cell_decimal(text: str) -> Decimal | None:
+    """A number as an office types it: ``0.5``, or ``0,5`` with a decimal comma where the
+    comma cannot be a thousands separator (``1,234`` stays unread); ``None`` when the
+    text is not a finite number."""
+    if _DECIMAL_COMMA.fullmatch(text) and not _THOUSANDS.fullmatch(text):
+        text = text.replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def cell_date(text: str) -> dt.date | None:
+    """A date as an office types it: ``2019-12-20`` or, as Vietnamese documents date
+    themselves, ``20/12/2019`` (day first; never month first); ``None`` otherwise."""
+    written = _DAY_MONTH_YEAR.fullmatch(text)
+    try:
+        if written:
+            day, month, year = (int(part) for part in written.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _csv_text(content: bytes) -> str:
+    """The file's text: by its byte order mark, else UTF-8."""
+    for bom, encoding in _BOMS:
+        if content.startswith(bom):
+            return content.decode(encoding)
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"not UTF-8 text (byte 0x{content[exc.start]:02x} at position {exc.start}): the "
+            'file is in another encoding, perhaps Windows-1258; save it as "CSV UTF-8" '
+            "(Excel: File → Save As) and import it again"
+        ) from exc
+
+
+def _delimiter(text: str) -> str:
+    """``,``, ``;`` or tab: whichever separates the header line's columns (the most
+    frequent of them outside quotes; a comma when it has none)."""
+    header = text.split("\n", 1)[0]
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {mark: unquoted.count(mark) for mark in (",", ";", "\t")}
+    best = max(counts, key=lambda mark: counts[mark])
+    return best if counts[best] else ","
 
 
 def _parse(name: str, suffix: str, content: bytes) -> ImportFile:
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""))
+        text = _csv_text(content)
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         columns = tuple(c.strip() for c in reader.fieldnames or ())
         rows = []
         for record in reader:

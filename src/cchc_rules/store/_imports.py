@@ -17,11 +17,10 @@ imported.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -30,7 +29,7 @@ from cchc_rules.errors import InputError, Problem
 from cchc_rules.kinds import number_text, round_fraction
 from cchc_rules.ruleset._compiled import Leaf
 from cchc_rules.store._db import sha256_hex
-from cchc_rules.store._files import ImportFile
+from cchc_rules.store._files import ImportFile, cell_date, cell_decimal
 from cchc_rules.store._scoring import (
     SURVEY_KIND,
     Bound,
@@ -156,11 +155,8 @@ class _Rows:
         """Points of ``leaf``: between 0 and its maximum, in the ruleset's steps."""
         maximum = leaf.criterion.max_points
         step = Decimal(1) / self.bound.ruleset.scale
-        try:
-            value = Decimal(text) if text else None
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
+        value = cell_decimal(text) if text else None
+        if value is None:
             self.add(
                 row, column, f"expected points from 0 to {number_text(maximum)} (got {text!r})"
             )
@@ -292,12 +288,15 @@ def _evidence(checks: _Rows, row: int, cells: dict[str, str]) -> Evidence | None
     if not any(values.values()):
         return None
     if values["date"]:
-        try:
-            values["date"] = dt.date.fromisoformat(values["date"]).isoformat()
-        except ValueError:
+        found = cell_date(values["date"])
+        if found is None:
             checks.add(
-                row, "evidence_date", f"expected a date as YYYY-MM-DD (got {values['date']!r})"
+                row,
+                "evidence_date",
+                f"expected a date as YYYY-MM-DD or DD/MM/YYYY (got {values['date']!r})",
             )
+        else:
+            values["date"] = found.isoformat()
     if not values["title"] and not values["ref"]:
         checks.add(
             row,
@@ -457,11 +456,8 @@ def _fact_scale(bound: Bound, leaf: Leaf) -> int:
 
 def _score(checks: _Rows, row: int, column: str, text: str, leaf: Leaf) -> Fraction | None:
     top = survey_scale(leaf)
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0 or value > top:
+    value = cell_decimal(text)
+    if value is None or value < 0 or value > top:
         checks.add(row, column, f"expected a number from 0 to {number_text(top)} (got {text!r})")
         return None
     return Fraction(value)
