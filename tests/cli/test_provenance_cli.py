@@ -125,3 +125,9 @@ def test_parquet_metadata_is_one_record_whichever_way_units_are_scored(
         ),
     )
     assert _parquet_record(by_api) == record
+
+
+def test_an_empty_by_is_a_usage_error(cli: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = cli("evaluate", RULESET, "demo", "-o", str(out), "--by", "  ")
+    assert result.exit_code == 2 and "--by" in result.output and not out.exists()

@@ -279,6 +279,10 @@ def evaluate_command(
     from cchc_rules.reports._terminal import ranked_tables, scorecards_heading
 
     run = invocation(ctx)
+    if by is not None and not by.strip():
+        raise typer.BadParameter(
+            "name who runs the evaluation, or leave --by out", param_hint="--by"
+        )
     if scheduler is not None and engine is not Engine.dask:
         raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
     if layout is Layout.annex and choose_format(format, output) != "xlsx":
