@@ -188,11 +188,11 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
             )
         parts.append(lineage)
     if diff.facts:
-        facts = RichText()
-        for position, change in enumerate(diff.facts):
-            sign = "+" if change.before is None else "−" if change.after is None else "~"
-            facts.append(("\n" if position else "") + f"{sign} {change.field}")
-        parts.append(_titled("Dữ liệu đầu vào (facts)", "Facts", lang, facts))
+        parts.append(_titled("Dữ liệu đầu vào (facts)", "Facts", lang, _named(diff.facts)))
+    if diff.checks:
+        parts.append(
+            _titled("Kiểm tra giữa các dữ liệu", "Checks between facts", lang, _named(diff.checks))
+        )
     if diff.settings:
         parts.append(
             _titled(
@@ -203,6 +203,15 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
             )
         )
     return Group(*parts)
+
+
+def _named(changes: tuple[FieldChange, ...]) -> RichText:
+    """``+ name`` added, ``− name`` removed, ``~ name`` changed, one a line."""
+    text = RichText()
+    for position, change in enumerate(changes):
+        sign = "+" if change.before is None else "−" if change.after is None else "~"
+        text.append(("\n" if position else "") + f"{sign} {change.field}")
+    return text
 
 
 def _titled(vi: str, en: str, lang: str, body: RichText) -> Table:
