@@ -180,7 +180,7 @@ def note_warnings(run: Invocation, warnings: Sequence[FactWarning], lang: str) -
     word = "cảnh báo" if lang == "vi" else "warning"
     for warning in warnings[:WARNINGS_SHOWN]:
         run.err.print(
-            f"{word}: {warning.source}: {warning.text(lang)} [{warning.check}]",
+            f"{word}: {warning.located(lang)} [{warning.check}]",
             highlight=False,
             markup=False,
         )

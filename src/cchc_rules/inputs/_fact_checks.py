@@ -48,6 +48,11 @@ class FactWarning:
         unit = "đơn vị" if lang == "vi" else "unit"
         return f"{row} {self.row}, {unit} {self.unit_id}: {self.said(lang)}"
 
+    def located(self, lang: str = "vi") -> str:
+        """``file:7: unit X: message (a = 20, b = 15)``, as a refusal would read."""
+        unit = "đơn vị" if lang == "vi" else "unit"
+        return f"{self.source}:{self.row}: {unit} {self.unit_id}: {self.said(lang)}"
+
     def said(self, lang: str = "vi") -> str:
         """The check's message in ``lang`` and the values it read: ``message (a = 20)``."""
         return _worded(self.message, self.values, lang)
