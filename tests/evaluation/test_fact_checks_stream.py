@@ -94,6 +94,20 @@ def test_a_streamed_refusal_names_every_broken_unit_in_its_file(
         cchc_rules.evaluate(cchc_rules.load_ruleset(CHECKS), table)
 
 
+def test_every_batch_of_a_piece_is_checked_after_a_refusal(tmp_path: Path) -> None:
+    # part-001's first row group (45 units) is one piece read in batches of 40: the
+    # second batch is checked too once the first was refused.
+    directory = _dataset(_units(broken=[100, 144]), tmp_path / "units")
+    with pytest.raises(InputError) as caught:
+        evaluate_dataset(
+            cchc_rules.load_ruleset(CHECKS), directory, tmp_path / "out.parquet", piece_rows=40
+        )
+    assert [(p.line, p.path) for p in caught.value.problems] == [
+        (1, "đơn vị U0100"),
+        (45, "đơn vị U0144"),
+    ]
+
+
 def test_dask_warns_and_refuses_as_a_whole_table_run(tmp_path: Path, dask_client: Any) -> None:
     from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
 

@@ -37,14 +37,19 @@ import pyarrow.parquet as pq
 
 from cchc_rules.errors import CchcError, FactCheckError, InputError, Problem
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
-from cchc_rules.inputs._fact_checks import FactWarning
+from cchc_rules.inputs._fact_checks import FactWarning, check_facts
 from cchc_rules.inputs._units import read_units
 from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
 from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
-from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
+from cchc_rules.scoring._engine import (
+    DEFAULT_BATCH_SIZE,
+    check_inputs,
+    score_units,
+    with_computed_facts,
+)
 
 __all__ = [
     "DEFAULT_PIECE_ROWS",
@@ -245,7 +250,9 @@ def score_piece(
             table = _with_derived(table, derived, first_row - piece.first_row)
             units = read_units(table, ruleset.model, name=piece.path, first_row=first_row)
             if problems:
-                check_inputs(ruleset, units)
+                full = with_computed_facts(ruleset, units.batch(), units)
+                check_inputs(ruleset, units, full)
+                check_facts(ruleset, units, full)
                 continue
             matrix = score_units(ruleset, units, batch_size=DEFAULT_BATCH_SIZE)
         except FactCheckError as exc:
