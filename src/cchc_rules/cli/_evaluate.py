@@ -179,11 +179,7 @@ def note_warnings(run: Invocation, warnings: Sequence[FactWarning], lang: str) -
         return
     word = "cảnh báo" if lang == "vi" else "warning"
     for warning in warnings[:WARNINGS_SHOWN]:
-        run.err.print(
-            f"{word}: {warning.located(lang)} [{warning.check}]",
-            highlight=False,
-            markup=False,
-        )
+        run.err.print(literal(f"{word}: {warning.located(lang)} [{warning.check}]"))
     if len(warnings) > WARNINGS_SHOWN:
         more = len(warnings) - WARNINGS_SHOWN
         run.err.print(
