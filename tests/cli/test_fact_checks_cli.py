@@ -145,3 +145,13 @@ def test_explain_lists_the_units_own_warnings(
     result = cli("explain", CHECKS, _units(tmp_path, FINE), unit, "--format", "json")
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["warnings"]) == expected
+
+
+def test_rulesets_show_lists_the_checks_with_their_severity(cli: Invoke) -> None:
+    result = cli("rulesets", "show", CHECKS, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Checks between facts / Kiểm tra giữa các dữ liệu" in result.stdout
+    assert "done_le_due: done <= due error" in result.stdout
+    assert "plan_when_due: due == 0 or plan_issued warning" in result.stdout
+    bare = cli("rulesets", "show", "ttcp@2018")
+    assert "Kiểm tra giữa các dữ liệu" not in bare.stdout

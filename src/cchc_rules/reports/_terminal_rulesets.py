@@ -66,7 +66,8 @@ def versions_table(states: Sequence[VersionState], lang: str) -> Table:
 
 
 def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
-    """Areas and criteria with their points, kinds and the unit types they apply to."""
+    """Areas and criteria with their points, kinds and the unit types they apply to; the
+    checks between facts with their severity."""
     model = compiled.model
     meta = model.ruleset
     extends = f", extends {meta.extends}" if meta.extends else ""
@@ -100,6 +101,15 @@ def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
     for area in model.areas:
         name = f"{area.id} {area.name.get(lang)} [{area.max_points}]"
         add(tree.add(literal(name, style="bold")), area.criteria)
+    if model.checks:
+        title = both("Kiểm tra giữa các dữ liệu", "Checks between facts", lang)
+        checks = tree.add(literal(title, style="bold"))
+        for check in model.checks:
+            text = literal(f"{check.id}: {check.expr}")
+            text.append(
+                f" {check.severity}", style="red" if check.severity == "error" else "yellow"
+            )
+            checks.add(text)
     return tree
 
 
