@@ -22,6 +22,7 @@ from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
+from cchc_rules.inputs._fact_checks import FactWarning
 from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
 from cchc_rules.reports._annex import annex_xlsx as annex_workbook
 from cchc_rules.reports._atomic import write_atomic
@@ -557,8 +558,9 @@ def evaluate_to_parquet(
     progress: ProgressBar | None = None,
     refuse_empty: bool = False,
     provenance: Mapping[str, Any] | None = None,
-) -> None:
-    """Score a units file into the Parquet file ``output``, the way that fits the input.
+) -> tuple[FactWarning, ...]:
+    """Score a units file into the Parquet file ``output``, the way that fits the input;
+    the units that break a warning check between facts (``[[checks]]``).
 
     A Parquet dataset (a file, or a directory of them) streams through in pieces, in
     bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
@@ -590,7 +592,7 @@ def evaluate_to_parquet(
             force=force,
             provenance=provenance,
         )
-        return
+        return cards.warnings
     # NOTE: lazy: only a Parquet dataset is scored in pieces, and the streaming module
     # (processes, threads, Parquet spill) costs every other command its import.
     from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
@@ -599,6 +601,7 @@ def evaluate_to_parquet(
     if refuse_empty:
         require_units(total, str(units))
     record_files = _record_files(ruleset, units, records, True) if ruleset.providers else None
+    found: list[FactWarning] = []
     with show(total) as advance:
         if engine == "local":
             evaluate_dataset(
@@ -612,8 +615,9 @@ def evaluate_to_parquet(
                 on_progress=advance,
                 records=record_files,
                 provenance=provenance,
+                on_warnings=found.extend,
             )
-            return
+            return tuple(found)
         try:
             # NOTE: imported here, not above: Dask is an optional extra, and only a run
             # on Dask needs it (the import contract lets this one import through).
@@ -642,7 +646,9 @@ def evaluate_to_parquet(
             on_progress=advance,
             records=record_files,
             provenance=provenance,
+            on_warnings=found.extend,
         )
+    return tuple(found)
 
 
 def list_rulesets(

@@ -12,12 +12,14 @@ Loaders collect every problem before raising, so one run shows them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CchcError",
     "EngineError",
+    "FactCheckError",
     "InputError",
     "PluginError",
     "Problem",
@@ -71,6 +73,29 @@ class RulesetError(CchcError):
 
 class InputError(CchcError):
     """A units / facts table does not match the ruleset's facts schema."""
+
+
+class FactCheckError(InputError):
+    """Units break an ``error`` check between facts (``[[checks]]`` of the ruleset).
+
+    ``problems`` are in Vietnamese; ``translations`` holds the same problems per
+    language, so a caller that knows the reader's language shows them in it.
+    """
+
+    def __init__(
+        self,
+        problems: Iterable[Problem] | str,
+        translations: Mapping[str, Sequence[Problem]] | None = None,
+    ) -> None:
+        super().__init__(problems)
+        self.translations = dict(translations or {})
+
+    def in_language(self, lang: str) -> FactCheckError:
+        """The same refusal worded in ``lang`` (as it is when that language is unknown)."""
+        return FactCheckError(self.translations.get(lang, self.problems), self.translations)
+
+    def __reduce__(self) -> tuple[type[CchcError], tuple[Any, ...]]:
+        return type(self), (self.problems or str(self), self.translations)
 
 
 class PluginError(CchcError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -78,21 +79,14 @@ def test_processes_with_records_equal_the_in_memory_run(tmp_path: Path) -> None:
     assert pq.read_table(output).equals(expected())
 
 
-def test_dask_with_records_equals_the_in_memory_run(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+def test_dask_with_records_equals_the_in_memory_run(tmp_path: Path, dask_client: Any) -> None:
     from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
 
     output = tmp_path / "out.parquet"
     source = dataset(tmp_path / "units", 2)
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        evaluate_dataset_on_dask(
-            ttcp2020(), source, output, client=client, piece_rows=3, records=demo_records()
-        )
+    evaluate_dataset_on_dask(
+        ttcp2020(), source, output, client=dask_client, piece_rows=3, records=demo_records()
+    )
     assert pq.read_table(output).equals(expected())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,10 +28,12 @@ from cchc_rules.cli._app import (
     invocation,
     wants_bom,
 )
+from cchc_rules.errors import FactCheckError
 from cchc_rules.reports._literal import literal
 
 if TYPE_CHECKING:
     from cchc_rules.api import ProgressBar
+    from cchc_rules.inputs._fact_checks import FactWarning
     from cchc_rules.results._scorecards import OutputColumns, Scorecards
     from cchc_rules.ruleset._compiled import CompiledRuleset
 
@@ -154,8 +156,47 @@ RecordsOpt = Annotated[
 ]
 
 
+@contextmanager
+def refused_in(lang: str) -> Iterator[None]:
+    """A refusal by the ruleset's error checks between facts, worded in ``lang``."""
+    try:
+        yield
+    except FactCheckError as exc:
+        raise exc.in_language(lang) from None
+
+
+WARNINGS_SHOWN = 10
+"""Warnings the stderr note lists one by one; the rest are counted."""
+
+
+def note_warnings(run: Invocation, warnings: Sequence[FactWarning], lang: str) -> None:
+    """On stderr, the units that break a warning check: the first few, then a count.
+
+    For outputs that are data (CSV, Parquet, the XLSX data table) and carry no place
+    for them, and beside the documents that list them all.
+    """
+    if not warnings:
+        return
+    word = "cảnh báo" if lang == "vi" else "warning"
+    for warning in warnings[:WARNINGS_SHOWN]:
+        run.err.print(literal(f"{word}: {warning.located(lang)} [{warning.check}]"))
+    if len(warnings) > WARNINGS_SHOWN:
+        more = len(warnings) - WARNINGS_SHOWN
+        run.err.print(
+            f"{word}: " + (f"thêm {more} cảnh báo" if lang == "vi" else f"{more} more warnings"),
+            highlight=False,
+            markup=False,
+        )
+
+
 def _evaluate(
-    run: Invocation, ruleset: CompiledRuleset, source: Path, records: list[str], *, demo: bool
+    run: Invocation,
+    ruleset: CompiledRuleset,
+    source: Path,
+    records: list[str],
+    *,
+    demo: bool,
+    lang: str,
 ) -> Scorecards:
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import evaluate_units, read_with_records, require_units
@@ -163,7 +204,7 @@ def _evaluate(
 
     table, derivation = read_with_records(ruleset, source, parse_records_option(records), demo=demo)
     require_units(len(table), table.source)
-    with _progress_bar(run.err)(len(table)) as advance:
+    with _progress_bar(run.err)(len(table)) as advance, refused_in(lang):
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
 
 
@@ -195,13 +236,13 @@ def _provenance(
 
 
 def evaluated(
-    run: Invocation, ruleset: str, period: int | None, units: str, records: list[str]
+    run: Invocation, ruleset: str, period: int | None, units: str, records: list[str], lang: str
 ) -> Scorecards:
-    """The scorecards of ``units`` (a file or ``demo``) under the ruleset named."""
+    """The scorecards of ``units`` (a file or ``demo``) under the ruleset named; a refusal
+    by its checks between facts in ``lang``."""
     compiled = run.load(ruleset, period)
-    return _evaluate(
-        run, compiled, units_source(run, compiled, units), records, demo=units == "demo"
-    )
+    source = units_source(run, compiled, units)
+    return _evaluate(run, compiled, source, records, demo=units == "demo", lang=lang)
 
 
 @app.command("evaluate")
@@ -276,7 +317,7 @@ def evaluate_command(
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import PARQUET_SUFFIXES, annex_xlsx, evaluate_to_parquet, is_parquet
     from cchc_rules.inputs._derive import parse_records_option
-    from cchc_rules.reports._terminal import ranked_tables, scorecards_heading
+    from cchc_rules.reports._terminal import ranked_tables, scorecards_heading, warnings_table
 
     run = invocation(ctx)
     if by is not None and not by.strip():
@@ -317,22 +358,24 @@ def evaluate_command(
                 "directory of them)",
                 param_hint="UNITS",
             )
-        evaluate_to_parquet(
-            compiled,
-            source,
-            output,
-            force=force,
-            lang=lang.value,
-            columns=selected_columns(columns),
-            workers=workers,
-            engine=engine.value,
-            scheduler=scheduler,
-            records=parse_records_option(records or []),
-            progress=_progress_bar(run.err),
-            refuse_empty=True,
-            provenance=record,
-        )
+        with refused_in(lang.value):
+            warnings = evaluate_to_parquet(
+                compiled,
+                source,
+                output,
+                force=force,
+                lang=lang.value,
+                columns=selected_columns(columns),
+                workers=workers,
+                engine=engine.value,
+                scheduler=scheduler,
+                records=parse_records_option(records or []),
+                progress=_progress_bar(run.err),
+                refuse_empty=True,
+                provenance=record,
+            )
         run.wrote(output)
+        note_warnings(run, warnings, lang.value)
         return
     chosen = choose_format(format, output)
     if chosen == "table" and columns is not None:
@@ -342,13 +385,17 @@ def evaluate_command(
             "--columns selects the columns of a file: pass --format csv|json|xlsx or --output FILE",
             param_hint="--columns",
         )
-    cards = _evaluate(run, compiled, source, records or [], demo=units == "demo")
+    cards = _evaluate(run, compiled, source, records or [], demo=units == "demo", lang=lang.value)
     if layout is Layout.annex:
         run.emit(annex_xlsx(cards, lang.value, provenance=record), output, force)
+        note_warnings(run, cards.warnings, lang.value)
         return
     if chosen == "table":
         run.out.print(scorecards_heading(cards, lang.value))
         run.out.print(ranked_tables(cards, lang.value))
+        listed = warnings_table(cards, lang.value)
+        if listed is not None:
+            run.out.print(listed)
         return
     emit_table(
         run,
@@ -362,6 +409,7 @@ def evaluate_command(
         output=output,
         force=force,
     )
+    note_warnings(run, cards.warnings, lang.value)
 
 
 def emit_table(
@@ -454,7 +502,7 @@ def explain(
                 f"--format json writes JSON, but {output.name!r} names {chosen}",
                 param_hint="--output",
             )
-    cards = evaluated(run, ruleset, period, units, records or [])
+    cards = evaluated(run, ruleset, period, units, records or [], lang.value)
     if chosen is not None:
         run.emit(explanation_document(cards, unit_id, chosen, lang=lang.value), output, force)
         return

@@ -17,7 +17,7 @@ from cchc_rules.cli._app import (
     app,
     invocation,
 )
-from cchc_rules.cli._evaluate import RecordsOpt, evaluated
+from cchc_rules.cli._evaluate import RecordsOpt, evaluated, note_warnings
 from cchc_rules.reports._limits import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
 
 # NOTE: the API, readers and writers are imported inside the commands that use them:
@@ -74,7 +74,7 @@ def report_command(
             param_hint="--output",
         )
     run = invocation(ctx)
-    cards = evaluated(run, ruleset, period, units, records or [])
+    cards = evaluated(run, ruleset, period, units, records or [], lang.value)
     if unit_sections is None and len(cards) > REPORT_UNIT_SECTIONS_MAX:
         unit_sections = False
         run.err.print(
@@ -85,6 +85,7 @@ def report_command(
             markup=False,
         )
     run.emit(report_html(cards, lang=lang.value, unit_sections=unit_sections), output, force)
+    note_warnings(run, cards.warnings, lang.value)
 
 
 @app.command("scorecards")
@@ -132,6 +133,7 @@ def scorecards_command(
     from cchc_rules.api import write_scorecards
 
     run = invocation(ctx)
-    cards = evaluated(run, ruleset, period, units, records or [])
+    cards = evaluated(run, ruleset, period, units, records or [], lang.value)
     written = write_scorecards(cards, output, lang=lang.value, unit_ids=unit, pdf=pdf, force=force)
+    note_warnings(run, cards.warnings, lang.value)
     run.err.print(f"wrote {len(written)} files to {output}", highlight=False, markup=False)

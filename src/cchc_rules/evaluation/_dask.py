@@ -16,7 +16,7 @@ dataset at the same path (a shared or network filesystem).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,12 @@ from cchc_rules.evaluation._stream import (
     derive_dataset_facts,
     finish,
     piece_facts,
+    piece_warnings,
     plan_pieces,
     score_piece,
     with_rank,
 )
+from cchc_rules.inputs._fact_checks import FactWarning
 from cchc_rules.reports._parquet import write_parquet
 from cchc_rules.results._scorecards import OutputColumns
 from cchc_rules.ruleset._compiled import CompiledRuleset
@@ -86,6 +88,7 @@ def evaluate_dataset_on_dask(
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
     provenance: Mapping[str, Any] | None = None,
+    on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
 ) -> int:
     """Score a Parquet dataset on Dask into the Parquet file ``output``; the units scored.
 
@@ -132,6 +135,8 @@ def evaluate_dataset_on_dask(
             if on_progress is not None:
                 on_progress(piece.rows)
         ranks = finish(ruleset, parts)
+        if on_warnings is not None:
+            on_warnings(piece_warnings(ruleset, parts))
 
         def ranked_tables(client: Client) -> Iterator[pa.Table]:
             for position, rank in enumerate(ranks):

@@ -35,15 +35,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_rules.errors import CchcError, InputError, Problem
+from cchc_rules.errors import CchcError, FactCheckError, InputError, Problem
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
+from cchc_rules.inputs._fact_checks import FactWarning, check_facts
 from cchc_rules.inputs._units import read_units
 from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
 from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
-from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, check_inputs, score_units
+from cchc_rules.scoring._engine import (
+    DEFAULT_BATCH_SIZE,
+    check_inputs,
+    score_units,
+    with_computed_facts,
+)
 
 __all__ = [
     "DEFAULT_PIECE_ROWS",
@@ -55,6 +61,7 @@ __all__ = [
     "evaluate_dataset",
     "finish",
     "piece_facts",
+    "piece_warnings",
     "plan_pieces",
     "score_piece",
     "with_rank",
@@ -89,6 +96,8 @@ class PartKeys:
     total: npt.NDArray[np.int64]
     applicable_max: npt.NDArray[np.int64]
     groups: npt.NDArray[np.int16]
+    warnings: tuple[FactWarning, ...] = ()
+    """Units of the piece that break a warning check between facts."""
 
 
 def dataset_files(path: Path) -> list[Path]:
@@ -234,15 +243,22 @@ def score_piece(
     totals: list[npt.NDArray[np.int64]] = []
     maxima: list[npt.NDArray[np.int64]] = []
     groups: list[npt.NDArray[np.int16]] = []
+    warnings: list[FactWarning] = []
     first_row = piece.first_row
     for table in _batches(piece, batch_rows):
         try:
             table = _with_derived(table, derived, first_row - piece.first_row)
             units = read_units(table, ruleset.model, name=piece.path, first_row=first_row)
             if problems:
-                check_inputs(ruleset, units)
+                full = with_computed_facts(ruleset, units.batch(), units)
+                check_inputs(ruleset, units, full)
+                check_facts(ruleset, units, full)
                 continue
             matrix = score_units(ruleset, units, batch_size=DEFAULT_BATCH_SIZE)
+        except FactCheckError as exc:
+            # the refusals of every piece are reported together, in the run's language
+            problems.extend(exc.in_language(lang).problems)
+            continue
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -255,6 +271,7 @@ def score_piece(
         totals.append(aggregates.total)
         maxima.append(aggregates.applicable_max)
         groups.append(peer_group_codes(ruleset, units.peer_groups))
+        warnings.extend(matrix.warnings)
     return PartKeys(
         piece,
         tuple(problems),
@@ -262,6 +279,7 @@ def score_piece(
         np.concatenate(totals) if totals else np.zeros(0, dtype=np.int64),
         np.concatenate(maxima) if maxima else np.zeros(0, dtype=np.int64),
         np.concatenate(groups) if groups else np.zeros(0, dtype=np.int16),
+        tuple(warnings),
     )
 
 
@@ -315,6 +333,14 @@ def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDAr
     )
     bounds = np.cumsum([len(p.total) for p in parts])[:-1]
     return np.split(rank, bounds)
+
+
+def piece_warnings(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> tuple[FactWarning, ...]:
+    """The warnings of every piece, check by check in ruleset order and units in dataset
+    order within a check, as a whole-table run lists them."""
+    order = {compiled.check.id: n for n, compiled in enumerate(ruleset.checks)}
+    found = [w for part in parts for w in part.warnings]
+    return tuple(sorted(found, key=lambda w: order[w.check]))
 
 
 def with_rank(table: pa.Table, rank: npt.NDArray[np.int64]) -> pa.Table:
@@ -424,10 +450,14 @@ def evaluate_dataset(
     on_progress: Callable[[int], None] | None = None,
     records: Mapping[str, Path | str] | None = None,
     provenance: Mapping[str, Any] | None = None,
+    on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
 ) -> int:
     """Score a Parquet dataset piece by piece into the Parquet file ``output``.
 
     ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`).
+
+    ``on_warnings`` is given the units that break a warning check between facts, once
+    every piece is in.
 
     ``records`` maps the record sets the ruleset's fact providers read to their files
     (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
@@ -454,6 +484,8 @@ def evaluate_dataset(
         else:
             parts = _pool_map(ruleset, pieces, spills, workers, how, on_progress, derived)
         ranks = finish(ruleset, parts)
+        if on_warnings is not None:
+            on_warnings(piece_warnings(ruleset, parts))
         tables = (
             with_rank(table, rank[start : start + table.num_rows])
             for spill, rank in zip(spills, ranks, strict=True)

@@ -6,6 +6,8 @@ One workbook, written with XlsxWriter (row by row, so 10,000 units take seconds)
   units grouped by peer group under a group row, in rank order within each group; set
   up to print on A4 landscape, one page wide, the header repeated on every page;
 - one sheet per area: each criterion's points, its id, name and maximum in the header;
+- with a ruleset that declares checks between facts, a warnings sheet: each unit that
+  breaks a warning check, its row, the check and its message with the values read;
 - a provenance sheet: what produced the numbers (the record every output carries:
   ruleset and content hash, period and why that version, input files and their SHA-256,
   tool and plugin versions; or a published run's record). No time of writing: the same
@@ -52,6 +54,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "area_total": ("Cộng lĩnh vực", "Area total"),
     "item": ("Mục", "Item"),
     "value": ("Giá trị", "Value"),
+    "no_warnings": ("Không có cảnh báo", "No warnings"),
 }
 
 # NOTE: a fixed creation date instead of "now": the file is reproducible, and the
@@ -258,6 +261,34 @@ class _Writer:
         sheet.set_row(2, 90)
         sheet.set_column(2, len(headers) - 1, 16)
 
+    def warnings(self) -> None:
+        """The units that break a warning check; the sheet says so when none does."""
+        lang = self.lang
+        # NOTE: a sheet name cannot hold "/": the sheet is named in the chosen language,
+        # its title in both
+        sheet = self.book.add_worksheet(
+            _sheet_name(label("warnings", lang, both=False), self.taken)
+        )
+        self.string(sheet, 0, 0, label("warnings", lang), self.title)
+        headers = ["row", "unit_id", "unit", "check", "message"]
+        for col, key in enumerate(headers):
+            self.string(sheet, 2, col, label(key, lang, both=False), self.header)
+        units = self.cards.units
+        for row, warning in enumerate(self.cards.warnings, start=3):
+            sheet.write_number(row, 0, warning.row, self.count)
+            self.string(sheet, row, 1, warning.unit_id, self.text)
+            self.string(sheet, row, 2, units.name(units.position(warning.unit_id), lang), self.text)
+            self.string(sheet, row, 3, warning.check, self.text)
+            self.string(sheet, row, 4, warning.said(lang), self.text)
+        if not self.cards.warnings:
+            self.string(sheet, 3, 0, _t("no_warnings", lang), self.plain)
+        sheet.freeze_panes(3, 0)
+        sheet.set_column(0, 0, 8)
+        sheet.set_column(1, 1, 14)
+        sheet.set_column(2, 2, 36)
+        sheet.set_column(3, 3, 24)
+        sheet.set_column(4, 4, 80)
+
     def provenance(self, record: Mapping[str, Any]) -> None:
         lang = self.lang
         sheet = self.book.add_worksheet(_sheet_name(_t("provenance", lang), self.taken))
@@ -274,13 +305,16 @@ class _Writer:
 
 
 def annex_xlsx(cards: Scorecards, lang: str, *, provenance: Mapping[str, Any]) -> bytes:
-    """The annex workbook: the annex sheet, a sheet per area, the provenance sheet
-    showing ``provenance`` (``results._provenance``, or a published run's record)."""
+    """The annex workbook: the annex sheet, a sheet per area, the warnings sheet when
+    the ruleset declares checks between facts, the provenance sheet showing
+    ``provenance`` (``results._provenance``, or a published run's record)."""
     sink = io.BytesIO()
     writer = _Writer(cards, lang, sink)
     writer.annex()
     for area in writer.model.areas:
         writer.area(area)
+    if cards.ruleset.checks:
+        writer.warnings()
     writer.provenance(provenance)
     writer.book.close()
     return sink.getvalue()

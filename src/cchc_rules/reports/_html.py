@@ -319,7 +319,26 @@ def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool | No
         units=units,
         unit_sections=unit_sections,
         sections_left_out=None if unit_sections else _left_out_note(len(cards), lang),
+        warnings=_warnings(cards, lang),
     )
+
+
+def _warnings(cards: Scorecards, lang: str) -> list[dict[str, Any]] | None:
+    """The units that break a warning check, as the report's table shows them; None
+    when the ruleset declares no checks (the report has no such section)."""
+    if not cards.ruleset.checks:
+        return None
+    units = cards.units
+    return [
+        {
+            "row": w.row,
+            "unit_id": w.unit_id,
+            "name": units.name(units.position(w.unit_id), lang),
+            "check": w.check,
+            "message": w.said(lang),
+        }
+        for w in cards.warnings
+    ]
 
 
 def _left_out_note(count: int, lang: str) -> str:

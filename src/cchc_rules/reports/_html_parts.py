@@ -60,6 +60,10 @@ HTML_LABELS: dict[str, tuple[str, str]] = {
     "area_index": ("Chỉ số thành phần %", "Component index %"),
     "rank_in_group": ("Hạng trong nhóm", "Rank in group"),
     "made_by": ("Lập bằng", "Made with"),
+    "no_warnings": (
+        "Không đơn vị nào vi phạm kiểm tra cảnh báo.",
+        "No unit breaks a warning check.",
+    ),
 }
 
 # Shown under a scorecard: the same reading as the terminal's explanation legend.
@@ -124,6 +128,8 @@ class UnitView:
     grade: str
     rank: str
     lines: tuple[LineRow, ...]
+    warnings: tuple[str, ...] = ()
+    """The warning checks between facts the unit breaks, each with the values read."""
 
 
 def _state(points: Decimal | None, maximum: Decimal) -> str:
@@ -174,6 +180,7 @@ def unit_view(explanation: Explanation, model: Ruleset, lang: str) -> UnitView:
         grade=explanation.grade or "—",
         rank=f"{explanation.rank} / {explanation.group_size}" if explanation.rank else "—",
         lines=tuple(_line_row(line, not_applicable) for line in explanation.lines),
+        warnings=explanation.warnings or (),
     )
 
 

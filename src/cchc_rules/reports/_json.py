@@ -32,7 +32,8 @@ def table_json(table: ReportTable) -> bytes:
     rows = table.rows.to_pylist()
     units = [{k: _json_value(v) for k, v in row.items()} for row in rows]
     provenance = {} if table.provenance is None else {"provenance": table.provenance}
-    return json_bytes({**table.document, **provenance, "units": units})
+    warnings = {} if table.warnings is None else {"warnings": table.warnings}
+    return json_bytes({**table.document, **provenance, **warnings, "units": units})
 
 
 def explanation_json(explanation: Explanation) -> bytes:
@@ -54,6 +55,7 @@ def explanation_json(explanation: Explanation) -> bytes:
         "group_size": explanation.group_size,
         "status": explanation.status,
         "status_reason": explanation.status_reason,
+        **({} if explanation.warnings is None else {"warnings": list(explanation.warnings)}),
         "criteria": [
             {
                 "id": line.id,

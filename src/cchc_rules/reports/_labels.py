@@ -33,6 +33,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "change": ("Thay đổi", "Change"),
     "area": ("Lĩnh vực", "Area"),
     "why": ("Lý do", "Why"),
+    "warning": ("Cảnh báo", "Warning"),
+    "warnings": ("Cảnh báo", "Warnings"),
+    "row": ("Dòng", "Row"),
+    "check": ("Kiểm tra", "Check"),
+    "message": ("Nội dung", "Message"),
 }
 
 

@@ -38,6 +38,9 @@ class ReportTable:
     comment lines when asked."""
     lang: str = "vi"
     """The language of the labels the writers add (the provenance sheet's)."""
+    warnings: list[dict[str, Any]] | None = None
+    """JSON: the units that break a warning check between facts, under ``warnings``;
+    None when the ruleset declares no checks (the key is then left out)."""
 
 
 def scorecards_table(
@@ -61,6 +64,7 @@ def scorecards_table(
         fixed_decimals=True,
         provenance=provenance,
         lang=lang,
+        warnings=[w.to_json(lang) for w in cards.warnings] if ruleset.checks else None,
     )
 
 

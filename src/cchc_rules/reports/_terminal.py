@@ -30,6 +30,7 @@ __all__ = [
     "explanation_table",
     "ranked_tables",
     "scorecards_heading",
+    "warnings_table",
 ]
 
 
@@ -254,7 +255,27 @@ def explanation_table(explanation: Explanation, lang: str) -> Group:
         )
         table.add_row(ident, name, literal(score, style=style), reason)
     notes = literal(legend(lang, EXPLAIN_LEGEND), style="dim")
-    return Group(heading, _summary(explanation, lang), table, notes)
+    parts: list[RenderableType] = [heading, _summary(explanation, lang), table, notes]
+    for warning in explanation.warnings or ():
+        parts.append(literal(f"{label('warning', lang)}: {warning}", style="yellow"))
+    return Group(*parts)
+
+
+def warnings_table(cards: Scorecards, lang: str) -> Table | None:
+    """The units that break a warning check between facts (None: no unit does)."""
+    if not cards.warnings:
+        return None
+    table = Table(header_style="bold", title_justify="left")
+    table.title = literal(label("warnings", lang), style="bold yellow")
+    table.add_column(header("row", lang), justify="right", no_wrap=True)
+    table.add_column(header("unit_id", lang), no_wrap=True)
+    table.add_column(header("check", lang), no_wrap=True)
+    table.add_column(header("message", lang), ratio=1)
+    for warning in cards.warnings:
+        table.add_row(
+            str(warning.row), literal(warning.unit_id), warning.check, literal(warning.said(lang))
+        )
+    return table
 
 
 def _movement_text(value: int | None) -> RichText:

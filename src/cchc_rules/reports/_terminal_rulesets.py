@@ -66,7 +66,8 @@ def versions_table(states: Sequence[VersionState], lang: str) -> Table:
 
 
 def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
-    """Areas and criteria with their points, kinds and the unit types they apply to."""
+    """Areas and criteria with their points, kinds and the unit types they apply to; the
+    checks between facts with their severity."""
     model = compiled.model
     meta = model.ruleset
     extends = f", extends {meta.extends}" if meta.extends else ""
@@ -100,6 +101,15 @@ def ruleset_tree(compiled: CompiledRuleset, lang: str) -> Tree:
     for area in model.areas:
         name = f"{area.id} {area.name.get(lang)} [{area.max_points}]"
         add(tree.add(literal(name, style="bold")), area.criteria)
+    if model.checks:
+        title = both("Kiểm tra giữa các dữ liệu", "Checks between facts", lang)
+        checks = tree.add(literal(title, style="bold"))
+        for check in model.checks:
+            text = literal(f"{check.id}: {check.expr}")
+            text.append(
+                f" {check.severity}", style="red" if check.severity == "error" else "yellow"
+            )
+            checks.add(text)
     return tree
 
 
@@ -188,11 +198,11 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
             )
         parts.append(lineage)
     if diff.facts:
-        facts = RichText()
-        for position, change in enumerate(diff.facts):
-            sign = "+" if change.before is None else "−" if change.after is None else "~"
-            facts.append(("\n" if position else "") + f"{sign} {change.field}")
-        parts.append(_titled("Dữ liệu đầu vào (facts)", "Facts", lang, facts))
+        parts.append(_titled("Dữ liệu đầu vào (facts)", "Facts", lang, _named(diff.facts)))
+    if diff.checks:
+        parts.append(
+            _titled("Kiểm tra giữa các dữ liệu", "Checks between facts", lang, _named(diff.checks))
+        )
     if diff.settings:
         parts.append(
             _titled(
@@ -203,6 +213,15 @@ def diff_tables(diff: RulesetDiff, lang: str) -> Group:
             )
         )
     return Group(*parts)
+
+
+def _named(changes: tuple[FieldChange, ...]) -> RichText:
+    """``+ name`` added, ``− name`` removed, ``~ name`` changed, one a line."""
+    text = RichText()
+    for position, change in enumerate(changes):
+        sign = "+" if change.before is None else "−" if change.after is None else "~"
+        text.append(("\n" if position else "") + f"{sign} {change.field}")
+    return text
 
 
 def _titled(vi: str, en: str, lang: str, body: RichText) -> Table:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from cchc_rules.expressions import UNIT_TYPE
 from cchc_rules.inputs._derive import DEFAULT_EVIDENCE_LIMIT, Derivation
+from cchc_rules.inputs._fact_checks import FactWarning
 from cchc_rules.inputs._units import UnitTable
 from cchc_rules.kinds import FactValue, number_text
 from cchc_rules.results._collation import vietnamese_key
@@ -170,6 +171,9 @@ class Explanation:
     """``scored``, or ``nothing_applicable`` when no criterion applies to the unit."""
     status_reason: str
     """The status in words (empty when scored)."""
+    warnings: tuple[str, ...] | None = None
+    """The warning checks between facts the unit breaks, each its message and the values
+    read; None when the ruleset declares no checks."""
 
 
 class Scorecards:
@@ -194,6 +198,11 @@ class Scorecards:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    @property
+    def warnings(self) -> tuple[FactWarning, ...]:
+        """Units that break a ``warning`` check between facts, check by check."""
+        return self.matrix.warnings
 
     # -- columns -------------------------------------------------------------------------
 
@@ -403,6 +412,9 @@ class Scorecards:
             index_decimals=scoring.index_decimals,
             status=status,
             status_reason="" if applicable_max else NOTHING_APPLICABLE_REASON.get(lang),
+            warnings=tuple(w.said(lang) for w in self.warnings if w.unit_id == unit_id)
+            if self.ruleset.checks
+            else None,
         )
 
     def _leaf_line(

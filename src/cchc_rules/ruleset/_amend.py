@@ -9,6 +9,7 @@ amends and says only what the decision changed::
     [facts.new_fact]               # [unit_types], [facts], [legal_refs], [record_sets],
                                    # [providers]: added or replaced by name
     [grading] / [ranking] / [scoring] / [appraisal]   # replaced whole when given
+    [[checks]]                     # checks between facts: added or replaced by id
     [[changes]]                    # applied in order
     op = "set"
     id = "A3"
@@ -92,7 +93,7 @@ Op = Literal["add", "remove", "set", "unset", "replace", "rename"]
 # The fields each operation takes (besides ``op`` and ``why``) and which of them it needs.
 _OP_FIELDS: dict[str, tuple[set[str], list[set[str]]]] = {
     "add": ({"criterion", "area", "into", "after"}, [{"criterion", "area"}]),
-    "remove": ({"id", "fact"}, [{"id", "fact"}]),
+    "remove": ({"id", "fact", "check"}, [{"id", "fact", "check"}]),
     "set": ({"id", "set"}, [{"id"}, {"set"}]),
     "unset": ({"id", "keys"}, [{"id"}, {"keys"}]),
     "replace": ({"ids", "by", "after"}, [{"ids"}, {"by"}]),
@@ -109,6 +110,8 @@ class Change(TomlModel):
     id: CriterionId | None = None
     ids: Annotated[list[CriterionId], Field(min_length=1)] | None = None
     fact: Identifier | None = None
+    check: Identifier | None = None
+    """The id of a ``[[checks]]`` entry the amendment removes."""
     into: CriterionId | None = None
     after: CriterionId | None = None
     criterion: dict[str, Any] | None = None
@@ -152,6 +155,7 @@ class Amendment(TomlModel):
     ranking: dict[str, Any] | None = None
     scoring: dict[str, Any] | None = None
     appraisal: dict[str, Any] | None = None
+    checks: list[dict[str, Any]] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
 
 
@@ -361,6 +365,7 @@ class _Amender:
             if section in raw:
                 self.data[section] = raw[section]
                 self.target.mark(raw[section], self.here(section))
+        self.apply_checks()
         for index, change in enumerate(self.amendment.changes):
             getattr(self, f"op_{change.op}")(index, change)
             if change.op != "set":
@@ -370,6 +375,23 @@ class _Amender:
         if self.lineage:
             self.data["lineage"] = self.lineage
             self.target.mark(self.lineage, self.here("ruleset"))
+
+    def apply_checks(self) -> None:
+        """``[[checks]]`` of the amendment: one with the id of an inherited check
+        replaces it in its place, any other is added after the inherited ones."""
+        given = self.raw.get("checks")
+        if not isinstance(given, list) or not given:
+            return
+        checks = self.inherited_checks()
+        at = {c.get("id"): n for n, c in enumerate(checks) if isinstance(c, dict)}
+        for index, table in enumerate(given):
+            ident = table.get("id") if isinstance(table, dict) else None
+            if isinstance(ident, str) and ident in at:
+                checks[at[ident]] = table
+            else:
+                checks.append(table)
+            self.target.mark(table, self.here("checks", index))
+        self.data["checks"] = checks
 
     # -- operations --------------------------------------------------------------------
 
@@ -422,6 +444,9 @@ class _Amender:
                 return
             del facts[change.fact]
             return
+        if change.check is not None:
+            self.remove_check(index, change.check)
+            return
         assert change.id is not None
         found = self.find(change.id)
         if found is None:
@@ -430,6 +455,30 @@ class _Amender:
         del found.siblings[found.position]
         node = found.table
         self.record(index, change, "retired", list(_ids_in(node)), [])
+
+    def inherited_checks(self) -> list[Any]:
+        """The checks so far, each table marked with where it was written: the list is
+        then edited (an item replaced or removed) without moving any check's line."""
+        checks: list[Any] = list(self.data.get("checks") or [])
+        for position, table in enumerate(checks):
+            self.target.mark(table, self.target.origin(("checks", position)))
+        self.data["checks"] = checks
+        return checks
+
+    def remove_check(self, index: int, ident: str) -> None:
+        checks = self.inherited_checks()
+        ids = [c.get("id") for c in checks if isinstance(c, dict)]
+        if ident not in ids:
+            known = [i for i in ids if isinstance(i, str)]
+            self.problem(
+                ("changes", index, "check"),
+                f"no check {shown(ident)} in {self.parent_ref}{did_you_mean(ident, known)}",
+            )
+            return
+        del checks[ids.index(ident)]
+        if not checks:
+            # NOTE: no checks left is the same content as none declared (the same hash)
+            self.data.pop("checks")
 
     def op_set(self, index: int, change: Change) -> None:
         assert change.id is not None and change.set is not None

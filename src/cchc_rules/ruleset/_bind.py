@@ -8,6 +8,7 @@ the bound kinds and providers then check their own consistency and the facts the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from cchc_rules.expressions import (
 from cchc_rules.kinds import CriterionInfo, CriterionKind, condition_fields
 from cchc_rules.providers import DeriveContext, FactProvider
 from cchc_rules.ruleset._checks import check_condition
-from cchc_rules.ruleset._compiled import Leaf
+from cchc_rules.ruleset._compiled import CompiledCheck, Leaf
 from cchc_rules.ruleset._models import Condition, Criterion, Placed, Ruleset, first_period, raw_tree
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "bind_kind_params",
     "bind_leaves",
     "bind_providers",
+    "compile_checks",
     "compile_computed",
 ]
 
@@ -148,6 +150,27 @@ def compile_computed(checker: Checker, model: Ruleset) -> dict[str, Expression]:
                 checker.add(("facts", name, "expr"), f"{problem}{hint}")
         names[name] = declared_type(spec)
     return computed
+
+
+def compile_checks(checker: Checker, model: Ruleset) -> tuple[CompiledCheck, ...]:
+    """Each ``[[checks]]`` condition compiled: a boolean over every fact and ``unit_type``
+    (a check may hold for some unit types only)."""
+    conditions = _Conditions(_fact_types(model), {UNIT_TYPE: list(model.unit_types)})
+    compiled: list[CompiledCheck] = []
+    for index, check in enumerate(model.checks or []):
+        condition = conditions.compile(checker, ("checks", index, "expr"), check.expr)
+        if condition is not None:
+            # NOTE: in the order the text names them, so a message lists the values the
+            # way the secretariat wrote the check (a frozenset has no order)
+            named = sorted(condition.names - {UNIT_TYPE}, key=lambda n: _first_use(check.expr, n))
+            compiled.append(CompiledCheck(check, condition, tuple(named)))
+    return tuple(compiled)
+
+
+def _first_use(source: str, name: str) -> int:
+    """Where ``name`` first appears as a whole word in ``source``."""
+    found = re.search(rf"\b{re.escape(name)}\b", source)
+    return found.start() if found else len(source)
 
 
 def _fact_types(model: Ruleset) -> dict[str, ExprType]:

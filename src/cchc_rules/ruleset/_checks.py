@@ -16,7 +16,28 @@ from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean, listed, show
 from cchc_rules.providers import Column, FactProvider
 from cchc_rules.ruleset._models import Band, Condition, Criterion, Ruleset
 
-__all__ = ["check_condition", "check_providers", "check_tree"]
+__all__ = ["check_condition", "check_fact_checks", "check_providers", "check_tree"]
+
+
+def _unique_id(checker: Checker, seen: dict[str, KeyPath], path: KeyPath, ident: str) -> None:
+    """Report ``ident`` at ``path`` when an earlier table in ``seen`` has it; remember it."""
+    if ident in seen:
+        first_file, first = checker.locate((*seen[ident], "id"))
+        where = ""
+        if first is not None:
+            where = f", first used on line {first}"
+            if first_file != checker.locate((*path, "id"))[0]:
+                where = f", first used in {first_file}:{first}"
+        checker.add((*path, "id"), f"duplicate id {shown(ident)} (ids must be unique{where})")
+    seen.setdefault(ident, path)
+
+
+def check_fact_checks(checker: Checker, model: Ruleset) -> None:
+    """``[[checks]]`` ids are unique among the checks (their own name space: a check is
+    named in messages and amendments, never beside a criterion)."""
+    seen: dict[str, KeyPath] = {}
+    for index, check in enumerate(model.checks or []):
+        _unique_id(checker, seen, ("checks", index), check.id)
 
 
 def check_tree(checker: Checker, model: Ruleset) -> None:
@@ -36,15 +57,7 @@ def check_tree(checker: Checker, model: Ruleset) -> None:
     seen: dict[str, KeyPath] = {}
     for placed in model.tree():
         node, path = placed.node, placed.path
-        if node.id in seen:
-            first_file, first = checker.locate((*seen[node.id], "id"))
-            where = ""
-            if first is not None:
-                where = f", first used on line {first}"
-                if first_file != checker.locate((*path, "id"))[0]:
-                    where = f", first used in {first_file}:{first}"
-            checker.add((*path, "id"), f"duplicate id {shown(node.id)} (ids must be unique{where})")
-        seen.setdefault(node.id, path)
+        _unique_id(checker, seen, path, node.id)
         points_ok((*path, "max_points"), node.max_points)
         if node.criteria:
             total = sum((c.max_points for c in node.criteria), Decimal(0))

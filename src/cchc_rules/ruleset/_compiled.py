@@ -14,9 +14,9 @@ from typing import Any
 from cchc_rules.expressions import Expression
 from cchc_rules.kinds import CriterionKind
 from cchc_rules.providers import FactProvider
-from cchc_rules.ruleset._models import Area, Criterion, Ruleset, Scoring
+from cchc_rules.ruleset._models import Area, Criterion, FactCheck, Ruleset, Scoring
 
-__all__ = ["CompiledRuleset", "Leaf"]
+__all__ = ["CompiledCheck", "CompiledRuleset", "Leaf"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,16 @@ class Leaf:
 
 
 @dataclass(frozen=True)
+class CompiledCheck:
+    """A check between facts (``[[checks]]``) with its condition compiled."""
+
+    check: FactCheck
+    condition: Expression
+    facts: tuple[str, ...]
+    """The facts the condition reads, in the order its text names them (for messages)."""
+
+
+@dataclass(frozen=True)
 class CompiledRuleset:
     """A validated ruleset with every leaf bound to its kind, ready to score."""
 
@@ -54,6 +64,8 @@ class CompiledRuleset:
     record_paths: Mapping[str, Path] = field(default_factory=dict)
     """Default files of the record sets that declare a ``path``, resolved against the
     ruleset file that declared them."""
+    checks: tuple[CompiledCheck, ...] = ()
+    """Checks between facts, in ruleset order."""
 
     @property
     def ref(self) -> str:

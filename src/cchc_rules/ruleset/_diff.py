@@ -8,7 +8,7 @@ names (``params.bands``, ``legal_ref.document``, ``name.en``); lists compare who
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -71,13 +71,14 @@ class RulesetDiff:
     settings: tuple[FieldChange, ...]
     """Grading, ranking, scoring (the arithmetic), unit types and legal standards,
     flattened."""
+    checks: tuple[FieldChange, ...] = ()
+    """One entry per check between facts added, removed or changed, by id."""
 
     @property
     def empty(self) -> bool:
-        return (
-            not (self.added or self.removed or self.changed or self.lineage or self.facts)
-            and not self.settings
-        )
+        return not (
+            self.added or self.removed or self.changed or self.lineage or self.facts
+        ) and not (self.settings or self.checks)
 
     def to_json(self) -> dict[str, Any]:
         def change(c: FieldChange) -> dict[str, Any]:
@@ -118,6 +119,7 @@ class RulesetDiff:
             "lineage": [e.model_dump(mode="json", exclude_none=True) for e in self.lineage],
             "facts": [change(c) for c in self.facts],
             "settings": [change(c) for c in self.settings],
+            "checks": [change(c) for c in self.checks],
         }
 
 
@@ -160,6 +162,15 @@ def _dump(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _dump(v) for k, v in value.items()}
     return value.model_dump(mode="json", exclude_none=True)
+
+
+def _by_name(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """One change per name added (before None), removed (after None) or changed."""
+    return tuple(
+        FieldChange(name, _dump(before.get(name)), _dump(after.get(name)))
+        for name in [*before, *(n for n in after if n not in before)]
+        if _dump(before.get(name)) != _dump(after.get(name))
+    )
 
 
 def diff_rulesets(
@@ -220,11 +231,8 @@ def diff_rulesets(
         before.ruleset.model_dump(mode="json", exclude_none=True),
         after.ruleset.model_dump(mode="json", exclude_none=True),
     )
-    facts = tuple(
-        FieldChange(name, _dump(before.facts.get(name)), _dump(after.facts.get(name)))
-        for name in [*before.facts, *(f for f in after.facts if f not in before.facts)]
-        if _dump(before.facts.get(name)) != _dump(after.facts.get(name))
-    )
+    facts = _by_name(before.facts, after.facts)
+    checks = _by_name({c.id: c for c in before.checks or []}, {c.id: c for c in after.checks or []})
     settings = (
         _field_changes(_dump(before.grading), _dump(after.grading), "grading")
         + _field_changes(_dump(before.ranking), _dump(after.ranking), "ranking")
@@ -253,4 +261,5 @@ def diff_rulesets(
         lineage,
         facts,
         settings,
+        checks,
     )

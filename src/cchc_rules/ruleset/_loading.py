@@ -29,8 +29,14 @@ from cchc_rules._diagnostics import Checker, Locate, in_reading_order
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._amend import ChainFile, amend, read_chain
-from cchc_rules.ruleset._bind import bind_kind_params, bind_leaves, bind_providers, compile_computed
-from cchc_rules.ruleset._checks import check_providers, check_tree
+from cchc_rules.ruleset._bind import (
+    bind_kind_params,
+    bind_leaves,
+    bind_providers,
+    compile_checks,
+    compile_computed,
+)
+from cchc_rules.ruleset._checks import check_fact_checks, check_providers, check_tree
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._legal import fill_legal_refs
 from cchc_rules.ruleset._limits import check_criteria
@@ -168,10 +174,18 @@ def compile_ruleset(
     check_tree(checker, model)
     leaves = bind_leaves(checker, model, params, registry)
     check_providers(checker, model, providers)
+    check_fact_checks(checker, model)
+    checks = compile_checks(checker, model)
     if checker.problems:
         raise RulesetError(in_reading_order(checker.problems))
     return CompiledRuleset(
-        model, tuple(leaves), file, model.content_hash(), computed, providers=providers
+        model,
+        tuple(leaves),
+        file,
+        model.content_hash(),
+        computed,
+        providers=providers,
+        checks=checks,
     )
 
 

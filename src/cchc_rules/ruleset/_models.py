@@ -32,6 +32,7 @@ __all__ = [
     "Criterion",
     "DerivedFrom",
     "EvidenceRule",
+    "FactCheck",
     "FactSpec",
     "Grading",
     "LegalBasis",
@@ -426,6 +427,20 @@ class Appraisal(TomlModel):
     """Per survey criterion, how raw answers are aggregated into its score."""
 
 
+class FactCheck(TomlModel):
+    """A check between facts (``[[checks]]``): a condition every unit's facts must meet.
+
+    An ``error`` refuses the input, a ``warning`` is listed with the results; a unit
+    for which ``expr`` is unknown (a fact it reads is missing) meets it
+    (``docs/decisions/0028-fact-checks.md``).
+    """
+
+    id: Identifier
+    expr: Annotated[str, Field(min_length=1)]
+    message: Text
+    severity: Literal["error", "warning"]
+
+
 class Area(TomlModel):
     id: CriterionId
     name: Text
@@ -452,6 +467,10 @@ class Ruleset(TomlModel):
     content hash of a ruleset written before the table existed stays what it was)."""
     appraisal: Appraisal | None = None
     """How a campaign treats self-scores without evidence and raw survey answers."""
+    checks: list[FactCheck] | None = None
+    """Checks between facts, in the order they are reported; absent (not empty) when
+    the ruleset declares none, so the content hash of a ruleset without them stays
+    what it was."""
 
     @property
     def ref(self) -> str:

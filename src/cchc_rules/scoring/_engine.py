@@ -25,6 +25,8 @@ from cchc_rules.expressions import (
     evaluate_all,
     unit_type_column,
 )
+from cchc_rules.inputs._fact_checks import FactWarning, check_facts
+from cchc_rules.inputs._overflow import overflow_error
 from cchc_rules.inputs._units import UnitTable
 from cchc_rules.kinds import Batch, BatchScore, FactColumn
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
@@ -41,6 +43,7 @@ __all__ = [
     "leaf_input_problems",
     "score_leaf",
     "score_units",
+    "with_computed_facts",
 ]
 
 # Reason codes the engine itself gives; kinds' own codes are their indexes (≥ 0).
@@ -70,6 +73,8 @@ class PointsMatrix:
     points: npt.NDArray[np.int64]
     reasons: npt.NDArray[np.int16]
     applicable: npt.NDArray[np.bool_]
+    warnings: tuple[FactWarning, ...] = ()
+    """Units that break a ``warning`` check between facts (``[[checks]]``)."""
 
 
 def _kind_failed(leaf: Leaf, message: str) -> EngineError:
@@ -160,17 +165,7 @@ def with_computed_facts(ruleset: CompiledRuleset, batch: Batch, units: UnitTable
     try:
         computed = evaluate_all(ruleset.computed, batch.columns, batch.size)
     except ExpressionOverflowError as exc:
-        raise InputError(
-            [
-                Problem(
-                    units.source,
-                    int(units.rows[index]),
-                    f"unit {units.unit_id(int(index))}",
-                    f"a computed fact overflows: {exc}",
-                )
-                for index in exc.rows[:MAX_ROWS_PER_PROBLEM]
-            ]
-        ) from exc
+        raise overflow_error(units, exc, "a computed fact") from exc
     return Batch(batch.unit_types, {**batch.columns, **computed})
 
 
@@ -385,6 +380,9 @@ def score_units(
     applicable = np.zeros((leaves, count), dtype=bool)
     full = with_computed_facts(ruleset, units.batch(), units)
     check_inputs(ruleset, units, full)
+    # NOTE: here, where every way of scoring passes (in memory, streamed pieces, Dask,
+    # the store), after the kinds' own checks: a cell a kind refuses is named as such
+    warnings = check_facts(ruleset, units, full)
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
         batch = _window(full, start, stop)
@@ -401,4 +399,4 @@ def score_units(
             )
         if on_progress is not None:
             on_progress(stop - start)
-    return PointsMatrix(points, reasons, applicable)
+    return PointsMatrix(points, reasons, applicable, warnings)

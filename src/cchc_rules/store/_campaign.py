@@ -16,9 +16,11 @@ from typing import Any
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem
+from cchc_rules.inputs._fact_checks import check_facts
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._models import Criterion
 from cchc_rules.ruleset._toml import ruleset_toml
+from cchc_rules.scoring._engine import with_computed_facts
 from cchc_rules.store._db import Event, Store, StoreError, canonical_json, sha256_hex
 from cchc_rules.store._files import read_import
 from cchc_rules.store._imports import (
@@ -154,6 +156,9 @@ def open_campaign(
     _check_campaign_rules(ruleset)
     content = units.read_bytes()
     table = units_from_bytes(content, units_name, ruleset)
+    # An error check refuses the file before the campaign is opened on it; warnings are
+    # shown each time the campaign is scored.
+    check_facts(ruleset, table, with_computed_facts(ruleset, table.batch(), table))
     text = ruleset_toml(ruleset.model.model_dump(mode="python", exclude_none=True)).encode()
     payload = {
         "family": ruleset.model.ruleset.family,

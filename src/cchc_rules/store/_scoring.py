@@ -339,6 +339,6 @@ def score_campaign(bound: Bound) -> CampaignScorecards:
                 final_points=final,
                 final_source=final_source,
             )
-    matrix = PointsMatrix(points, engine.reasons, engine.applicable)
+    matrix = PointsMatrix(points, engine.reasons, engine.applicable, engine.warnings)
     cards = Scorecards(ruleset, units, matrix, aggregate(ruleset, units, matrix))
     return CampaignScorecards(Bound(state, ruleset, units), cards, assessments)
