@@ -30,7 +30,7 @@ from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem, RulesetError
 from cchc_rules.ruleset._amend import ChainFile, amend, read_chain
 from cchc_rules.ruleset._bind import bind_kind_params, bind_leaves, bind_providers, compile_computed
-from cchc_rules.ruleset._checks import check_providers, check_tree
+from cchc_rules.ruleset._checks import check_appraisal, check_providers, check_tree
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._legal import fill_legal_refs
 from cchc_rules.ruleset._limits import check_criteria
@@ -166,6 +166,7 @@ def compile_ruleset(
         raise RulesetError(in_reading_order(checker.problems))
     computed = compile_computed(checker, model)
     check_tree(checker, model)
+    check_appraisal(checker, model)
     leaves = bind_leaves(checker, model, params, registry)
     check_providers(checker, model, providers)
     if checker.problems:
