@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         CampaignScorecards,
         CampaignState,
         CarryOver,
+        ChainCheck,
         ImportResult,
         RunDiff,
         RunRecord,
@@ -123,6 +124,7 @@ __all__ = [
     "scorecard_html",
     "select_ruleset",
     "self_assess",
+    "verify_campaign",
     "verify_run",
     "write_scorecards",
 ]
@@ -1200,6 +1202,15 @@ def diff_runs(store: Store, before: str, after: str) -> RunDiff:
     from cchc_rules.store._ops import diff_runs
 
     return diff_runs(store, before, after)
+
+
+def verify_campaign(store: Store, name: str, *, noted: str | None = None) -> ChainCheck:
+    """Walk a campaign's hash chain: every event edited, removed or moved is named, and
+    the chain head is given to note down outside the store; a head ``noted`` earlier
+    must still be in the chain (decision 0032)."""
+    from cchc_rules.store._ops import verify_campaign
+
+    return verify_campaign(store, name, noted=noted)
 
 
 def verify_run(store: Store, run: str, *, registry: KindRegistry | None = None) -> Verification:

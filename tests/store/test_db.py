@@ -29,7 +29,7 @@ def test_opening_creates_the_schema_by_migration_and_again_changes_nothing(locat
         with first.engine.connect() as connection:
             tables = set(sa.inspect(connection).get_table_names())
             version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
-            assert version.scalar() == "0001"
+            assert version.scalar() == "0002"
         assert {"events", "blobs", "runs", "alembic_version"} <= tables
         first.append("c", "opened", {"n": 1}, who="An", why=None, based_on=0)
     with Store(location) as again:
@@ -100,6 +100,7 @@ def test_the_unique_base_stops_a_writer_whose_check_raced(store: Store) -> None:
                 when="t",
                 payload="{}",
                 payload_sha256=sha256_hex(b"{}"),
+                chain_sha256="",
             )
         )
     with pytest.raises(sa.exc.IntegrityError), store.transaction() as connection:
@@ -112,6 +113,7 @@ def test_the_unique_base_stops_a_writer_whose_check_raced(store: Store) -> None:
                 when="t",
                 payload="{}",
                 payload_sha256=sha256_hex(b"{}"),
+                chain_sha256="",
             )
         )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cchc_rules import api
-from cchc_rules.errors import InputError
+from cchc_rules.errors import InputError, RulesetError
 from cchc_rules.store._ops import ConflictError, Store, StoreError
 from tests.store.conftest import write
 
@@ -255,10 +255,16 @@ def test_a_ruleset_whose_campaign_rules_name_the_wrong_criteria_opens_no_campaig
         '\n[appraisal]\nsurvey.A1 = { answers = "mean" }\n'
     )
     store = Store(tmp_path / "cchc.db")
-    with pytest.raises(StoreError) as excinfo:
+    # Refused where the ruleset is loaded, located in its file (decision 0032), so
+    # `cchc rulesets check` and `evaluate` refuse it too, not only a campaign.
+    with pytest.raises(RulesetError) as excinfo:
         api.open_campaign(store, "ttcp", "demo", period=2019, who="T", rulesets_dir=rulesets)
+    amended, last = rulesets / "ttcp/2019.toml", len(text.splitlines())
     assert str(excinfo.value).splitlines() == [
-        "ttcp@2019: appraisal.survey.A1: expected a survey criterion (kind survey_scaled: A7, S1)",
-        "ttcp@2019: A4.evidence: expected on scored criteria only",
+        f"{amended}:{last + 5}: areas.A.criteria.A4.evidence: expected on scored criteria only",
+        f"{amended}:{last + 8}: appraisal.survey.A1: expected a survey criterion "
+        "(kind survey_scaled: A7, S1)",
     ]
+    with pytest.raises(RulesetError):
+        api.load_ruleset("ttcp@2019", rulesets_dir=rulesets)
     assert store.campaigns() == []

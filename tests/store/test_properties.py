@@ -98,8 +98,9 @@ def test_final_is_appraised_where_given_else_the_self_score(
 
 def _event(number: int, kind: str, payload: dict[str, object]) -> Event:
     text = canonical_json(payload)
+    # Folding reads no chain link: these events never pass through a store.
     return Event(
-        number, "ttcp-2019", number - 1, kind, "t", "t", None, text, sha256_hex(text.encode())
+        number, "ttcp-2019", number - 1, kind, "t", "t", None, text, sha256_hex(text.encode()), ""
     )
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cchc_rules.cli._app import Invocation, Lang, LangOpt, app, invocation
+from cchc_rules.cli._app import EXIT_INVALID, Invocation, Lang, LangOpt, app, invocation
 from cchc_rules.store._location import STORE_ENV
 
 if TYPE_CHECKING:
@@ -72,6 +72,14 @@ BasedOnOpt = Annotated[
     typer.Option(
         "--based-on",
         help="The campaign's last event you saw (campaign show); refused if it changed since.",
+        show_default=False,
+    ),
+]
+HeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head",
+        help="A chain head noted down earlier (12+ hex digits): it must still be in the chain.",
         show_default=False,
     ),
 ]
@@ -190,6 +198,27 @@ def show_command(
         run.emit(json_bytes(campaign_document(state)))
     else:
         run.out.print(campaign_table(state))
+
+
+@campaign_app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    campaign: CampaignArg,
+    head: HeadOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Walk the campaign's hash chain: "intact" and its head, or every break (exit code 1)."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+    from cchc_rules.store._render import chain_lines
+
+    run = invocation(ctx)
+    with opened(store) as db:
+        result = api.verify_campaign(db, campaign, noted=head)
+    for line in chain_lines(result):
+        _say(run, line)
+    if not result.intact:
+        raise typer.Exit(EXIT_INVALID)
 
 
 def _report(run: Invocation, result: ImportResult) -> None:

@@ -16,7 +16,17 @@ from cchc_rules._diagnostics import Checker, KeyPath, did_you_mean, listed, show
 from cchc_rules.providers import Column, FactProvider
 from cchc_rules.ruleset._models import Band, Condition, Criterion, Ruleset
 
-__all__ = ["check_condition", "check_fact_checks", "check_providers", "check_tree"]
+__all__ = [
+    "SURVEY_KIND",
+    "check_appraisal",
+    "check_condition",
+    "check_fact_checks",
+    "check_providers",
+    "check_tree",
+]
+
+SURVEY_KIND = "survey_scaled"
+"""The kind of a survey criterion: the one ``[appraisal.survey]`` rules may name."""
 
 
 def _unique_id(checker: Checker, seen: dict[str, KeyPath], path: KeyPath, ident: str) -> None:
@@ -280,3 +290,24 @@ def check_providers(
                 f"expected {output.type}, the type of output {shown(fact.derived.output)} of "
                 f"provider {shown(table.provider)} (got {fact.type})",
             )
+
+
+def check_appraisal(checker: Checker, model: Ruleset) -> None:
+    """What a campaign reads of the ruleset: ``[appraisal.survey]`` rules name survey
+    criteria, ``evidence`` rules sit on scored criteria."""
+    tree = list(model.tree())
+    surveys = sorted(
+        placed.node.id
+        for placed in tree
+        if isinstance(placed.node, Criterion) and placed.node.kind == SURVEY_KIND
+    )
+    for criterion in model.appraisal.survey if model.appraisal else {}:
+        if criterion not in surveys:
+            checker.add(
+                ("appraisal", "survey", criterion),
+                f"expected a survey criterion (kind {SURVEY_KIND}: {', '.join(surveys)})",
+            )
+    for placed in tree:
+        node = placed.node
+        if isinstance(node, Criterion) and node.evidence is not None and not node.is_leaf:
+            checker.add((*placed.path, "evidence"), "expected on scored criteria only")

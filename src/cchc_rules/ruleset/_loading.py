@@ -36,7 +36,12 @@ from cchc_rules.ruleset._bind import (
     compile_checks,
     compile_computed,
 )
-from cchc_rules.ruleset._checks import check_fact_checks, check_providers, check_tree
+from cchc_rules.ruleset._checks import (
+    check_appraisal,
+    check_fact_checks,
+    check_providers,
+    check_tree,
+)
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._legal import fill_legal_refs
 from cchc_rules.ruleset._limits import check_criteria
@@ -172,6 +177,7 @@ def compile_ruleset(
         raise RulesetError(in_reading_order(checker.problems))
     computed = compile_computed(checker, model)
     check_tree(checker, model)
+    check_appraisal(checker, model)
     leaves = bind_leaves(checker, model, params, registry)
     check_providers(checker, model, providers)
     check_fact_checks(checker, model)

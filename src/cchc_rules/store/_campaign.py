@@ -18,7 +18,6 @@ from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem
 from cchc_rules.inputs._fact_checks import check_facts
 from cchc_rules.ruleset._compiled import CompiledRuleset
-from cchc_rules.ruleset._models import Criterion
 from cchc_rules.ruleset._toml import ruleset_toml
 from cchc_rules.scoring._engine import with_computed_facts
 from cchc_rules.store._db import Event, Store, StoreError, canonical_json, sha256_hex
@@ -30,7 +29,7 @@ from cchc_rules.store._imports import (
     prepare_self_assessment,
     prepare_survey,
 )
-from cchc_rules.store._scoring import SURVEY_KIND, bind, score_campaign, units_from_bytes
+from cchc_rules.store._scoring import bind, score_campaign, units_from_bytes
 from cchc_rules.store._state import (
     APPEALED,
     CARRIED,
@@ -153,7 +152,6 @@ def open_campaign(
                 )
             ]
         )
-    _check_campaign_rules(ruleset)
     content = units.read_bytes()
     table = units_from_bytes(content, units_name, ruleset)
     # An error check refuses the file before the campaign is opened on it; warnings are
@@ -178,32 +176,6 @@ def open_campaign(
     inputs = {sha256_hex(text): text, sha256_hex(content): content}
     store.append(name, OPENED, payload, who=who, why=why, based_on=0, inputs=inputs)
     return campaign_state(store, name)
-
-
-def _check_campaign_rules(ruleset: CompiledRuleset) -> None:
-    """What a campaign reads of the ruleset and the loader does not check yet: survey rules
-    name survey criteria, evidence rules sit on scored criteria."""
-    model = ruleset.model
-    surveys = {leaf.criterion.id for leaf in ruleset.leaves if type(leaf.kind).name == SURVEY_KIND}
-    problems = [
-        Problem(
-            ruleset.ref,
-            None,
-            f"appraisal.survey.{criterion}",
-            f"expected a survey criterion (kind {SURVEY_KIND}: {', '.join(sorted(surveys))})",
-        )
-        for criterion in (model.appraisal.survey if model.appraisal else {})
-        if criterion not in surveys
-    ]
-    problems += [
-        Problem(ruleset.ref, None, f"{placed.node.id}.evidence", "expected on scored criteria only")
-        for placed in model.tree()
-        if isinstance(placed.node, Criterion)
-        and placed.node.evidence is not None
-        and not placed.node.is_leaf
-    ]
-    if problems:
-        raise StoreError(problems)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ __all__ = [
     "Store",
     "StoreError",
     "canonical_json",
+    "chain_link",
     "sha256_hex",
     "utc_now",
 ]
@@ -75,6 +76,26 @@ def canonical_json(value: Any) -> str:
     return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def chain_link(previous: str, event: Mapping[str, Any]) -> str:
+    """The link of ``event`` (a row of ``events``) in its campaign's hash chain.
+
+    ``previous`` is the link of the campaign's event before it ("" for the one that
+    opens it). The payload enters by the hash of its text as stored, not by the hash
+    stored beside it, so editing both still breaks the chain.
+    """
+    fields = {
+        "previous": previous,
+        "campaign": event["campaign"],
+        "based_on": event["based_on"],
+        "kind": event["kind"],
+        "who": event["who"],
+        "when": event["when"],
+        "why": event["why"],
+        "payload": sha256_hex(str(event["payload"]).encode()),
+    }
+    return sha256_hex(canonical_json(fields).encode())
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -92,6 +113,7 @@ class Event:
     why: str | None
     payload_text: str
     payload_sha256: str
+    chain_sha256: str
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -172,7 +194,7 @@ class Store:
         """Open the store at ``location`` (see :func:`store_url`); a SQLite file that does
         not exist is created, unless ``create`` is false (then :class:`StoreError`)."""
         self.url = store_url(location)
-        sqlite = self.url.startswith("sqlite")
+        sqlite = self._sqlite = self.url.startswith("sqlite")
         self.display = (
             self.url.removeprefix("sqlite:///")
             if sqlite
@@ -200,7 +222,7 @@ class Store:
         if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_connect)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
-        with self.engine.begin() as connection:
+        with self.schema_change() as connection:
             migrate(connection)
 
     def close(self) -> None:
@@ -298,6 +320,7 @@ class Store:
                 latest = _last_event(connection, campaign)
                 if latest != based_on:
                     raise self._conflict(campaign, based_on, latest)
+                row["chain_sha256"] = chain_link(_link(connection, latest), row)
                 for digest, content in (inputs or {}).items():
                     stored = connection.execute(
                         sa.select(blobs.c.sha256).where(blobs.c.sha256 == digest)
@@ -334,6 +357,45 @@ class Store:
             connection.begin(),
         ):
             yield connection
+
+    def link(self, event_id: int) -> str:
+        """The chain link event ``event_id`` was written with ("" for none, id 0)."""
+        with self.engine.connect() as connection:
+            return _link(connection, event_id)
+
+    @contextmanager
+    def schema_change(self) -> Iterator[sa.Connection]:
+        """A transaction that may change the schema (a migration).
+
+        On SQLite, foreign keys are off in it and checked once at the end: Alembic's
+        batch mode alters a table by copying it and dropping the old one, which the
+        runs' reference to the events would refuse row by row (and SQLite ignores the
+        setting inside a transaction, so it is set before one begins).
+        """
+        with self.engine.connect() as connection:
+            driver = connection.connection.driver_connection if self._sqlite else None
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    yield connection
+                    if driver is not None:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise StoreError(
+                                [
+                                    Problem(
+                                        self.display,
+                                        None,
+                                        "",
+                                        f"a schema change would break {len(broken)} reference(s) "
+                                        "between tables; nothing was changed",
+                                    )
+                                ]
+                            )
+            finally:
+                if driver is not None:
+                    driver.execute("PRAGMA foreign_keys=ON")
 
     def last_event_id(self, campaign: str) -> int:
         """The id of the campaign's last event (0 when it has none)."""
@@ -381,6 +443,17 @@ def _last_event(connection: sa.Connection, campaign: str) -> int:
     return int(found or 0)
 
 
+def _link(connection: sa.Connection, event_id: int) -> str:
+    """The chain link of event ``event_id`` as stored ("" before a campaign's first)."""
+    if not event_id:
+        return ""
+    return str(
+        connection.execute(
+            sa.select(events.c.chain_sha256).where(events.c.id == event_id)
+        ).scalar_one()
+    )
+
+
 def _event(row: Mapping[str, Any]) -> Event:
     return Event(
         id=int(row["id"]),
@@ -392,6 +465,7 @@ def _event(row: Mapping[str, Any]) -> Event:
         why=row["why"],
         payload_text=str(row["payload"]),
         payload_sha256=str(row["payload_sha256"]),
+        chain_sha256=str(row["chain_sha256"]),
     )
 
 

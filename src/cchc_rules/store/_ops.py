@@ -14,6 +14,7 @@ from cchc_rules.store._campaign import (
     import_file,
     open_campaign,
 )
+from cchc_rules.store._chain import ChainCheck, verify_campaign
 from cchc_rules.store._db import (
     ConflictError,
     Event,
@@ -55,6 +56,7 @@ __all__ = [
     "CampaignScorecards",
     "CampaignState",
     "CarryOver",
+    "ChainCheck",
     "Change",
     "ConflictError",
     "CriterionMove",
@@ -79,5 +81,6 @@ __all__ = [
     "publish",
     "run_scorecards",
     "score_campaign",
+    "verify_campaign",
     "verify_run",
 ]

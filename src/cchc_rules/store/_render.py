@@ -21,6 +21,7 @@ from cchc_rules.reports._json import explanation_json, json_bytes
 if TYPE_CHECKING:
     # Types only: rendering loads no database code (cchc_rules.store explains why).
     from cchc_rules.store._campaign import ImportResult
+    from cchc_rules.store._chain import ChainCheck
     from cchc_rules.store._db import RunRecord
     from cchc_rules.store._runs import RunDiff, Verification
     from cchc_rules.store._scoring import CampaignExplanation
@@ -30,6 +31,7 @@ __all__ = [
     "campaign_document",
     "campaign_table",
     "campaigns_table",
+    "chain_lines",
     "diff_table",
     "explanation_document",
     "explanation_table",
@@ -304,4 +306,13 @@ def verification_lines(result: Verification) -> list[str]:
         return [f"{result.run}: identical (results recomputed from the store, byte for byte)"]
     return [f"{result.run}: {len(result.differences)} difference(s)"] + [
         f"  {d}" for d in result.differences
+    ]
+
+
+def chain_lines(result: ChainCheck) -> list[str]:
+    head = f"last event #{result.head_event}, chain head {result.head}"
+    if result.intact:
+        return [f"{result.campaign}: chain intact ({result.events} events; {head})"]
+    return [f"{result.campaign}: {len(result.breaks)} break(s) in the chain ({head})"] + [
+        f"  {b}" for b in result.breaks
     ]

@@ -19,7 +19,9 @@ from cchc_rules.errors import CchcError, Problem
 from cchc_rules.results._provenance import plugin_records, tool_version
 from cchc_rules.results._scorecards import SUMMARY_COLUMNS
 from cchc_rules.store._campaign import campaign_state, require_state
+from cchc_rules.store._chain import chain_breaks
 from cchc_rules.store._db import (
+    Event,
     NewRun,
     RunRecord,
     Store,
@@ -75,7 +77,7 @@ def results_document(cards: CampaignScorecards) -> dict[str, Any]:
 
 
 def _provenance(
-    state: CampaignState, registry: KindRegistry, *, run: str, who: str, when: str
+    state: CampaignState, registry: KindRegistry, *, run: str, chain: str, who: str, when: str
 ) -> dict[str, Any]:
     return {
         "run": run,
@@ -89,6 +91,7 @@ def _provenance(
         },
         "inputs": [record.to_json() for record in state.inputs],
         "events": state.last_event,
+        "chain": chain,
         "plugins": plugin_records(registry.plugins),
         "cchc_rules": tool_version(),
         "python": platform.python_version(),
@@ -114,7 +117,10 @@ def publish(
     number = len(state.runs) + 1
     run_id = f"{name}/{number}"
     when = utc_now()
-    provenance = _provenance(state, registry, run=run_id, who=who, when=when)
+    base = state.last_event if based_on is None else based_on
+    provenance = _provenance(
+        state, registry, run=run_id, chain=store.link(base), who=who, when=when
+    )
     payload = {
         "campaign": name,
         "run": run_id,
@@ -128,7 +134,7 @@ def publish(
         payload,
         who=who,
         why=why,
-        based_on=state.last_event if based_on is None else based_on,
+        based_on=base,
         run=NewRun(run_id, number, provenance["supersedes"], results, canonical_json(provenance)),
         when=when,
     )
@@ -334,6 +340,24 @@ def _json_differences(path: str, a: Any, b: Any, out: list[str]) -> None:
         out.append(f"{path}: {a!r} stored, {b!r} recomputed")
 
 
+def _anchor(record: RunRecord, events: list[Event]) -> list[str]:
+    """The chain head the run was published on, against the store's (decision 0032)."""
+    recorded = record.provenance.get("chain")
+    if recorded is None:
+        # Published before the store had a chain: nothing was anchored.
+        return []
+    before = events[-2] if len(events) > 1 else None
+    found = before.chain_sha256 if before is not None else ""
+    if found == recorded:
+        return []
+    return [
+        f"the events this run was published on are not the ones in the store: its "
+        f"provenance records chain head {str(recorded)[:12]}, the store has "
+        f"{found[:12] or 'no event'} before event #{record.event_id} (events rewritten "
+        "with their hashes, or removed)"
+    ]
+
+
 def verify_run(store: Store, run_id: str, registry: KindRegistry) -> Verification:
     """Recompute run ``run_id`` from the store's events and compare it with what was
     frozen: the results byte for byte, every event and the results against their
@@ -347,19 +371,8 @@ def verify_run(store: Store, run_id: str, registry: KindRegistry) -> Verificatio
             f"hash recorded with them ({record.results_sha256[:12]})"
         )
     events = store.events(record.campaign, upto=record.event_id)
-    previous = 0
-    for event in events:
-        if not event.intact:
-            differences.append(
-                f"event #{event.id} ({event.kind}) was edited after it was written: its "
-                "payload no longer has its hash"
-            )
-        if event.based_on != previous:
-            differences.append(
-                f"event #{event.id} ({event.kind}) follows event #{event.based_on}, which "
-                "is missing from the store"
-            )
-        previous = event.id
+    differences += chain_breaks(events)
+    differences += _anchor(record, events)
     published = events[-1].payload if events else {}
     if published.get("results_sha256") != record.results_sha256:
         differences.append(

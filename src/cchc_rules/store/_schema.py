@@ -34,6 +34,10 @@ events = sa.Table(
     # keys, and the hash below must match the stored bytes.
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("payload_sha256", sa.String(64), nullable=False),
+    # The hash chain (decision 0032): SHA-256 of the campaign's previous link and this
+    # event's every column but its id, so an event edited, removed or moved behind the
+    # tool's back breaks the chain at that point.
+    sa.Column("chain_sha256", sa.String(64), nullable=False),
     sa.UniqueConstraint("campaign", "based_on", name="uq_events_campaign_based_on"),
 )
 

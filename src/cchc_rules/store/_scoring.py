@@ -25,6 +25,7 @@ from cchc_rules.errors import Problem
 from cchc_rules.inputs._units import UnitTable, read_units
 from cchc_rules.kinds import FactColumn, number_text
 from cchc_rules.results._scorecards import CriterionLine, Explanation, Scorecards
+from cchc_rules.ruleset._checks import SURVEY_KIND
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
 from cchc_rules.ruleset._loading import load_ruleset_text
 from cchc_rules.ruleset._models import Text
@@ -44,9 +45,6 @@ __all__ = [
     "score_campaign",
     "survey_fact",
 ]
-
-SURVEY_KIND = "survey_scaled"
-"""Criteria of this kind are scored from the survey (``campaign survey``), not self-assessed."""
 
 
 @dataclass(frozen=True)
