@@ -32,25 +32,45 @@ def _output(help: str, file_okay: bool = True) -> Any:
     return typer.Option("--output", "-o", help=help, file_okay=file_okay, show_default=False)
 
 
+ReportOutput = Annotated[Path, _output("The report file (.html), written atomically.")]
+ScorecardsOutput = Annotated[
+    Path, _output("The directory to write DIR/<unit_id>.html in (created if missing).", False)
+]
+UnitSectionsOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--unit-sections/--no-unit-sections",
+        help="Every unit's scorecard in the report; default: up to "
+        f"{REPORT_UNIT_SECTIONS_MAX:,} units (cchc scorecards writes one file per unit).",
+        show_default=False,
+    ),
+]
+UnitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--unit",
+        "-u",
+        help="Only this unit (its unit_id; repeat for each). Default: every unit.",
+        show_default=False,
+    ),
+]
+PdfOpt = Annotated[
+    bool,
+    typer.Option("--pdf", help="Also write DIR/<unit_id>.pdf (needs WeasyPrint)."),
+]
+
+
 @app.command("report")
 def report_command(
     ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
-    output: Annotated[Path, _output("The report file (.html), written atomically.")],
+    output: ReportOutput,
     force: ForceOpt = False,
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
     records: RecordsOpt = None,
-    unit_sections: Annotated[
-        bool | None,
-        typer.Option(
-            "--unit-sections/--no-unit-sections",
-            help="Every unit's scorecard in the report; default: up to "
-            f"{REPORT_UNIT_SECTIONS_MAX:,} units (cchc scorecards writes one file per unit).",
-            show_default=False,
-        ),
-    ] = None,
+    unit_sections: UnitSectionsOpt = None,
 ) -> None:
     """The HTML report: summary and charts, every unit in a sortable table, and every
     unit's scorecard, in one file that opens offline. / Báo cáo kết quả dạng HTML.
@@ -92,23 +112,9 @@ def scorecards_command(
     ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
-    output: Annotated[
-        Path,
-        _output("The directory to write DIR/<unit_id>.html in (created if missing).", False),
-    ],
-    unit: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--unit",
-            "-u",
-            help="Only this unit (its unit_id; repeat for each). Default: every unit.",
-            show_default=False,
-        ),
-    ] = None,
-    pdf: Annotated[
-        bool,
-        typer.Option("--pdf", help="Also write DIR/<unit_id>.pdf (needs WeasyPrint)."),
-    ] = False,
+    output: ScorecardsOutput,
+    unit: UnitOpt = None,
+    pdf: PdfOpt = False,
     force: Annotated[
         bool, typer.Option("--force", help="Replace documents that already exist.")
     ] = False,

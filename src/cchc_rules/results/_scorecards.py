@@ -440,7 +440,7 @@ class Scorecards:
         lang: str,
     ) -> CriterionLine:
         criterion = leaf.criterion
-        scale = self.ruleset.criterion_scale
+        scale = reasons.scale
         code = int(self.matrix.reasons[row, position])
         applicable = bool(self.matrix.applicable[row, position])
         points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None
@@ -479,6 +479,7 @@ class _ReasonMemo:
     def __init__(self, ruleset: CompiledRuleset, lang: str) -> None:
         self.ruleset = ruleset
         self.lang = lang
+        self.scale = ruleset.criterion_scale
         self.reads = [_reason_inputs(leaf) for leaf in ruleset.leaves]
         self.texts: dict[tuple[Any, ...], tuple[str, str, str]] = {}
 
