@@ -9,6 +9,7 @@ import typer
 
 from cchc_rules.cli._app import (
     ForceOpt,
+    Invocation,
     Lang,
     LangOpt,
     PeriodOpt,
@@ -95,16 +96,25 @@ def report_command(
         )
     run = invocation(ctx)
     cards = evaluated(run, ruleset, period, units, records or [])
-    if unit_sections is None and len(cards) > REPORT_UNIT_SECTIONS_MAX:
-        unit_sections = False
-        run.err.print(
-            f"report: {len(cards):,} units, more than {REPORT_UNIT_SECTIONS_MAX:,}: the unit "
-            "sections are left out (--unit-sections puts them in; cchc scorecards writes "
-            "one document per unit)",
-            highlight=False,
-            markup=False,
-        )
-    run.emit(report_html(cards, lang=lang.value, unit_sections=unit_sections), output, force)
+    sections = with_sections(run, len(cards), unit_sections)
+    run.emit(report_html(cards, lang=lang.value, unit_sections=sections), output, force)
+
+
+def with_sections(run: Invocation, count: int, unit_sections: bool | None) -> bool:
+    """Whether a report of ``count`` units gets its unit sections; said on stderr when
+    they are left out by default."""
+    if unit_sections is not None:
+        return unit_sections
+    if count <= REPORT_UNIT_SECTIONS_MAX:
+        return True
+    run.err.print(
+        f"report: {count:,} units, more than {REPORT_UNIT_SECTIONS_MAX:,}: the unit "
+        "sections are left out (--unit-sections puts them in; cchc scorecards writes "
+        "one document per unit)",
+        highlight=False,
+        markup=False,
+    )
+    return False
 
 
 @app.command("scorecards")

@@ -17,6 +17,7 @@ from cchc_rules.cli._report import (
     ScorecardsOutput,
     UnitOpt,
     UnitSectionsOpt,
+    with_sections,
 )
 
 # NOTE: the API is imported inside the commands: `cchc --help` must not import numpy,
@@ -44,7 +45,8 @@ def _report(
     run = invocation(ctx)
     with opened(store) as db:
         results = api.stored_results(db, campaign, run=run_id, registry=run.registry())
-    page = api.report_html(results, lang=lang.value, unit_sections=unit_sections)
+    sections = with_sections(run, len(results.scorecards), unit_sections)
+    page = api.report_html(results, lang=lang.value, unit_sections=sections)
     run.emit(page, output, force)
 
 
