@@ -6,10 +6,11 @@
 
 Units come from ``generate_units.py`` (reused while the file exists). The headline is
 ``cchc report`` in its own process, start to file written, as a user runs it: first
-without the unit sections (the default above 2,000 units: summary, charts and table),
+without the unit sections (``--no-unit-sections``: summary, charts and table),
 then with them (``--unit-sections``); then the
-same report through the API, split into its phases (scoring, one explanation per unit,
-charts and the one template render); then scorecard documents for the first
+same report through the API, split into its phases (scoring, the batch of explanations
+``Scorecards.explain_positions`` gives the unit sections, charts and the one template
+render); then scorecard documents for the first
 ``--scorecards`` units (each draws its own area chart), per document.
 """
 
@@ -60,15 +61,15 @@ def _phases(ruleset: str, units: Path, lang: str) -> dict[str, float]:
     start = time.perf_counter()
     cards = cchc_rules.evaluate(ruleset, units)
     scored = time.perf_counter()
-    for unit_id in cards.units.unit_ids.to_pylist():
-        cards.explain(unit_id, lang=lang)
+    for _ in cards.explain_positions(cards.ranked_order(), lang=lang):
+        pass
     explained = time.perf_counter()
     api.report_html(cards, lang=lang, unit_sections=True)
     done = time.perf_counter()
     return {
         "score": scored - start,
         "explain_all": explained - scored,
-        # The report explains every unit again: the rest is charts and the render.
+        # The report explains every unit again: the rest is charts, rows and the render.
         "report_html": done - explained,
         "charts_and_render": (done - explained) - (explained - scored),
     }

@@ -25,6 +25,7 @@ from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._fact_checks import FactWarning
 from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
 from cchc_rules.reports._annex import annex_xlsx as annex_workbook
+from cchc_rules.reports._assessed import AssessedResults
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
 from cchc_rules.reports._html import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
@@ -124,6 +125,7 @@ __all__ = [
     "scorecard_html",
     "select_ruleset",
     "self_assess",
+    "stored_results",
     "verify_campaign",
     "verify_run",
     "write_scorecards",
@@ -792,12 +794,16 @@ EXPLAIN_SUFFIXES: dict[str, ExplainFileFormat] = {
 """``cchc explain -o FILE``: the format each suffix of FILE names."""
 
 
-def report_html(cards: Scorecards, *, lang: str = "vi", unit_sections: bool | None = None) -> bytes:
+def report_html(
+    cards: Scorecards | AssessedResults, *, lang: str = "vi", unit_sections: bool | None = None
+) -> bytes:
     """The HTML report of ``cards`` (``cchc report``): one self-contained page with the
     summary and charts, a sortable table of every unit, and every unit's scorecard;
-    labels in ``lang`` first with the other language beside. ``unit_sections`` defaults
-    to whether there are at most :data:`REPORT_UNIT_SECTIONS_MAX` units (the time and
-    size of a report of thousands of units are in them).
+    labels in ``lang`` first with the other language beside. A campaign's results
+    (:func:`stored_results`) show self / appraised / final and evidence on every line.
+    ``unit_sections`` defaults to whether there are at most
+    :data:`REPORT_UNIT_SECTIONS_MAX` units (the size of a report of thousands of units
+    is in them).
 
     Needs the ``report`` extra (Jinja2, Altair, vl-convert); without it, a
     :class:`~cchc_rules.errors.CchcError` says how to install it.
@@ -856,7 +862,7 @@ def scorecard_html(cards: Scorecards, unit_id: str, *, lang: str = "vi") -> byte
 
 
 def write_scorecards(
-    cards: Scorecards,
+    results: Scorecards | AssessedResults,
     directory: Path,
     *,
     lang: str = "vi",
@@ -871,8 +877,10 @@ def write_scorecards(
     written as ``~XX`` hex (``TTCP-VPC.html``). Every file is checked before any is
     written: an existing one without ``force``, an unknown unit id, or (with ``pdf``)
     WeasyPrint missing stops the run with nothing written. ``directory`` is created if
-    it does not exist.
+    it does not exist. A campaign's results (:func:`stored_results`) show self /
+    appraised / final and evidence on every line.
     """
+    cards = results if isinstance(results, Scorecards) else results.scorecards
     chosen = list(unit_ids) if unit_ids is not None else None
     for unit_id in chosen or ():
         cards.units.position(unit_id)  # an unknown id fails here, before any file
@@ -904,7 +912,7 @@ def write_scorecards(
             [Problem(str(directory), None, "", f"cannot create the directory ({exc.strerror})")]
         ) from exc
     written: list[Path] = []
-    for unit_id, html in scorecard_documents(cards, lang, chosen):
+    for unit_id, html in scorecard_documents(results, lang, chosen):
         html_path, *pdf_path = targets[unit_id]
         write_atomic(html_path, html, force=force)
         written.append(html_path)
@@ -1195,6 +1203,28 @@ def export_run(
 
     cards, record = exported_run(store, run, registry or default_registry())
     return cards.scorecards, record
+
+
+def stored_results(
+    store: Store,
+    campaign: str,
+    *,
+    run: str | None = None,
+    registry: KindRegistry | None = None,
+) -> CampaignScorecards:
+    """The results the documents show from the store: ``campaign`` as it stands now, or
+    its published ``run`` (refused unless recomputing it gives exactly the published
+    results, as ``export_run``; its provenance record as stored goes in every footer)."""
+    from cchc_rules.store._ops import campaign_state, exported_run
+
+    registry = registry or default_registry()
+    if run is None:
+        return campaign_scorecards(store, campaign, registry=registry)
+    state = campaign_state(store, campaign)
+    if store.run(run).campaign != state.name:
+        raise CchcError([Problem(run, None, "", f"not a run of the campaign {state.name!r}")])
+    cards, record = exported_run(store, run, registry)
+    return cards.published(record)
 
 
 def diff_runs(store: Store, before: str, after: str) -> RunDiff:

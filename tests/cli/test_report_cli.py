@@ -154,7 +154,7 @@ def test_report_without_unit_sections_has_the_summary_and_table(
 def test_a_report_of_many_units_leaves_the_sections_out_and_says_so(
     cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 19 demo units stand for "many": the cap lowered to 5 (it is 2,000).
+    # 19 demo units stand for "many": the cap lowered to 5 (it is 5,000).
     monkeypatch.setattr(_report, "REPORT_UNIT_SECTIONS_MAX", 5)
     target = tmp_path / "report.html"
     result = cli("report", RULESET, "demo", "-o", str(target))

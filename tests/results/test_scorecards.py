@@ -78,3 +78,17 @@ def test_same_inputs_same_hash_same_results() -> None:
         .to_arrow()
         .equals(cchc_rules.evaluate(second, units).to_arrow())
     )
+
+
+@pytest.mark.parametrize("ref", ["ttcp@2018", "ttcp@2020"])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_explanations_of_a_batch_are_each_units_own(ref: str, lang: str) -> None:
+    # The batch renders each distinct reason once and shares it between units: every
+    # unit must still read exactly what explaining it alone says.
+    ruleset = cchc_rules.load_ruleset(ref)
+    cards = cchc_rules.evaluate(ruleset, cchc_rules.demo_units_path(ruleset))
+    order = [int(p) for p in cards.ranked_order()]
+    batch = list(cards.explain_positions(order, lang=lang))
+    alone = [cards.explain(cards.units.unit_id(p), lang=lang) for p in order]
+    assert batch == alone
+    assert len({line.reason for e in batch for line in e.lines if line.is_leaf}) > 10

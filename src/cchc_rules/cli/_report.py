@@ -9,6 +9,7 @@ import typer
 
 from cchc_rules.cli._app import (
     ForceOpt,
+    Invocation,
     Lang,
     LangOpt,
     PeriodOpt,
@@ -32,25 +33,45 @@ def _output(help: str, file_okay: bool = True) -> Any:
     return typer.Option("--output", "-o", help=help, file_okay=file_okay, show_default=False)
 
 
+ReportOutput = Annotated[Path, _output("The report file (.html), written atomically.")]
+ScorecardsOutput = Annotated[
+    Path, _output("The directory to write DIR/<unit_id>.html in (created if missing).", False)
+]
+UnitSectionsOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--unit-sections/--no-unit-sections",
+        help="Every unit's scorecard in the report; default: up to "
+        f"{REPORT_UNIT_SECTIONS_MAX:,} units (cchc scorecards writes one file per unit).",
+        show_default=False,
+    ),
+]
+UnitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--unit",
+        "-u",
+        help="Only this unit (its unit_id; repeat for each). Default: every unit.",
+        show_default=False,
+    ),
+]
+PdfOpt = Annotated[
+    bool,
+    typer.Option("--pdf", help="Also write DIR/<unit_id>.pdf (needs WeasyPrint)."),
+]
+
+
 @app.command("report")
 def report_command(
     ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
-    output: Annotated[Path, _output("The report file (.html), written atomically.")],
+    output: ReportOutput,
     force: ForceOpt = False,
     lang: LangOpt = Lang.vi,
     period: PeriodOpt = None,
     records: RecordsOpt = None,
-    unit_sections: Annotated[
-        bool | None,
-        typer.Option(
-            "--unit-sections/--no-unit-sections",
-            help="Every unit's scorecard in the report; default: up to "
-            f"{REPORT_UNIT_SECTIONS_MAX:,} units (cchc scorecards writes one file per unit).",
-            show_default=False,
-        ),
-    ] = None,
+    unit_sections: UnitSectionsOpt = None,
 ) -> None:
     """The HTML report: summary and charts, every unit in a sortable table, and every
     unit's scorecard, in one file that opens offline. / Báo cáo kết quả dạng HTML.
@@ -75,17 +96,26 @@ def report_command(
         )
     run = invocation(ctx)
     cards = evaluated(run, ruleset, period, units, records or [], lang.value)
-    if unit_sections is None and len(cards) > REPORT_UNIT_SECTIONS_MAX:
-        unit_sections = False
-        run.err.print(
-            f"report: {len(cards):,} units, more than {REPORT_UNIT_SECTIONS_MAX:,}: the unit "
-            "sections are left out (--unit-sections puts them in; cchc scorecards writes "
-            "one document per unit)",
-            highlight=False,
-            markup=False,
-        )
-    run.emit(report_html(cards, lang=lang.value, unit_sections=unit_sections), output, force)
+    sections = with_sections(run, len(cards), unit_sections)
+    run.emit(report_html(cards, lang=lang.value, unit_sections=sections), output, force)
     note_warnings(run, cards.warnings, lang.value)
+
+
+def with_sections(run: Invocation, count: int, unit_sections: bool | None) -> bool:
+    """Whether a report of ``count`` units gets its unit sections; said on stderr when
+    they are left out by default."""
+    if unit_sections is not None:
+        return unit_sections
+    if count <= REPORT_UNIT_SECTIONS_MAX:
+        return True
+    run.err.print(
+        f"report: {count:,} units, more than {REPORT_UNIT_SECTIONS_MAX:,}: the unit "
+        "sections are left out (--unit-sections puts them in; cchc scorecards writes "
+        "one document per unit)",
+        highlight=False,
+        markup=False,
+    )
+    return False
 
 
 @app.command("scorecards")
@@ -93,23 +123,9 @@ def scorecards_command(
     ctx: typer.Context,
     ruleset: RulesetArg,
     units: UnitsArg,
-    output: Annotated[
-        Path,
-        _output("The directory to write DIR/<unit_id>.html in (created if missing).", False),
-    ],
-    unit: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--unit",
-            "-u",
-            help="Only this unit (its unit_id; repeat for each). Default: every unit.",
-            show_default=False,
-        ),
-    ] = None,
-    pdf: Annotated[
-        bool,
-        typer.Option("--pdf", help="Also write DIR/<unit_id>.pdf (needs WeasyPrint)."),
-    ] = False,
+    output: ScorecardsOutput,
+    unit: UnitOpt = None,
+    pdf: PdfOpt = False,
     force: Annotated[
         bool, typer.Option("--force", help="Replace documents that already exist.")
     ] = False,

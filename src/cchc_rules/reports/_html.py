@@ -14,21 +14,31 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from importlib.resources import files
 from typing import Any
 
+from cchc_rules.reports._assessed import AssessedResults
 from cchc_rules.reports._charts import ChartRenderer, Grades, HeatCell, RankedBar, short_label
 from cchc_rules.reports._html_parts import (
     HTML_LABELS,
     RANKED_NOTE,
     SCORE_LEGEND,
+    CardRows,
     render,
     safe_name,
     unit_view,
 )
 from cchc_rules.reports._labels import _fixed, _plain
 from cchc_rules.reports._limits import UNIT_SECTIONS_MAX
+from cchc_rules.reports._provenance import provenance_rows
 from cchc_rules.results._scorecards import Scorecards
 from cchc_rules.ruleset._models import Band, Ruleset
 
-__all__ = ["BIN_WIDTH", "CHART_UNITS", "UNIT_SECTIONS_MAX", "report_html", "ruleset_context"]
+__all__ = [
+    "BIN_WIDTH",
+    "CHART_UNITS",
+    "UNIT_SECTIONS_MAX",
+    "report_html",
+    "ruleset_context",
+    "stored_provenance",
+]
 
 CHART_UNITS = 30
 """Units a peer group's ranking chart and heatmap show one by one; a larger group shows
@@ -276,13 +286,20 @@ def _rows(results: _Results, group_names: dict[str, str], decimals: int) -> list
     ]
 
 
-def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool | None = None) -> bytes:
-    """The whole report for ``cards``, labels in ``lang`` first with the other beside.
+def report_html(
+    source: Scorecards | AssessedResults, lang: str = "vi", *, unit_sections: bool | None = None
+) -> bytes:
+    """The whole report for ``source``, labels in ``lang`` first with the other beside.
 
+    ``source``: scorecards, or a campaign's (whose unit sections then show each line's
+    self-score, appraisal, final points and evidence, and whose footer shows the
+    published run's provenance record).
     ``unit_sections``: whether to add every unit's scorecard; by default, up to
     :data:`UNIT_SECTIONS_MAX` units. Without them the page says where they are, and the
     table links to nothing.
     """
+    assessed = None if isinstance(source, Scorecards) else source
+    cards = source if isinstance(source, Scorecards) else source.scorecards
     if unit_sections is None:
         unit_sections = len(cards) <= UNIT_SECTIONS_MAX
     charts = ChartRenderer(_WHAT)
@@ -297,12 +314,15 @@ def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool | No
         if drawn is not None:
             count, ranking, heatmap = drawn
             groups.append({"name": name, "count": count, "ranking": ranking, "heatmap": heatmap})
-    # NOTE: the costly part at scale (most of the time for 10,000 units): one explanation
-    # per unit, each rendered from reason codes by Scorecards.explain.
-    units = [
-        unit_view(cards.explain(unit_id, lang=lang), model, lang)
-        for unit_id in (results.ids if unit_sections else [])
-    ]
+    positions = [int(p) for p in cards.ranked_order()] if unit_sections else []
+    units = (
+        [unit_view(e, model, lang) for e in cards.explain_positions(positions, lang=lang)]
+        if assessed is None
+        else [
+            unit_view(e, model, lang, lines)
+            for e, lines in assessed.explain_positions(positions, lang=lang)
+        ]
+    )
     return render(
         "report.html.j2",
         _WHAT,
@@ -317,6 +337,9 @@ def report_html(cards: Scorecards, lang: str = "vi", *, unit_sections: bool | No
         ranked_note=RANKED_NOTE,
         score_legend_texts=SCORE_LEGEND,
         units=units,
+        card_rows=CardRows(_WHAT),
+        assessed=None if assessed is None else assessed.campaign,
+        provenance=stored_provenance(assessed, lang),
         unit_sections=unit_sections,
         sections_left_out=None if unit_sections else _left_out_note(len(cards), lang),
         warnings=_warnings(cards, lang),
@@ -339,6 +362,12 @@ def _warnings(cards: Scorecards, lang: str) -> list[dict[str, Any]] | None:
         }
         for w in cards.warnings
     ]
+
+
+def stored_provenance(assessed: AssessedResults | None, lang: str) -> list[tuple[str, str]] | None:
+    """The rows of a published run's provenance record, for a document's footer."""
+    record = None if assessed is None else assessed.provenance
+    return None if record is None else provenance_rows(record, lang)
 
 
 def _left_out_note(count: int, lang: str) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from cchc_rules.reports._assessed import LineAssessment, UnitAssessments
 from cchc_rules.reports._extras import require
 from cchc_rules.reports._labels import LABELS, _fixed, _plain
 from cchc_rules.results._provenance import tool_version
@@ -23,6 +24,7 @@ __all__ = [
     "HTML_LABELS",
     "RANKED_NOTE",
     "SCORE_LEGEND",
+    "CardRows",
     "LineRow",
     "UnitView",
     "render",
@@ -64,6 +66,11 @@ HTML_LABELS: dict[str, tuple[str, str]] = {
         "Không đơn vị nào vi phạm kiểm tra cảnh báo.",
         "No unit breaks a warning check.",
     ),
+    "self_score": ("Tự chấm", "Self-score"),
+    "appraised": ("Thẩm định", "Appraised"),
+    "final": ("Điểm cuối cùng", "Final"),
+    "campaign": ("Đợt đánh giá", "Campaign"),
+    "provenance": ("Nguồn gốc kết quả", "Provenance"),
 }
 
 # Shown under a scorecard: the same reading as the terminal's explanation legend.
@@ -111,6 +118,9 @@ class LineRow:
     legal_ref: str
     hint: str
     evidence: tuple[str, ...]
+    assessed: tuple[str, str, tuple[str, ...]] | None = None
+    """In a campaign: the self-score and appraised score as text (``""``: none) and the
+    unit's evidence references."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +138,8 @@ class UnitView:
     grade: str
     rank: str
     lines: tuple[LineRow, ...]
+    assessed: bool
+    """Whether the lines carry self / appraised / final (results of a campaign)."""
     warnings: tuple[str, ...] = ()
     """The warning checks between facts the unit breaks, each with the values read."""
 
@@ -140,7 +152,19 @@ def _state(points: Decimal | None, maximum: Decimal) -> str:
     return "zero" if points == 0 else "partial"
 
 
-def _line_row(line: CriterionLine, not_applicable: str) -> LineRow:
+def _assessed(found: LineAssessment | None) -> tuple[str, str, tuple[str, ...]]:
+    if found is None:
+        return "", "", ()
+    return (
+        "" if found.self_points is None else _plain(found.self_points),
+        "" if found.appraised_points is None else _plain(found.appraised_points),
+        found.evidence,
+    )
+
+
+def _line_row(
+    line: CriterionLine, not_applicable: str, assessments: UnitAssessments | None
+) -> LineRow:
     if line.points is None:
         score = not_applicable
     elif not line.is_leaf and line.applicable_max != line.max_points:
@@ -159,11 +183,18 @@ def _line_row(line: CriterionLine, not_applicable: str) -> LineRow:
         legal_ref=line.legal_ref or "",
         hint=line.hint,
         evidence=line.evidence,
+        assessed=None if assessments is None else _assessed(assessments.get(line.id)),
     )
 
 
-def unit_view(explanation: Explanation, model: Ruleset, lang: str) -> UnitView:
-    """One unit's explanation as rows: scores as text, each line's state for its colour."""
+def unit_view(
+    explanation: Explanation,
+    model: Ruleset,
+    lang: str,
+    assessments: UnitAssessments | None = None,
+) -> UnitView:
+    """One unit's explanation as rows: scores as text, each line's state for its colour;
+    with ``assessments`` (a campaign's), each line's self-score, appraisal and evidence."""
     decimals = explanation.points_decimals
     not_applicable = HTML_LABELS["not_applicable"][0 if lang == "vi" else 1]
     unit_type = model.unit_types.get(explanation.unit_type)
@@ -179,9 +210,61 @@ def unit_view(explanation: Explanation, model: Ruleset, lang: str) -> UnitView:
         index=_fixed(explanation.index),
         grade=explanation.grade or "—",
         rank=f"{explanation.rank} / {explanation.group_size}" if explanation.rank else "—",
-        lines=tuple(_line_row(line, not_applicable) for line in explanation.lines),
+        lines=tuple(_line_row(line, not_applicable, assessments) for line in explanation.lines),
+        assessed=assessments is not None,
         warnings=explanation.warnings or (),
     )
+
+
+class CardRows:
+    """The rows of scorecard tables as HTML, each distinct row escaped and built once.
+
+    NOTE: a report of 10,000 units has 500,000 rows but far fewer distinct ones (units
+    with full points on a criterion share its row), and escaping every cell through the
+    template was most of the render; the row's markup lives here, in one place, for the
+    report and the scorecard documents alike.
+    """
+
+    def __init__(self, what: str) -> None:
+        self._escape: Callable[[str], str] = require("markupsafe", what).escape
+        self._markup: Callable[[str], Any] = require("markupsafe", what).Markup
+        self._rows: dict[LineRow, str] = {}
+
+    def __call__(self, unit: UnitView) -> Any:
+        """The ``<tr>`` elements of ``unit``'s lines, as markup."""
+        rows = self._rows
+        html = []
+        for line in unit.lines:
+            row = rows.get(line)
+            if row is None:
+                row = rows[line] = self._row(line)
+            html.append(row)
+        return self._markup("\n".join(html))
+
+    def _row(self, line: LineRow) -> str:
+        e = self._escape
+        cells = [
+            f'<tr class="{line.kind} {line.state}" data-criterion="{e(line.id)}">'
+            f'<td class="id d{line.depth}">{e(line.id)}</td><td>{e(line.name)}</td>'
+        ]
+        if line.assessed is not None:
+            own, appraised, _ = line.assessed
+            cells.append(f'<td class="num self">{e(own)}</td>')
+            cells.append(f'<td class="num appraised">{e(appraised)}</td>')
+        cells.append(f'<td class="num">{e(line.score)}</td><td>')
+        if line.kind == "leaf":
+            cells.append(str(e(line.reason)))
+            if line.legal_ref:
+                cells.append(f' <span class="ref">[{e(line.legal_ref)}]</span>')
+            cells.extend(f'<span class="ev">• {e(item)}</span>' for item in line.evidence)
+            # NOTE: a reference is text, never a link: a file name or URL a unit typed
+            # must not make the page load or open anything.
+            documents = line.assessed[2] if line.assessed is not None else ()
+            cells.extend(f'<span class="doc">▸ {e(item)}</span>' for item in documents)
+            if line.hint:
+                cells.append(f'<span class="hint">→ {e(line.hint)}</span>')
+        cells.append("</td></tr>")
+        return "".join(cells)
 
 
 def _script_hash(script: str) -> str:
@@ -218,11 +301,17 @@ def render(
     first, second = (0, 1) if lang == "vi" else (1, 0)
     other = "en" if lang == "vi" else "vi"
 
+    labels: dict[str, Any] = {}
+
     def bi(key: str) -> Any:
-        pair = HTML_LABELS[key]
-        return markup('{}<span class="other" lang="{}"> / {}</span>').format(
-            pair[first], other, pair[second]
-        )
+        # Made once per label: a report of thousands of units asks for each thousands
+        # of times.
+        if key not in labels:
+            pair = HTML_LABELS[key]
+            labels[key] = markup('{}<span class="other" lang="{}"> / {}</span>').format(
+                pair[first], other, pair[second]
+            )
+        return labels[key]
 
     def one(key: str) -> str:
         return HTML_LABELS[key][first]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 __all__ = ["UNIT_SECTIONS_MAX"]
 
-UNIT_SECTIONS_MAX = 2_000
+UNIT_SECTIONS_MAX = 5_000
 """Units up to which a report has its unit sections unless told otherwise.
 
-NOTE: each section is one ``Scorecards.explain`` (a few milliseconds: ~40 reasons
-rendered per unit); 10,000 sections take about a minute and make a 160 MB page no
-browser scrolls comfortably, where the summary and table take seconds. Above this the
-unit scorecards (``cchc scorecards``, one file per unit) carry them."""
+NOTE (docs/decisions/0031-report-from-the-store.md): the sections are explained in one
+batch and their rows built once per distinct row, so time is no longer what limits
+them; size is: about 14 KB of HTML per unit, so 5,000 units make a ~70 MB page a
+browser still opens and 10,000 a ~160 MB one. Above this the unit scorecards
+(``cchc scorecards``, one file per unit) carry them, or ``--unit-sections``."""

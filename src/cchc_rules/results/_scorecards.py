@@ -6,7 +6,9 @@ a million-unit run builds no million strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import string
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -73,8 +75,7 @@ SCORED = "scored"
 NOTHING_APPLICABLE = "nothing_applicable"
 """A unit's ``status``: scored, or no criterion applies to it (no index, grade, rank)."""
 NOTHING_APPLICABLE_REASON = Text(
-    vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, "
-    "xếp hạng",
+    vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, xếp hạng",
     en="None of the criteria applies to this unit, so it has no index, grade or rank",
 )
 NOTHING_APPLICABLE_LABEL = Text(vi="không có tiêu chí áp dụng", en="nothing applies")
@@ -199,6 +200,14 @@ class Scorecards:
     def __len__(self) -> int:
         return len(self.units)
 
+    @functools.cached_property
+    def _warnings_by_unit(self) -> dict[str, list[FactWarning]]:
+        """The warnings by unit, so explaining thousands of units reads each once."""
+        grouped: dict[str, list[FactWarning]] = {}
+        for warning in self.matrix.warnings:
+            grouped.setdefault(warning.unit_id, []).append(warning)
+        return grouped
+
     @property
     def warnings(self) -> tuple[FactWarning, ...]:
         """Units that break a ``warning`` check between facts, check by check."""
@@ -287,9 +296,7 @@ class Scorecards:
             table[f"area:{area.id}"] = decimal_array(points, node.scale)
             # The component index: the area's points against what applies of it.
             component = display_index(points, maximum, scoring)
-            table[f"area:{area.id}:index"] = decimal_array(
-                component, agg.index_scale, maximum > 0
-            )
+            table[f"area:{area.id}:index"] = decimal_array(component, agg.index_scale, maximum > 0)
         if columns != "areas":
             for row, leaf in enumerate(self.ruleset.leaves):
                 table[leaf.criterion.id] = decimal_array(
@@ -342,7 +349,40 @@ class Scorecards:
 
     def explain(self, unit_id: str, *, lang: str = "vi") -> Explanation:
         """Every criterion of one unit with its points, reason and what would raise it."""
-        position = self.units.position(unit_id)
+        return next(self.explain_positions([self.units.position(unit_id)], lang=lang))
+
+    def explain_positions(
+        self, positions: Iterable[int], *, lang: str = "vi"
+    ) -> Iterator[Explanation]:
+        """:meth:`explain` for the units at ``positions`` (in that order), one at a time.
+
+        NOTE: what every unit shares is computed once for the batch (grade names, the
+        size of each peer group, the criterion tree), and each reason text once per
+        distinct (criterion, reason code, points, unit type, the facts it reads): the
+        HTML report of 10,000 units renders a few thousand reasons, not 400,000.
+        """
+        agg = self.aggregates
+        grade_names = self.grade_names(lang)
+        scored_groups = self.units.peer_groups[agg.applicable_max > 0]
+        group_sizes = dict(zip(*np.unique(scored_groups, return_counts=True), strict=True))
+        leaf_rows = {leaf.criterion.id: row for row, leaf in enumerate(self.ruleset.leaves)}
+        placed = [
+            (p.node, p.depth, p.area.id, leaf_rows.get(p.node.id))
+            for p in self.ruleset.model.tree()
+        ]
+        reasons = _ReasonMemo(self.ruleset, lang)
+        for position in positions:
+            yield self._explanation(int(position), placed, grade_names, group_sizes, reasons, lang)
+
+    def _explanation(
+        self,
+        position: int,
+        placed: list[tuple[Any, int, str, int | None]],
+        grade_names: npt.NDArray[np.object_],
+        group_sizes: Mapping[Any, Any],
+        reasons: _ReasonMemo,
+        lang: str,
+    ) -> Explanation:
         scale = self.ruleset.scale
         agg = self.aggregates
         scoring = self.ruleset.arithmetic
@@ -351,24 +391,27 @@ class Scorecards:
         # expressions the engine evaluated over columns.
         for name, expression in self.ruleset.computed.items():
             facts[name] = expression.evaluate_unit(facts)
-        leaf_rows = {leaf.criterion.id: row for row, leaf in enumerate(self.ruleset.leaves)}
+        unit_type = str(self.units.unit_types[position])
         lines: list[CriterionLine] = []
-
-        def node_line(
-            node_id: str, name: Text, area_id: str, depth: int, max_points: Decimal
-        ) -> None:
-            totals = agg.nodes[node_id]
+        for node, depth, area_id, row in placed:
+            if row is not None and isinstance(node, Criterion) and node.is_leaf:
+                leaf = self.ruleset.leaves[row]
+                lines.append(
+                    self._leaf_line(leaf, row, position, facts, unit_type, depth, reasons, lang)
+                )
+                continue
+            totals = agg.nodes[node.id]
             possible = int(totals.maximum[position])
             lines.append(
                 CriterionLine(
-                    id=node_id,
-                    name=name.get(lang),
+                    id=node.id,
+                    name=node.name.get(lang),
                     area_id=area_id,
                     depth=depth,
                     points=Decimal(int(totals.points[position])) / totals.scale
                     if possible
                     else None,
-                    max_points=max_points,
+                    max_points=node.max_points,
                     applicable_max=Decimal(possible) / totals.scale,
                     reason_code="subtotal",
                     reason="",
@@ -378,24 +421,16 @@ class Scorecards:
                 )
             )
 
-        for placed in self.ruleset.model.tree():
-            node, depth = placed.node, placed.depth
-            if isinstance(node, Criterion) and node.is_leaf:
-                row = leaf_rows[node.id]
-                leaf = self.ruleset.leaves[row]
-                lines.append(self._leaf_line(leaf, row, position, facts, depth, lang))
-            else:
-                node_line(node.id, node.name, placed.area.id, depth, node.max_points)
-
         applicable_max = int(agg.applicable_max[position])
         status = SCORED if applicable_max else NOTHING_APPLICABLE
-        grade_id = self.grade_names(lang)[position]
+        grade_id = grade_names[position]
         rank = int(agg.rank[position])
         group = self.units.peer_groups[position]
+        unit_id = self.units.unit_id(position)  # as read (NFC), whatever was typed
         return Explanation(
-            unit_id=self.units.unit_id(position),  # as read (NFC), whatever was typed
+            unit_id=unit_id,
             name=self.units.name(position, lang),
-            unit_type=str(self.units.unit_types[position]),
+            unit_type=unit_type,
             peer_group=str(group),
             lines=tuple(lines),
             total=Decimal(int(agg.total[position])) / scale,
@@ -403,38 +438,35 @@ class Scorecards:
             index=Decimal(int(agg.index[position])) / agg.index_scale if applicable_max else None,
             grade=None if grade_id is None else str(grade_id),
             rank=rank if rank != NO_RANK else None,
-            group_size=int(
-                np.count_nonzero((self.units.peer_groups == group) & (agg.applicable_max > 0))
-            ),
+            group_size=int(group_sizes.get(group, 0)),
             ruleset=self.ruleset.ref,
             content_hash=self.ruleset.content_hash,
             points_decimals=self.ruleset.model.ruleset.points_decimals,
             index_decimals=scoring.index_decimals,
             status=status,
             status_reason="" if applicable_max else NOTHING_APPLICABLE_REASON.get(lang),
-            warnings=tuple(w.said(lang) for w in self.warnings if w.unit_id == unit_id)
+            warnings=tuple(w.said(lang) for w in self._warnings_by_unit.get(unit_id, ()))
             if self.ruleset.checks
             else None,
         )
 
     def _leaf_line(
-        self, leaf: Leaf, row: int, position: int, facts: dict[str, Any], depth: int, lang: str
+        self,
+        leaf: Leaf,
+        row: int,
+        position: int,
+        facts: dict[str, Any],
+        unit_type: str,
+        depth: int,
+        reasons: _ReasonMemo,
+        lang: str,
     ) -> CriterionLine:
         criterion = leaf.criterion
-        scale = self.ruleset.criterion_scale
+        scale = reasons.scale
         code = int(self.matrix.reasons[row, position])
         applicable = bool(self.matrix.applicable[row, position])
         points = Decimal(int(self.matrix.points[row, position])) / scale if applicable else None
-        unit_type = str(self.units.unit_types[position])
-        name, reason, hint = render_reason(
-            leaf,
-            code,
-            points,
-            facts,
-            unit_type,
-            self.ruleset.model.unit_types[unit_type].name.get(lang),
-            lang,
-        )
+        name, reason, hint = reasons.render(row, code, points, facts, unit_type)
         evidence: tuple[str, ...] = ()
         if self.derivation is not None and points is not None and points < criterion.max_points:
             # Only for a criterion that lost points: the records that cost them.
@@ -461,6 +493,53 @@ class Scorecards:
             is_leaf=True,
             evidence=evidence,
         )
+
+
+class _ReasonMemo:
+    """Reason texts of a batch of explanations, each rendered once per distinct input."""
+
+    def __init__(self, ruleset: CompiledRuleset, lang: str) -> None:
+        self.ruleset = ruleset
+        self.lang = lang
+        self.scale = ruleset.criterion_scale
+        self.reads = [_reason_inputs(leaf) for leaf in ruleset.leaves]
+        self.texts: dict[tuple[Any, ...], tuple[str, str, str]] = {}
+
+    def render(
+        self,
+        row: int,
+        code: int,
+        points: Decimal | None,
+        facts: Mapping[str, FactValue | None],
+        unit_type: str,
+    ) -> tuple[str, str, str]:
+        key = (row, code, points, unit_type, *(facts.get(f) for f in self.reads[row]))
+        found = self.texts.get(key)
+        if found is None:
+            leaf = self.ruleset.leaves[row]
+            type_name = self.ruleset.model.unit_types[unit_type].name.get(self.lang)
+            found = render_reason(leaf, code, points, facts, unit_type, type_name, self.lang)
+            self.texts[key] = found
+        return found
+
+
+def _reason_inputs(leaf: Leaf) -> tuple[str, ...]:
+    """The facts a criterion's reason texts can depend on: those its kind reads, its
+    condition reads, and any its reason templates name.
+
+    NOTE: a kind's ``explain_values`` derives its values from the facts it declares and
+    its parameters (the kinds API says so); a fact none of these name cannot change the
+    text, so two units that agree on these share it.
+    """
+    names = set(leaf.kind.facts())
+    if leaf.condition is not None:
+        names |= leaf.condition.names - {UNIT_TYPE}
+    formatter = string.Formatter()
+    for spec in type(leaf.kind).reasons:
+        for lang in ("vi", "en"):
+            for template in (spec.text(lang), spec.hint(lang)):
+                names |= {field for _, field, _, _ in formatter.parse(template) if field}
+    return tuple(sorted(names))
 
 
 def render_reason(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -24,6 +24,7 @@ from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem
 from cchc_rules.inputs._units import UnitTable, read_units
 from cchc_rules.kinds import FactColumn, number_text
+from cchc_rules.reports._assessed import LineAssessment
 from cchc_rules.results._scorecards import CriterionLine, Explanation, Scorecards
 from cchc_rules.ruleset._checks import SURVEY_KIND
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
@@ -184,21 +185,52 @@ class CampaignExplanation:
 
 
 class CampaignScorecards:
-    """The scorecards of a campaign's final points, and how each point came about."""
+    """The scorecards of a campaign's final points, and how each point came about.
 
-    def __init__(self, bound: Bound, cards: Scorecards, assessments: dict[Key, Assessment]) -> None:
+    The documents (``reports/``) read it as their ``AssessedResults``.
+    """
+
+    def __init__(
+        self,
+        bound: Bound,
+        cards: Scorecards,
+        assessments: dict[Key, Assessment],
+        provenance: Mapping[str, Any] | None = None,
+    ) -> None:
         self.bound = bound
         self.scorecards = cards
         self.assessments = assessments
+        self.provenance = provenance
+        """The published run's provenance record as stored; ``None`` for an open campaign."""
+        self._by_unit: dict[str, dict[str, Assessment]] | None = None
+
+    @property
+    def campaign(self) -> str:
+        return self.bound.state.name
+
+    def published(self, provenance: Mapping[str, Any]) -> CampaignScorecards:
+        """These scorecards as the run published with ``provenance``."""
+        return CampaignScorecards(self.bound, self.scorecards, self.assessments, provenance)
 
     def assessment(self, unit_id: str, criterion_id: str) -> Assessment:
         return self.assessments[unit_id, criterion_id]
+
+    def _of_unit(self, unit_id: str) -> dict[str, Assessment]:
+        if self._by_unit is None:
+            by_unit: dict[str, dict[str, Assessment]] = {}
+            for (unit, criterion), found in self.assessments.items():
+                by_unit.setdefault(unit, {})[criterion] = found
+            self._by_unit = by_unit
+        return self._by_unit.get(unit_id, {})
 
     def explain(self, unit_id: str, *, lang: str = "vi") -> CampaignExplanation:
         """The engine's explanation of the final points, every scored line's reason
         replaced where the final points are not the engine's (self-assessed, appraised)."""
         base = self.scorecards.explain(unit_id, lang=lang)
-        mine = {c: a for (u, c), a in self.assessments.items() if u == unit_id}
+        return self._campaign_explanation(base, lang)
+
+    def _campaign_explanation(self, base: Explanation, lang: str) -> CampaignExplanation:
+        mine = self._of_unit(base.unit_id)
         lines = []
         for line in base.lines:
             found = mine.get(line.id)
@@ -206,6 +238,26 @@ class CampaignScorecards:
         return CampaignExplanation(
             dataclasses.replace(base, lines=tuple(lines)), mine, self.bound.state.name
         )
+
+    def explain_positions(
+        self, positions: Iterable[int], *, lang: str = "vi"
+    ) -> Iterator[tuple[Explanation, Mapping[str, LineAssessment]]]:
+        """Each unit's explanation (as :meth:`explain`) with its lines' self-score,
+        appraisal, final points and evidence, for the documents."""
+        for base in self.scorecards.explain_positions(positions, lang=lang):
+            found = self._campaign_explanation(base, lang)
+            yield (
+                found.explanation,
+                {
+                    criterion: LineAssessment(
+                        self_points=a.self_points,
+                        appraised_points=a.appraised_points,
+                        final_points=a.final_points,
+                        evidence=tuple(str(e) for e in a.evidence),
+                    )
+                    for criterion, a in found.assessments.items()
+                },
+            )
 
 
 _SOURCES = {
