@@ -22,7 +22,14 @@ from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
-from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
+from cchc_rules.inputs._form import form_workbook
+from cchc_rules.inputs._units import (
+    UnitTable,
+    read_units,
+    read_units_file,
+    read_units_source,
+    to_arrow,
+)
 from cchc_rules.reports._annex import annex_xlsx as annex_workbook
 from cchc_rules.reports._atomic import write_atomic
 from cchc_rules.reports._catalogue import catalogue_document
@@ -92,6 +99,7 @@ __all__ = [
     "carry_over",
     "close_collection",
     "compare",
+    "data_entry_form",
     "default_registry",
     "demo_units",
     "demo_units_path",
@@ -475,6 +483,32 @@ def evaluate(
     return evaluate_units(
         compiled, table, batch_size=batch_size, on_progress=on_progress, derivation=derivation
     )
+
+
+def data_entry_form(
+    ruleset: CompiledRuleset | str | Path, *, units: Path | str | None = None, lang: str = "vi"
+) -> bytes:
+    """The data-entry workbook of ``ruleset`` (``cchc template``), as XLSX bytes.
+
+    ``units`` is a roster (any units file; only its unit columns are read) whose units
+    fill the entry rows. Raises :class:`InputError` for a roster without unit ids.
+    """
+    compiled = ruleset if isinstance(ruleset, CompiledRuleset) else load_ruleset(ruleset)
+    roster = None
+    if units is not None:
+        office = read_units_source(Path(units), str(units), compiled.model)
+        roster = office.table
+        if "unit_id" not in roster.column_names:
+            raise InputError([Problem(str(units), None, "unit_id", "missing required column")])
+        ids = roster.column("unit_id").to_pylist()
+        problems = [
+            Problem(str(units), int(row), "unit_id", "expected a unit id")
+            for row, unit_id in zip(office.rows, ids, strict=True)
+            if not str(unit_id or "").strip()
+        ]
+        if problems:
+            raise InputError(problems)
+    return form_workbook(compiled.model, roster, lang)
 
 
 def read_with_records(

@@ -7,11 +7,20 @@ output file); 2 usage error (unknown option, missing argument).
 from __future__ import annotations
 
 # Importing the command modules registers their commands on the application.
-from cchc_rules.cli import _campaign, _compare, _evaluate, _plugins, _report, _rulesets, _runs
+from cchc_rules.cli import (
+    _campaign,
+    _compare,
+    _evaluate,
+    _plugins,
+    _report,
+    _rulesets,
+    _runs,
+    _template,
+)
 from cchc_rules.cli._app import app
 
 __all__ = ["app", "main"]
-_COMMAND_MODULES = (_campaign, _compare, _evaluate, _plugins, _report, _rulesets, _runs)
+_COMMAND_MODULES = (_campaign, _compare, _evaluate, _plugins, _report, _rulesets, _runs, _template)
 
 
 def main() -> None:

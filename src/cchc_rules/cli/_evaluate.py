@@ -163,6 +163,8 @@ def _evaluate(
 
     table, derivation = read_with_records(ruleset, source, parse_records_option(records), demo=demo)
     require_units(len(table), table.source)
+    for note in table.notes:
+        run.err.print(literal(f"note: {table.source}: {note}"), soft_wrap=True)
     with _progress_bar(run.err)(len(table)) as advance:
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
 
