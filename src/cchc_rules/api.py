@@ -23,6 +23,7 @@ from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._form import form_workbook
+from cchc_rules.inputs._office import OfficeOptions
 from cchc_rules.inputs._units import (
     UnitTable,
     read_units,
@@ -334,7 +335,7 @@ def compare(
     second = after if isinstance(after, CompiledRuleset) else load_ruleset(after)
     if isinstance(units, str | Path):
         label = str(units)
-        table, first_row = read_units_file(Path(units), label)
+        table, first_row = read_units_file(Path(units), label, first.model)
     else:
         label, table, first_row = "<table>", to_arrow(units), 1
     derived = [
@@ -517,16 +518,19 @@ def read_with_records(
     records: Mapping[str, Path | str] | None = None,
     *,
     demo: bool = False,
+    options: OfficeOptions | None = None,
 ) -> tuple[UnitTable, Derivation | None]:
     """Units read and checked, with the facts derived from record sets added first.
 
     With ``demo``, when ``units`` are bundled demo units their demo record sets fill in
-    the record sets ``records`` does not name.
+    the record sets ``records`` does not name. ``options`` say how to read an office
+    units file (sheet, encoding, delimiter, header map).
     """
     if not ruleset.providers:
-        return read_units(units, ruleset.model), None
+        return read_units(units, ruleset.model, options=options), None
     source = units if isinstance(units, str | Path) else to_arrow(units)
-    derivation = derive_facts(ruleset, source, _record_files(ruleset, units, records, demo))
+    files = _record_files(ruleset, units, records, demo)
+    derivation = derive_facts(ruleset, source, files, options=options)
     table = read_units(
         derivation.table, ruleset.model, name=derivation.source, first_row=derivation.first_row
     )

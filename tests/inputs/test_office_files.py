@@ -54,7 +54,11 @@ def office_value(fact: str, text: str) -> object:
 
 def filled_form(path: Path, lang: str = "vi") -> openpyxl.Workbook:
     path.write_bytes(api.data_entry_form(ruleset(), lang=lang))
-    book = openpyxl.load_workbook(path)
+    return fill(openpyxl.load_workbook(path))
+
+
+def fill(book: openpyxl.Workbook) -> openpyxl.Workbook:
+    """The form's entry sheet filled with the demo units, as an office types them."""
     sheet = book[ENTRY_SHEET]
     keys = [cell.value for cell in sheet[1]]
     header, rows = demo()

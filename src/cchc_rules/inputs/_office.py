@@ -42,6 +42,7 @@ __all__ = [
     "header_key",
     "office_cells",
     "office_columns",
+    "read_column_map",
     "read_office_csv",
     "read_office_xlsx",
     "sniff_csv",
@@ -68,6 +69,9 @@ _SHOWN = 5
 """Rows a note names before it counts the rest."""
 _NOISE = Decimal("1e-9")
 """Float noise: a number within this (relative) distance of one with the fact's digits."""
+_NOISE_LENGTH = 15
+"""Float noise prints with 15 to 17 significant digits: a column of shorter cells has
+none, and is left after one cheap pass (the plain path stays fast)."""
 
 
 def header_key(text: str) -> str:
@@ -105,6 +109,29 @@ class CsvLayout:
     delimiter: str
     title_lines: int
     notes: tuple[str, ...]
+
+
+def read_column_map(path: Path) -> dict[str, str]:
+    """``--map``: header text → column name, from a TOML table or a two-column CSV."""
+    import tomllib
+
+    source = str(path)
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+        if path.suffix.lower() == ".toml":
+            pairs: list[tuple[object, ...]] = list(tomllib.loads(content).items())
+        else:
+            pairs = [tuple(row) for row in csv.reader(io.StringIO(content)) if row]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
+    problems = [
+        Problem(source, index, "", "expected header text and a column name, both text")
+        for index, pair in enumerate(pairs, start=1)
+        if len(pair) != 2 or not all(isinstance(part, str) and part.strip() for part in pair)
+    ]
+    if problems:
+        raise InputError(problems)
+    return {str(pair[0]): str(pair[1]).strip() for pair in pairs}
 
 
 def column_label(column: str, spec: FactSpec | None, lang: str) -> str:
@@ -537,6 +564,9 @@ def _denoised(
     column: pa.ChunkedArray, decimals: int, rows: npt.NDArray[np.int64], name: str, noise: list[str]
 ) -> pa.ChunkedArray:
     """Cells with more digits than the fact's, within float noise of its digits, rounded."""
+    longest = pc.max(pc.utf8_length(column)).as_py()
+    if longest is None or longest < _NOISE_LENGTH:
+        return column
     point = pc.find_substring(column, ".")
     fraction = pc.subtract(pc.subtract(pc.utf8_length(pc.utf8_rtrim_whitespace(column)), point), 1)
     if not pc.any(pc.and_(pc.greater_equal(point, 0), pc.greater(fraction, decimals))).as_py():

@@ -657,11 +657,11 @@ def _read_office(
 
 
 def read_units_file(
-    path: Path, source: str, ruleset: Ruleset | None = None
+    path: Path, source: str, ruleset: Ruleset | None = None, options: OfficeOptions | None = None
 ) -> tuple[pa.Table, int]:
     """A units file as :func:`read_units_source` reads it, and the row its first unit is
     on in messages."""
-    office = read_units_source(path, source, ruleset)
+    office = read_units_source(path, source, ruleset, options)
     return office.table, int(office.rows[0]) if len(office.rows) else 1
 
 
