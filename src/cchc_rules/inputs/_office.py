@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import unicodedata
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -302,12 +303,16 @@ def read_office_xlsx(
     from python_calamine import CalamineWorkbook  # only XLSX input needs it
 
     try:
+        # Python's zip reader first: it names what is wrong with a file that is not a
+        # workbook at all (truncated, another format) in the words zip users know.
+        with zipfile.ZipFile(path):
+            pass
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = list(workbook.sheet_names)
         chosen = _chosen_sheets(sheets, options.sheet, source)
         grids = [(name, _sheet_grid(workbook.get_sheet_by_name(name))) for name in chosen]
-    except InputError:
-        raise
+    except (InputError, FileNotFoundError, PermissionError, IsADirectoryError):
+        raise  # located already, or the file itself cannot be opened: said as for any format
     except Exception as exc:
         # NOTE: every exception: calamine reports a damaged workbook (zip, XML, a
         # missing part) in its own error types, and any of them means the same.
@@ -367,10 +372,13 @@ def sniff_csv(path: Path, encoding: str | None = None, delimiter: str | None = N
     if encoding is None:
         encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
     if encoding is None:
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-            encoding = "utf-8"
-        except UnicodeDecodeError:
+        # UTF-8 when most of the head's non-ASCII text decodes as UTF-8: a few bad bytes
+        # in a UTF-8 file are the validator's to locate by row, not another encoding.
+        decoded = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head)
+        bad = decoded.count("\ufffd")
+        good = sum(1 for char in decoded if char > "\x7f") - bad
+        encoding = "utf-8"
+        if bad > good:
             encoding = "cp1258"
             notes.append("not UTF-8: read as Windows-1258 (assumed; name another with --encoding)")
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
