@@ -365,3 +365,17 @@ def test_fuzz_office_files_end_in_a_result_or_a_located_error(
     except InputError as exc:
         assert exc.problems
         assert all(p.file == str(path) for p in exc.problems)
+
+
+def test_a_csv_with_title_lines_keeps_the_rows_the_office_sees(tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    title = "BÁO CÁO SỐ LIỆU;;;\n;;;\n"
+    path.write_bytes((title + csv_lines(";")).encode("utf-8"))
+    units = read_units(path, ruleset().model)
+    assert units.rows[0] == 4  # two title lines, the header on line 3
+    assert scores(path) == clean_scores()
+    lines = (title + csv_lines(";")).splitlines()
+    lines[4] = lines[4].replace("hanh_chinh", "hanh-chinh", 1)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(InputError, match=r"units.csv:5: unit_type: expected one of"):
+        read_units(path, ruleset().model)

@@ -302,6 +302,8 @@ def read_office_xlsx(
     """A workbook's units sheet: ``--sheet``, else the first with a header row."""
     from python_calamine import CalamineWorkbook  # only XLSX input needs it
 
+    found = None
+    name = ""
     try:
         # Python's zip reader first: it names what is wrong with a file that is not a
         # workbook at all (truncated, another format) in the words zip users know.
@@ -310,7 +312,12 @@ def read_office_xlsx(
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = list(workbook.sheet_names)
         chosen = _chosen_sheets(sheets, options.sheet, source)
-        grids = [(name, _sheet_grid(workbook.get_sheet_by_name(name))) for name in chosen]
+        # Sheet by sheet, up to the first with a header: a workbook's later sheets
+        # (pivots, charts' data) are never read.
+        for name in chosen:
+            found = _office_rows(_sheet_grid(workbook.get_sheet_by_name(name)), 1, ruleset, options)
+            if found is not None:
+                break
     except (InputError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # located already, or the file itself cannot be opened: said as for any format
     except Exception as exc:
@@ -318,15 +325,12 @@ def read_office_xlsx(
         # missing part) in its own error types, and any of them means the same.
         message = f"cannot read: not a valid XLSX workbook ({type(exc).__name__}: {exc})"
         raise InputError([Problem(source, None, "", message)]) from exc
-    for name, grid in grids:
-        found = _office_rows(grid, 1, ruleset, options)
-        if found is None:
-            continue
+    if found is not None:
         columns, body, numbers, notes = found
         if name != sheets[0] and options.sheet is None:
             notes.insert(0, f"units read from sheet {name!r} (the sheets before it have none)")
         return OfficeTable(_table(columns, body), np.asarray(numbers, np.int64), tuple(notes))
-    where = f"sheet {chosen[0]!r}" if options.sheet is not None else "any sheet"
+    where = f"sheet {name!r}" if options.sheet is not None else "any sheet"
     message = (
         f"expected a header row with a unit id column (unit_id or 'Mã đơn vị') in the "
         f"first {_HEADER_SEARCH} rows of {where}"
