@@ -54,9 +54,9 @@ _names = st.sampled_from(
 )
 _literals = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
-    st.integers(0, 20)
-    .flatmap(lambda places: st.decimals(allow_nan=False, allow_infinity=False, places=places))
-    .map(lambda d: format(d, "f")),
+    st.integers(0, 20).flatmap(
+        lambda places: st.decimals(allow_nan=False, allow_infinity=False, places=places)
+    ).map(lambda d: format(d, "f")),
     st.sampled_from(["true", "false", "'hanh_chinh'", "'x'", "''", "date(2019, 12, 31)", "1e9"]),
 )
 _operators = st.sampled_from(
@@ -76,9 +76,8 @@ def _expressions(depth: int) -> st.SearchStrategy[str]:
         inner.map(lambda e: f"not {e}"),
         inner.map(lambda e: f"{e} is missing"),
         st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} if {t[1]} else {t[2]}"),
-        st.tuples(
-            st.sampled_from(["max", "min", "round", "abs", "days_between"]), inner, inner
-        ).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+        st.tuples(st.sampled_from(["max", "min", "round", "abs", "days_between"]), inner, inner)
+        .map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
         inner.map(lambda e: f"{e} in ('hanh_chinh', 'su_nghiep')"),
     )
 
@@ -139,7 +138,9 @@ def _typed_boolean(depth: int) -> st.SearchStrategy[str]:
         leaf,
         st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(" ".join),
         inner.map(lambda e: f"not ({e})"),
-        st.tuples(_typed_integer(depth - 1), st.sampled_from(["<", ">="]), _integers).map(" ".join),
+        st.tuples(_typed_integer(depth - 1), st.sampled_from(["<", ">="]), _integers).map(
+            " ".join
+        ),
     )
 
 

@@ -277,7 +277,7 @@ def _levels(text: str) -> int:
         ("[[areas.criteria]]\nparams = { bands = [{ min = 1 }] }\n", 6),
         ("x = { a.b = { c = [] } }\n", 5),
         # brackets, braces, quotes and dots in strings, quoted keys and comments are text
-        ('\'a.[b\' = "[[{{\\"]]" # [[[[\n', 1),
+        ("'a.[b' = \"[[{{\\\"]]\" # [[[[\n", 1),
         ('x = """[[[\\"""]]]\n"""\n', 1),
         ("x = '''[[[''''\n", 1),
         ('x = """""a"""""\n', 1),

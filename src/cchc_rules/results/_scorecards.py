@@ -72,7 +72,8 @@ SCORED = "scored"
 NOTHING_APPLICABLE = "nothing_applicable"
 """A unit's ``status``: scored, or no criterion applies to it (no index, grade, rank)."""
 NOTHING_APPLICABLE_REASON = Text(
-    vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, xếp hạng",
+    vi="Không tiêu chí nào áp dụng cho đơn vị này nên đơn vị không có chỉ số, xếp loại, "
+    "xếp hạng",
     en="None of the criteria applies to this unit, so it has no index, grade or rank",
 )
 NOTHING_APPLICABLE_LABEL = Text(vi="không có tiêu chí áp dụng", en="nothing applies")
@@ -277,7 +278,9 @@ class Scorecards:
             table[f"area:{area.id}"] = decimal_array(points, node.scale)
             # The component index: the area's points against what applies of it.
             component = display_index(points, maximum, scoring)
-            table[f"area:{area.id}:index"] = decimal_array(component, agg.index_scale, maximum > 0)
+            table[f"area:{area.id}:index"] = decimal_array(
+                component, agg.index_scale, maximum > 0
+            )
         if columns != "areas":
             for row, leaf in enumerate(self.ruleset.leaves):
                 table[leaf.criterion.id] = decimal_array(
