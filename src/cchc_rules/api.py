@@ -23,7 +23,15 @@ from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._fact_checks import FactWarning
-from cchc_rules.inputs._units import UnitTable, read_units, read_units_file, to_arrow
+from cchc_rules.inputs._form import form_workbook
+from cchc_rules.inputs._office import OfficeOptions
+from cchc_rules.inputs._units import (
+    UnitTable,
+    read_units,
+    read_units_file,
+    read_units_source,
+    to_arrow,
+)
 from cchc_rules.reports._annex import annex_xlsx as annex_workbook
 from cchc_rules.reports._assessed import AssessedResults
 from cchc_rules.reports._atomic import write_atomic
@@ -95,6 +103,7 @@ __all__ = [
     "carry_over",
     "close_collection",
     "compare",
+    "data_entry_form",
     "default_registry",
     "demo_units",
     "demo_units_path",
@@ -331,7 +340,7 @@ def compare(
     second = after if isinstance(after, CompiledRuleset) else load_ruleset(after)
     if isinstance(units, str | Path):
         label = str(units)
-        table, first_row = read_units_file(Path(units), label)
+        table, first_row = read_units_file(Path(units), label, first.model)
     else:
         label, table, first_row = "<table>", to_arrow(units), 1
     derived = [
@@ -482,22 +491,51 @@ def evaluate(
     )
 
 
+def data_entry_form(
+    ruleset: CompiledRuleset | str | Path, *, units: Path | str | None = None, lang: str = "vi"
+) -> bytes:
+    """The data-entry workbook of ``ruleset`` (``cchc template``), as XLSX bytes.
+
+    ``units`` is a roster (any units file; only its unit columns are read) whose units
+    fill the entry rows. Raises :class:`InputError` for a roster without unit ids.
+    """
+    compiled = ruleset if isinstance(ruleset, CompiledRuleset) else load_ruleset(ruleset)
+    roster = None
+    if units is not None:
+        office = read_units_source(Path(units), str(units), compiled.model)
+        roster = office.table
+        if "unit_id" not in roster.column_names:
+            raise InputError([Problem(str(units), None, "unit_id", "missing required column")])
+        ids = roster.column("unit_id").to_pylist()
+        problems = [
+            Problem(str(units), int(row), "unit_id", "expected a unit id")
+            for row, unit_id in zip(office.rows, ids, strict=True)
+            if not str(unit_id or "").strip()
+        ]
+        if problems:
+            raise InputError(problems)
+    return form_workbook(compiled.model, roster, lang)
+
+
 def read_with_records(
     ruleset: CompiledRuleset,
     units: object,
     records: Mapping[str, Path | str] | None = None,
     *,
     demo: bool = False,
+    options: OfficeOptions | None = None,
 ) -> tuple[UnitTable, Derivation | None]:
     """Units read and checked, with the facts derived from record sets added first.
 
     With ``demo``, when ``units`` are bundled demo units their demo record sets fill in
-    the record sets ``records`` does not name.
+    the record sets ``records`` does not name. ``options`` say how to read an office
+    units file (sheet, encoding, delimiter, header map).
     """
     if not ruleset.providers:
-        return read_units(units, ruleset.model), None
+        return read_units(units, ruleset.model, options=options), None
     source = units if isinstance(units, str | Path) else to_arrow(units)
-    derivation = derive_facts(ruleset, source, _record_files(ruleset, units, records, demo))
+    files = _record_files(ruleset, units, records, demo)
+    derivation = derive_facts(ruleset, source, files, options=options)
     table = read_units(
         derivation.table, ruleset.model, name=derivation.source, first_row=derivation.first_row
     )

@@ -139,7 +139,7 @@ def test_csv_reports_every_problem_at_once_with_rows_counting_the_header(
         tmp_path,
         "U1,Cục Một,cuc,true,12,12.5,2024-03-01,",  # row 2: fine
         "U2,Vụ Hai,vu,maybe,2.5,1.234,2024-02-30,",  # row 3: bad boolean, integer, decimal, date
-        "U1,Cục Ba,cuc,true,-1,100.01,03/01/2024,",  # row 4: duplicate id, out of range, bad date
+        "U1,Cục Ba,cuc,true,-1,100.01,03.01.2024,",  # row 4: duplicate id, out of range, bad date
         "U4,Cục Bốn,phong,true,1,1,,",  # row 5: unknown unit type
         "U5,Cục Năm,cuc,,,1,,",  # row 6: required facts missing (cells)
     )
@@ -149,7 +149,7 @@ def test_csv_reports_every_problem_at_once_with_rows_counting_the_header(
         "(true, false, 1, 0, yes, no, có, không) (got 'maybe')",
         "units.csv:3: score: expected a number with at most 2 digits after the point (got '1.234')",
         "units.csv:3: staff: expected a whole number (got '2.5')",
-        "units.csv:4: issued_on: expected a date as YYYY-MM-DD (got '03/01/2024')",
+        "units.csv:4: issued_on: expected a date as YYYY-MM-DD (got '03.01.2024')",
         "units.csv:4: score: expected a value ≤ 100 (got 100.01)",
         "units.csv:4: staff: expected a value ≥ 0 (got -1)",
         "units.csv:4: unit_id: duplicate unit id (got 'U1')",

@@ -16,11 +16,22 @@ from cchc_rules.cli import (
     _rulesets,
     _runs,
     _stored,
+    _template,
 )
 from cchc_rules.cli._app import app
 
 __all__ = ["app", "main"]
-_COMMAND_MODULES = (_campaign, _compare, _evaluate, _plugins, _report, _rulesets, _runs, _stored)
+_COMMAND_MODULES = (
+    _campaign,
+    _compare,
+    _evaluate,
+    _plugins,
+    _report,
+    _rulesets,
+    _runs,
+    _stored,
+    _template,
+)
 
 
 def main() -> None:

@@ -39,6 +39,17 @@ class Consoles:
     err: Console = field(default_factory=lambda: Console(stderr=True))
 
 
+@dataclass(frozen=True)
+class UnitsRead:
+    """How to read an office units file, as the global options say (``--sheet``,
+    ``--encoding``, ``--delimiter``, ``--map``); ``None``: told from the file."""
+
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    column_map: Path | None = None
+
+
 class Invocation:
     """The options of this invocation, its consoles, and the plugin registry (loaded once).
 
@@ -53,8 +64,10 @@ class Invocation:
         plugins_dir: Path | None = None,
         rulesets_dir: Path | None = None,
         period: int | None = None,
+        units_read: UnitsRead | None = None,
     ) -> None:
         self.out = consoles.out
+        self.units_read = units_read or UnitsRead()
         self.err = consoles.err
         self.plugins_dir = plugins_dir
         self.rulesets_dir = rulesets_dir
@@ -297,6 +310,41 @@ def _main_options(
         ),
     ] = None,
     period: PeriodOpt = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="Units workbook: read this sheet (name or number from 1); default: the "
+            "first with a header row.",
+            show_default=False,
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Units CSV: its encoding (utf-8, utf-16, cp1258…); default: told from the file.",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="Units CSV: its delimiter (',', ';' or 'tab'); default: told from the header.",
+            show_default=False,
+        ),
+    ] = None,
+    column_map: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            help="Units file: a TOML or CSV file of header text → column name, for headers "
+            "that are neither a column name nor a ruleset label.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -307,13 +355,31 @@ def _main_options(
 ) -> None:
     seed = ctx.obj if isinstance(ctx.obj, Consoles) else Consoles()
     ctx.obj = run = Invocation(
-        seed, plugins_dir=plugins_dir, rulesets_dir=rulesets_dir, period=period
+        seed,
+        plugins_dir=plugins_dir,
+        rulesets_dir=rulesets_dir,
+        period=period,
+        units_read=UnitsRead(sheet, encoding, _delimiter(delimiter), column_map),
     )
     if version:
         _print_version(run)
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
         ctx.fail("Missing command.")
+
+
+_DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+
+
+def _delimiter(given: str | None) -> str | None:
+    if given is None:
+        return None
+    mark = _DELIMITER_WORDS.get(given.lower(), given)
+    if len(mark) != 1:
+        raise typer.BadParameter(
+            f"expected one character, or tab (got {given!r})", param_hint="--delimiter"
+        )
+    return mark
 
 
 def choose_format(format: OutputFormat | None, output: Path | None) -> str:

@@ -201,9 +201,21 @@ def _evaluate(
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import evaluate_units, read_with_records, require_units
     from cchc_rules.inputs._derive import parse_records_option
+    from cchc_rules.inputs._office import OfficeOptions, read_column_map
 
-    table, derivation = read_with_records(ruleset, source, parse_records_option(records), demo=demo)
+    how = run.units_read
+    options = OfficeOptions(
+        how.sheet,
+        how.encoding,
+        how.delimiter,
+        read_column_map(how.column_map) if how.column_map is not None else {},
+    )
+    table, derivation = read_with_records(
+        ruleset, source, parse_records_option(records), demo=demo, options=options
+    )
     require_units(len(table), table.source)
+    for note in table.notes:
+        run.err.print(literal(f"note: {table.source}: {note}"), soft_wrap=True)
     with _progress_bar(run.err)(len(table)) as advance, refused_in(lang):
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
 

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs import _grammar as grammar
+from cchc_rules.inputs._office import OfficeOptions
 from cchc_rules.inputs._units import read_units_file
 from cchc_rules.providers import Evidence, FactProvider
 from cchc_rules.ruleset._compiled import CompiledRuleset
@@ -209,6 +210,7 @@ def derive_facts(
     *,
     source: str | None = None,
     first_row: int = 1,
+    options: OfficeOptions | None = None,
 ) -> Derivation:
     """The units table with a column for every derived fact of ``ruleset``.
 
@@ -224,7 +226,7 @@ def derive_facts(
     else:
         path = Path(units)
         label = source or str(path)
-        table, first_row = read_units_file(path, label)
+        table, first_row = read_units_file(path, label, ruleset.model, options)
     derivation = Derivation(ruleset, table, label, first_row)
     derived = {name: spec for name, spec in ruleset.model.facts.items() if spec.derived is not None}
     if not ruleset.providers:

@@ -14,7 +14,7 @@ import functools
 import json
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,27 @@ import pyarrow.parquet as pq
 from cchc_rules._diagnostics import clipped, did_you_mean
 from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
 from cchc_rules.inputs import _grammar as grammar
-from cchc_rules.inputs._sheets import cell_text, read_xlsx_text
+from cchc_rules.inputs._office import (
+    OfficeOptions,
+    OfficeTable,
+    office_cells,
+    office_columns,
+    read_office_csv,
+    read_office_xlsx,
+    sniff_csv,
+)
+from cchc_rules.inputs._sheets import cell_text
 from cchc_rules.kinds import Batch, FactColumn, FactValue
 from cchc_rules.ruleset._models import FactSpec, Ruleset
 
-__all__ = ["UNIT_COLUMNS", "UnitTable", "read_units", "read_units_file", "to_arrow"]
+__all__ = [
+    "UNIT_COLUMNS",
+    "UnitTable",
+    "read_units",
+    "read_units_file",
+    "read_units_source",
+    "to_arrow",
+]
 
 UNIT_COLUMNS = ("unit_id", "name", "unit_type")
 OPTIONAL_UNIT_COLUMNS = ("name_en", "peer_group")
@@ -56,6 +72,8 @@ class UnitTable:
     source: str
     rows: npt.NDArray[np.int64]
     """Each unit's row in its source, as a person counts it (for located errors)."""
+    notes: tuple[str, ...] = ()
+    """What reading the source skipped or rounded (office files: docs/decisions/0027)."""
 
     def __len__(self) -> int:
         return len(self.unit_ids)
@@ -85,6 +103,7 @@ class UnitTable:
             {name: column.take(index) for name, column in self.facts.items()},
             self.source,
             self.rows[index],
+            self.notes,
         )
 
     def position(self, unit_id: str) -> int:
@@ -567,23 +586,25 @@ def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collec
 
 
 _READERS: dict[str, Callable[[Path], pa.Table]] = {
-    ".csv": _read_csv,
     ".parquet": pq.read_table,
     ".pq": pq.read_table,
-    ".xlsx": read_xlsx_text,
     ".json": _read_json,
 }
+_OFFICE = (".csv", ".xlsx")
 
 
-def read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
+def read_units_source(
+    path: Path, source: str, ruleset: Ruleset | None = None, options: OfficeOptions | None = None
+) -> OfficeTable:
     """A units file as an Arrow table (text files stay text, for the facts schema to
-    parse every cell), and the row its first unit is on in messages.
+    parse every cell), each row's number in the file, and notes on what was skipped.
 
+    CSV and XLSX are read as offices write them (``_office``); with ``ruleset`` their
+    headers may be its labels and their cells decimal commas or ``dd/mm/yyyy`` dates.
     Raises :class:`InputError` naming ``source`` when the file cannot be read.
     """
     suffix = path.suffix.lower()
-    reader = _READERS.get(suffix)
-    if reader is None:
+    if suffix not in (*_READERS, *_OFFICE):
         raise InputError(
             [
                 Problem(
@@ -596,8 +617,14 @@ def read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
         )
     if not path.exists():
         raise InputError([Problem(source, None, "", "file does not exist")])
+    options = options or OfficeOptions()
     try:
-        table = reader(path)
+        if suffix in _OFFICE:
+            office = _read_office(path, source, ruleset, options)
+        else:
+            table = _READERS[suffix](path)
+            # JSON counts records from 1, Parquet rows from 1.
+            office = OfficeTable(table, np.arange(table.num_rows, dtype=np.int64) + 1, ())
     except _UnreadableError as exc:
         raise InputError(
             [Problem(source, row, column, message) for row, column, message in exc.problems]
@@ -610,29 +637,63 @@ def read_units_file(path: Path, source: str) -> tuple[pa.Table, int]:
         ValueError,
     ) as exc:
         raise InputError([Problem(source, None, "", f"cannot read: {exc}")]) from exc
-    # Text files count a header line: the first unit is on row 2 (as in a spreadsheet).
-    # JSON counts records from 1, Parquet rows from 1.
-    return table, {".csv": 2, ".xlsx": 2, ".json": 1}.get(suffix, 1)
+    if ruleset is None or suffix not in _OFFICE:
+        return office
+    table, notes = office_cells(office.table, office.rows, ruleset, source)
+    return OfficeTable(table, office.rows, (*office.notes, *notes))
+
+
+def _read_office(
+    path: Path, source: str, ruleset: Ruleset | None, options: OfficeOptions
+) -> OfficeTable:
+    if path.suffix.lower() == ".xlsx":
+        return read_office_xlsx(path, source, ruleset, options)
+    layout = sniff_csv(path, options.encoding, options.delimiter)
+    if (layout.encoding, layout.delimiter, layout.title_lines) != ("utf-8", ",", 0):
+        return read_office_csv(path, source, ruleset, options)
+    # The plain CSV every tool writes keeps pyarrow's multithreaded read; only its
+    # header is matched, and only rows without a unit id are looked at.
+    return office_columns(_read_csv(path), 2, ruleset, options)
+
+
+def read_units_file(
+    path: Path, source: str, ruleset: Ruleset | None = None, options: OfficeOptions | None = None
+) -> tuple[pa.Table, int]:
+    """A units file as :func:`read_units_source` reads it, and the row its first unit is
+    on in messages."""
+    office = read_units_source(path, source, ruleset, options)
+    return office.table, int(office.rows[0]) if len(office.rows) else 1
 
 
 def read_units(
-    data: Path | str | object, ruleset: Ruleset, *, name: str | None = None, first_row: int = 1
+    data: Path | str | object,
+    ruleset: Ruleset,
+    *,
+    name: str | None = None,
+    first_row: int = 1,
+    options: OfficeOptions | None = None,
 ) -> UnitTable:
     """Read units and facts from a file or a table and check them against ``ruleset``.
 
     ``first_row`` is the row a table's first unit is called in messages: a part of a
-    larger file read in pieces says where in that file its units are.
+    larger file read in pieces says where in that file its units are. ``options`` say
+    how to read an office file (sheet, encoding, delimiter, header map); what reading
+    it skipped or rounded is in the result's ``notes``.
     Raises :class:`InputError` listing every problem with its file, row and column.
     """
-    if isinstance(data, str | Path):
-        path = Path(data)
-        source = name or str(path)
-        table, first = read_units_file(path, source)
-    else:
-        table = to_arrow(data)
-        source = name or "<table>"
+    if not isinstance(data, str | Path):
         first = first_row
-    return _validate(table, ruleset, source, lambda index: index + first)
+        return _validate(to_arrow(data), ruleset, name or "<table>", lambda index: index + first)
+    path = Path(data)
+    source = name or str(path)
+    office = read_units_source(path, source, ruleset, options)
+    rows = office.rows
+
+    def row_of(index: int) -> int:
+        return int(rows[index]) if index < len(rows) else index + 1
+
+    units = _validate(office.table, ruleset, source, row_of)
+    return replace(units, rows=rows, notes=office.notes)
 
 
 def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) -> UnitTable:
