@@ -562,8 +562,9 @@ def evaluate_to_parquet(
 
     A Parquet dataset (a file, or a directory of them) streams through in pieces, in
     bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
-    at ``scheduler``; needs the ``cchc-rules[dask]`` extra). Any other file is scored
-    in memory, which ``workers`` > 1 and Dask cannot do (:class:`ValueError`). The
+    at ``scheduler``; needs the ``cchc-rules[dask]`` extra). A CSV file streams through
+    in this process (decision 0030). Any other file is scored in memory. Only a Parquet
+    dataset can go to ``workers`` > 1 or Dask (:class:`ValueError`). The
     results are the same either way, ranks global within each peer group, and so are
     the bytes for the same ``columns`` (see :meth:`Scorecards.to_arrow`). With
     ``refuse_empty``, units with no rows are refused (:func:`require_units`) before
@@ -573,12 +574,12 @@ def evaluate_to_parquet(
     if scheduler is not None and engine != "dask":
         raise ValueError("a scheduler needs the dask engine")
     show = progress or (lambda total: nullcontext(None))
-    if not is_parquet(units):
-        if workers > 1 or engine == "dask":
-            raise ValueError(
-                "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
-                "directory of them)"
-            )
+    if not is_parquet(units) and (workers > 1 or engine == "dask"):
+        raise ValueError(
+            "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
+            "directory of them)"
+        )
+    if not is_parquet(units) and units.suffix.lower() != ".csv":
         table, derivation = read_with_records(ruleset, units, records, demo=True)
         if refuse_empty:
             require_units(len(table), table.source)
@@ -591,7 +592,7 @@ def evaluate_to_parquet(
             provenance=provenance,
         )
         return
-    # NOTE: lazy: only a Parquet dataset is scored in pieces, and the streaming module
+    # NOTE: lazy: only a Parquet dataset or a CSV file is scored in pieces, and the streaming module
     # (processes, threads, Parquet spill) costs every other command its import.
     from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
 
