@@ -399,17 +399,21 @@ def _plain_integers(
     """The cells as integers (0 where ``missing``) when every present one is a plain
     integer: an optional minus and at most 18 characters; else ``None``.
 
-    NOTE: the common case in one pass: Arrow's integer parser accepts exactly an
-    optional ``-`` and ASCII digits, which with the length bound is a subset of the
-    grammar's integers, so a column it accepts needs no pattern match and no decimal
-    cast (decision 0030). Any other column (a ``+``, more characters, a bad cell) takes
-    the grammar's pattern, which decides and reports each cell.
+    NOTE: the common case in a few passes of Arrow kernels: an optional ``-`` and ASCII
+    digits, with the length bound, is a subset of the grammar's integers, so such a
+    column needs no pattern match and no decimal cast (decision 0030). Any other
+    column (a ``+``, more characters, a bad cell) takes the grammar's pattern, which
+    decides and reports each cell.
     """
     longest = pc.max(pc.binary_length(trimmed)).as_py()
     if longest is None or longest > grammar.MAX_DIGITS:
         return None
+    filled = pc.if_else(pa.array(missing), "0", trimmed)
+    # Arrow's parser also reads hexadecimal (0x1F): only ASCII digits after the sign pass.
+    if not pc.all(pc.ascii_is_decimal(pc.utf8_ltrim(filled, "-"))).as_py():
+        return None
     try:
-        values = pc.cast(pc.if_else(pa.array(missing), "0", trimmed), pa.int64())
+        values = pc.cast(filled, pa.int64())
     except pa.ArrowInvalid:
         return None
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
