@@ -437,7 +437,10 @@ def _writing_spill(spill: str) -> Iterator[None]:
 def _read_spill(spill: Path) -> Iterator[pa.Table]:
     if not spill.exists():
         return
-    with pa.memory_map(str(spill)) as source:
+    # NOTE: read, not memory-mapped: the batches are LZ4-compressed, so a map saves no
+    # copy, and the pages of a map read through stay resident until it closes, which
+    # for a CSV file (one piece, one spill) grew the peak memory with the file.
+    with pa.OSFile(str(spill)) as source:
         reader = pa.ipc.open_file(source)
         if reader.num_record_batches == 0:
             # No units: the schema alone still makes the output a readable, empty table.
