@@ -16,18 +16,23 @@ from cchc_rules.inputs import _units
 from tests.evaluation.test_stream import ttcp, units
 
 
-def read(cells: list[str]) -> tuple[list[int], list[bool]] | str:
-    """``plan_targets`` (an integer fact) read from text cells among valid units: its
-    values and missing cells, or the problems."""
+def read_fact(fact: str, cells: list[str]) -> tuple[list[object], list[bool]] | str:
+    """``fact`` read from text cells among valid units: its values and missing cells,
+    or the problems."""
     table = units(len(cells), 0)
-    index = table.schema.get_field_index("plan_targets")
-    table = table.set_column(index, "plan_targets", pa.array(cells, pa.string()))
+    index = table.schema.get_field_index(fact)
+    table = table.set_column(index, fact, pa.array(cells, pa.string()))
     try:
         read_units = _units.read_units(table, ttcp().model)
     except InputError as exc:
         return str(exc)
-    column = read_units.facts["plan_targets"]
+    column = read_units.facts[fact]
     return np.asarray(column.values).tolist(), np.asarray(column.missing).tolist()
+
+
+def read(cells: list[str]) -> tuple[list[object], list[bool]] | str:
+    """``plan_targets``, an integer fact."""
+    return read_fact("plan_targets", cells)
 
 
 def by_pattern_only(monkeypatch: pytest.MonkeyPatch, cells: list[str]) -> object:
@@ -72,19 +77,6 @@ def test_anything_else_follows_the_pattern(cell: str) -> None:
     assert plain(["3", cell]) is None
 
 
-def read_flags(cells: list[str]) -> tuple[list[bool], list[bool]] | str:
-    """``plan_issued`` (a boolean fact) read from text cells among valid units."""
-    table = units(len(cells), 1)
-    index = table.schema.get_field_index("plan_issued")
-    table = table.set_column(index, "plan_issued", pa.array(cells, pa.string()))
-    try:
-        read_units = _units.read_units(table, ttcp().model)
-    except InputError as exc:
-        return str(exc)
-    column = read_units.facts["plan_issued"]
-    return np.asarray(column.values).tolist(), np.asarray(column.missing).tolist()
-
-
 @settings(max_examples=80, deadline=None)
 @given(
     cells=st.lists(
@@ -100,7 +92,7 @@ def read_flags(cells: list[str]) -> tuple[list[bool], list[bool]] | str:
 )
 def test_boolean_words_read_by_one_lookup(cells: list[str]) -> None:
     spelled = [grammar.BOOLEAN_WORDS.get(cell.strip().lower()) for cell in cells]
-    got = read_flags(cells)
+    got = read_fact("plan_issued", cells)
     if any(word is None and cell.strip() for word, cell in zip(spelled, cells, strict=True)):
         assert isinstance(got, str) and "plan_issued: expected" in got
     else:
