@@ -253,9 +253,10 @@ def evaluate_command(
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
-    With --output FILE.parquet and Parquet units (a file or a directory of files) the
-    units stream through in pieces, so a dataset larger than memory scores in bounded
-    memory; the results are in input order, ranks global within each peer group.
+    With --output FILE.parquet and Parquet units (a file or a directory of files) or a
+    CSV file the units stream through in pieces, so a dataset larger than memory scores
+    in bounded memory; the results are in input order, ranks global within each peer
+    group.
 
     Examples:
 
