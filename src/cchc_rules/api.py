@@ -21,11 +21,14 @@ import pyarrow as pa
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
+from cchc_rules.inputs._csv_stream import CsvLayout, csv_header
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._fact_checks import FactWarning
 from cchc_rules.inputs._form import form_workbook
-from cchc_rules.inputs._office import OfficeOptions
+from cchc_rules.inputs._office import OfficeOptions, sniff_csv
 from cchc_rules.inputs._units import (
+    OPTIONAL_UNIT_COLUMNS,
+    UNIT_COLUMNS,
     UnitTable,
     read_units,
     read_units_file,
@@ -600,30 +603,40 @@ def evaluate_to_parquet(
     progress: ProgressBar | None = None,
     refuse_empty: bool = False,
     provenance: Mapping[str, Any] | None = None,
+    options: OfficeOptions | None = None,
+    on_notes: Callable[[str, Sequence[str]], None] | None = None,
 ) -> tuple[FactWarning, ...]:
     """Score a units file into the Parquet file ``output``, the way that fits the input;
     the units that break a warning check between facts (``[[checks]]``).
 
     A Parquet dataset (a file, or a directory of them) streams through in pieces, in
     bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
-    at ``scheduler``; needs the ``cchc-rules[dask]`` extra). Any other file is scored
-    in memory, which ``workers`` > 1 and Dask cannot do (:class:`ValueError`). The
+    at ``scheduler``; needs the ``cchc-rules[dask]`` extra). A CSV file streams through
+    in this process (decision 0030). Any other file is scored in memory. Only a Parquet
+    dataset can go to ``workers`` > 1 or Dask (:class:`ValueError`). The
     results are the same either way, ranks global within each peer group, and so are
     the bytes for the same ``columns`` (see :meth:`Scorecards.to_arrow`). With
     ``refuse_empty``, units with no rows are refused (:func:`require_units`) before
     anything is written. ``provenance`` (see :func:`provenance_record`) goes into the file's
-    schema metadata, the same whichever way the units were scored.
+    schema metadata, the same whichever way the units were scored. ``options`` say how
+    to read an office file (``--sheet``, ``--encoding``, ``--delimiter``, ``--map``);
+    ``on_notes`` hears what its reader skipped or rounded. A plain CSV file streams; an
+    office CSV file (another encoding or delimiter, title rows, label headers, decimal
+    commas) is read whole.
     """
     if scheduler is not None and engine != "dask":
         raise ValueError("a scheduler needs the dask engine")
     show = progress or (lambda total: nullcontext(None))
-    if not is_parquet(units):
-        if workers > 1 or engine == "dask":
-            raise ValueError(
-                "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
-                "directory of them)"
-            )
-        table, derivation = read_with_records(ruleset, units, records, demo=True)
+    if not is_parquet(units) and (workers > 1 or engine == "dask"):
+        raise ValueError(
+            "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
+            "directory of them)"
+        )
+
+    def in_memory() -> tuple[FactWarning, ...]:
+        table, derivation = read_with_records(ruleset, units, records, demo=True, options=options)
+        if on_notes is not None and table.notes:
+            on_notes(table.source, table.notes)
         if refuse_empty:
             require_units(len(table), table.source)
         with show(len(table)) as advance:
@@ -635,22 +648,57 @@ def evaluate_to_parquet(
             provenance=provenance,
         )
         return cards.warnings
-    # NOTE: lazy: only a Parquet dataset is scored in pieces, and the streaming module
-    # (processes, threads, Parquet spill) costs every other command its import.
-    from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
 
-    total = dataset_rows(units)
-    if refuse_empty:
-        require_units(total, str(units))
-    record_files = _record_files(ruleset, units, records, True) if ruleset.providers else None
-    found: list[FactWarning] = []
-    with show(total) as advance:
-        if engine == "local":
-            evaluate_dataset(
+    def streamed(csv: CsvLayout | None) -> tuple[FactWarning, ...]:
+        # NOTE: lazy: only a Parquet dataset or a CSV file is scored in pieces, and the
+        # streaming module (processes, threads, Parquet spill) costs every other command its
+        # import.
+        from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
+
+        total = dataset_rows(units, csv)
+        if refuse_empty:
+            require_units(total, str(units))
+        record_files = _record_files(ruleset, units, records, True) if ruleset.providers else None
+        found: list[FactWarning] = []
+        with show(total) as advance:
+            if engine == "local":
+                evaluate_dataset(
+                    ruleset,
+                    units,
+                    output,
+                    workers=workers,
+                    force=force,
+                    lang=lang,
+                    columns=columns,
+                    on_progress=advance,
+                    records=record_files,
+                    provenance=provenance,
+                    on_warnings=found.extend,
+                    csv=csv,
+                )
+                return tuple(found)
+            try:
+                # NOTE: imported here, not above: Dask is an optional extra, and only a run
+                # on Dask needs it (the import contract lets this one import through).
+                from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
+            except ImportError as exc:
+                raise CchcError(
+                    [
+                        Problem(
+                            "--engine dask",
+                            None,
+                            "",
+                            f"Dask is not installed ({exc.name}); install the extra: "
+                            "pip install 'cchc-rules[dask]'",
+                        )
+                    ]
+                ) from exc
+            evaluate_dataset_on_dask(
                 ruleset,
                 units,
                 output,
-                workers=workers,
+                scheduler=scheduler,
+                workers=workers if workers > 1 else None,
                 force=force,
                 lang=lang,
                 columns=columns,
@@ -659,38 +707,44 @@ def evaluate_to_parquet(
                 provenance=provenance,
                 on_warnings=found.extend,
             )
-            return tuple(found)
+        return tuple(found)
+
+    if not is_parquet(units):
+        layout = _streamed_csv(units, ruleset, options) if engine == "local" else None
+        if layout is None:
+            return in_memory()
         try:
-            # NOTE: imported here, not above: Dask is an optional extra, and only a run
-            # on Dask needs it (the import contract lets this one import through).
-            from cchc_rules.evaluation._dask import evaluate_dataset_on_dask
-        except ImportError as exc:
-            raise CchcError(
-                [
-                    Problem(
-                        "--engine dask",
-                        None,
-                        "",
-                        f"Dask is not installed ({exc.name}); install the extra: "
-                        "pip install 'cchc-rules[dask]'",
-                    )
-                ]
-            ) from exc
-        evaluate_dataset_on_dask(
-            ruleset,
-            units,
-            output,
-            scheduler=scheduler,
-            workers=workers if workers > 1 else None,
-            force=force,
-            lang=lang,
-            columns=columns,
-            on_progress=advance,
-            records=record_files,
-            provenance=provenance,
-            on_warnings=found.extend,
-        )
-    return tuple(found)
+            return streamed(layout)
+        except InputError:
+            # NOTE: a plain CSV the strict grammar refuses may still be an office file
+            # (decimal commas, dd/mm/yyyy, float noise): read whole, the office reader
+            # accepts it with notes or refuses it in its own, located words.
+            return in_memory()
+    return streamed(None)
+
+
+def _streamed_csv(
+    path: Path, ruleset: CompiledRuleset, options: OfficeOptions | None
+) -> CsvLayout | None:
+    """How to stream a CSV units file, or None when it is to be read whole: not a CSV
+    file, or an office file (another encoding or delimiter, title rows, headers that are
+    labels, a column map), which the office reader reads whole (docs/decisions/0027)."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    options = options or OfficeOptions()
+    if options.columns:
+        return None
+    try:
+        office = sniff_csv(path, options.encoding, options.delimiter)
+        plain = office.delimiter == "," and office.title_lines == 0 and not office.notes
+        if not plain or office.encoding != "utf-8":
+            return None
+        layout = CsvLayout()
+        header = csv_header(path, layout, str(path))
+    except (InputError, ValueError, OSError):
+        return None  # the whole-file reader names what is wrong
+    known = {*UNIT_COLUMNS, *OPTIONAL_UNIT_COLUMNS, *ruleset.model.facts}
+    return layout if set(header) <= known else None
 
 
 def list_rulesets(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from cchc_rules.reports._literal import literal
 if TYPE_CHECKING:
     from cchc_rules.api import ProgressBar
     from cchc_rules.inputs._fact_checks import FactWarning
+    from cchc_rules.inputs._office import OfficeOptions
     from cchc_rules.results._scorecards import OutputColumns, Scorecards
     from cchc_rules.ruleset._compiled import CompiledRuleset
 
@@ -189,6 +191,27 @@ def note_warnings(run: Invocation, warnings: Sequence[FactWarning], lang: str) -
         )
 
 
+def office_options(run: Invocation) -> OfficeOptions:
+    """How to read an office file, as the global options (--sheet, --encoding,
+    --delimiter, --map) say."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules.inputs._office import OfficeOptions, read_column_map
+
+    how = run.units_read
+    return OfficeOptions(
+        how.sheet,
+        how.encoding,
+        how.delimiter,
+        read_column_map(how.column_map) if how.column_map is not None else {},
+    )
+
+
+def print_notes(run: Invocation, source: str, notes: Sequence[str]) -> None:
+    """What the office reader skipped, rounded or assumed, on stderr."""
+    for note in notes:
+        run.err.print(literal(f"note: {source}: {note}"), soft_wrap=True)
+
+
 def _evaluate(
     run: Invocation,
     ruleset: CompiledRuleset,
@@ -201,21 +224,12 @@ def _evaluate(
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules.api import evaluate_units, read_with_records, require_units
     from cchc_rules.inputs._derive import parse_records_option
-    from cchc_rules.inputs._office import OfficeOptions, read_column_map
 
-    how = run.units_read
-    options = OfficeOptions(
-        how.sheet,
-        how.encoding,
-        how.delimiter,
-        read_column_map(how.column_map) if how.column_map is not None else {},
-    )
     table, derivation = read_with_records(
-        ruleset, source, parse_records_option(records), demo=demo, options=options
+        ruleset, source, parse_records_option(records), demo=demo, options=office_options(run)
     )
     require_units(len(table), table.source)
-    for note in table.notes:
-        run.err.print(literal(f"note: {table.source}: {note}"), soft_wrap=True)
+    print_notes(run, table.source, table.notes)
     with _progress_bar(run.err)(len(table)) as advance, refused_in(lang):
         return evaluate_units(ruleset, table, on_progress=advance, derivation=derivation)
 
@@ -306,9 +320,10 @@ def evaluate_command(
 ) -> None:
     """Score, grade and rank units under a ruleset. / Chấm điểm, xếp loại, xếp hạng.
 
-    With --output FILE.parquet and Parquet units (a file or a directory of files) the
-    units stream through in pieces, so a dataset larger than memory scores in bounded
-    memory; the results are in input order, ranks global within each peer group.
+    With --output FILE.parquet and Parquet units (a file or a directory of files) or a
+    CSV file the units stream through in pieces, so a dataset larger than memory scores
+    in bounded memory; the results are in input order, ranks global within each peer
+    group.
 
     Examples:
 
@@ -385,6 +400,8 @@ def evaluate_command(
                 progress=_progress_bar(run.err),
                 refuse_empty=True,
                 provenance=record,
+                options=office_options(run),
+                on_notes=functools.partial(print_notes, run),
             )
         run.wrote(output)
         note_warnings(run, warnings, lang.value)

@@ -1,13 +1,14 @@
 """Evaluating a Parquet dataset in parts: streaming, on several processes, or elsewhere.
 
 A dataset (one Parquet file or a directory of them) is cut into *pieces* of whole row
-groups. Each piece is read, validated, scored and aggregated on its own, a bounded
-number of units at a time, and its per-unit results go to a *sink* (a spill file, or
-a Dask worker's memory). The coordinator keeps only what ranking needs: per unit the
-total, the applicable maximum and the peer group (18 bytes), plus the unit ids to
-check they are unique across pieces. Once every piece is in, it ranks all units at
-once — ranks are global and exact within each peer group whatever the cut — and
-writes the results in input order, rank filled in, to one Parquet file.
+groups; a CSV file is one piece, read a batch at a time (decision 0030). Each piece is
+read, validated, scored and aggregated on its own, a bounded number of units at a time,
+and its per-unit results go to a *sink* (a spill file, or a Dask worker's memory). The
+coordinator keeps only what ranking needs: per unit the total, the applicable maximum
+and the peer group (18 bytes), plus the unit ids to check they are unique across pieces.
+Once every piece is in, it ranks all units at once — ranks are global and exact within
+each peer group whatever the cut — and writes the results in input order, rank filled
+in, to one Parquet file.
 
 Everything a unit's row holds except its rank depends on that unit alone, so the
 parts concatenate to exactly the table a whole-table run gives.
@@ -36,6 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_rules.errors import CchcError, FactCheckError, InputError, Problem
+from cchc_rules.inputs._csv_stream import CsvLayout, csv_header, csv_ids, csv_rows, csv_tables
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._fact_checks import FactWarning, check_facts
 from cchc_rules.inputs._units import read_units
@@ -53,6 +55,7 @@ from cchc_rules.scoring._engine import (
 
 __all__ = [
     "DEFAULT_PIECE_ROWS",
+    "CsvLayout",
     "PartKeys",
     "Piece",
     "dataset_files",
@@ -60,6 +63,7 @@ __all__ = [
     "derive_dataset_facts",
     "evaluate_dataset",
     "finish",
+    "is_csv",
     "piece_facts",
     "piece_warnings",
     "plan_pieces",
@@ -75,7 +79,8 @@ Sink = Callable[[pa.Table], None]
 
 @dataclass(frozen=True)
 class Piece:
-    """Whole row groups of one Parquet file; the unit of work handed to a process."""
+    """Whole row groups of one Parquet file, or a whole CSV file; the unit of work
+    handed to a process."""
 
     path: str
     row_groups: tuple[int, ...]
@@ -84,6 +89,8 @@ class Piece:
     rows: int
     offset: int = 0
     """Position of the piece's first unit in the whole dataset (files in order)."""
+    csv: CsvLayout | None = None
+    """How the CSV file is laid out (None: Parquet)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,11 @@ class PartKeys:
     groups: npt.NDArray[np.int16]
     warnings: tuple[FactWarning, ...] = ()
     """Units of the piece that break a warning check between facts."""
+
+
+def is_csv(path: Path) -> bool:
+    """Whether ``path`` names a CSV file (streamed as one piece)."""
+    return path.suffix.lower() == ".csv" and not path.is_dir()
 
 
 def dataset_files(path: Path) -> list[Path]:
@@ -122,8 +134,12 @@ def _reading(path: Path | str) -> Iterator[None]:
         raise InputError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
 
 
-def dataset_rows(path: Path) -> int:
-    """The units of a dataset, from the files' metadata."""
+def dataset_rows(path: Path, csv: CsvLayout | None = None) -> int:
+    """The units of a dataset, from the files' metadata; of a CSV file (laid out as
+    ``csv``), counted."""
+    if is_csv(path):
+        dataset_files(path)
+        return csv_rows(path, csv or CsvLayout(), str(path))
     rows = 0
     for file in dataset_files(path):
         with _reading(file):
@@ -131,12 +147,18 @@ def dataset_rows(path: Path) -> int:
     return rows
 
 
-def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]:
+def plan_pieces(
+    path: Path, piece_rows: int = DEFAULT_PIECE_ROWS, csv: CsvLayout | None = None
+) -> list[Piece]:
     """Cut a dataset into pieces of whole row groups, about ``piece_rows`` units each.
 
     A row group larger than ``piece_rows`` is a piece of its own; it is still read
-    ``piece_rows`` units at a time.
+    ``piece_rows`` units at a time. A CSV file (laid out as ``csv``) is one piece,
+    read ``piece_rows`` units at a time too.
     """
+    if is_csv(path):
+        layout = csv or CsvLayout()
+        return [Piece(str(path), (), layout.first_row, dataset_rows(path, layout), 0, layout)]
     pieces: list[Piece] = []
     offset = 0
     for file in dataset_files(path):
@@ -157,7 +179,10 @@ def plan_pieces(path: Path, piece_rows: int = DEFAULT_PIECE_ROWS) -> list[Piece]
 
 
 def derive_dataset_facts(
-    ruleset: CompiledRuleset, dataset: Path, records: Mapping[str, Path | str]
+    ruleset: CompiledRuleset,
+    dataset: Path,
+    records: Mapping[str, Path | str],
+    csv: CsvLayout | None = None,
 ) -> pa.Table | None:
     """The derived facts of every unit of the dataset, in dataset order (None: none).
 
@@ -171,6 +196,13 @@ def derive_dataset_facts(
     clashes: list[Problem] = []
     ids: list[pa.Table] = []
     for file in files:
+        if is_csv(file):
+            layout = csv or CsvLayout()
+            present = csv_header(file, layout, str(file))
+            clashes += derived_fact_clashes(ruleset, present, str(file))
+            if "unit_id" in present:
+                ids.append(csv_ids(file, layout, str(file), "unit_id"))
+            continue
         with _reading(file):
             present = pq.ParquetFile(file).schema_arrow.names
             clashes += derived_fact_clashes(ruleset, present, str(file))
@@ -199,6 +231,9 @@ def _with_derived(table: pa.Table, derived: pa.Table | None, start: int) -> pa.T
 
 
 def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
+    if piece.csv is not None:
+        yield from csv_tables(Path(piece.path), batch_rows, piece.csv, piece.path)
+        return
     with _reading(piece.path):
         handle = pq.ParquetFile(piece.path)
         batches = handle.iter_batches(batch_size=batch_rows, row_groups=list(piece.row_groups))
@@ -428,7 +463,10 @@ def _writing_spill(spill: str) -> Iterator[None]:
 def _read_spill(spill: Path) -> Iterator[pa.Table]:
     if not spill.exists():
         return
-    with pa.memory_map(str(spill)) as source:
+    # NOTE: read, not memory-mapped: the batches are LZ4-compressed, so a map saves no
+    # copy, and the pages of a map read through stay resident until it closes, which
+    # for a CSV file (one piece, one spill) grew the peak memory with the file.
+    with pa.OSFile(str(spill)) as source:
         reader = pa.ipc.open_file(source)
         if reader.num_record_batches == 0:
             # No units: the schema alone still makes the output a readable, empty table.
@@ -451,8 +489,10 @@ def evaluate_dataset(
     records: Mapping[str, Path | str] | None = None,
     provenance: Mapping[str, Any] | None = None,
     on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
+    csv: CsvLayout | None = None,
 ) -> int:
-    """Score a Parquet dataset piece by piece into the Parquet file ``output``.
+    """Score a Parquet dataset, or a CSV file laid out as ``csv``, piece by piece into
+    the Parquet file ``output``.
 
     ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`).
 
@@ -469,8 +509,8 @@ def evaluate_dataset(
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    pieces = plan_pieces(dataset, piece_rows)
-    derived = derive_dataset_facts(ruleset, dataset, records or {})
+    pieces = plan_pieces(dataset, piece_rows, csv)
+    derived = derive_dataset_facts(ruleset, dataset, records or {}, csv)
     how = _Scoring(piece_rows, lang, columns)
     with scratch_directory(output) as spill_dir:
         spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]

@@ -22,7 +22,6 @@ __all__ = [
     "MAX_DIGITS",
     "NO_YEAR",
     "TEXT_FORM",
-    "TRUE_WORDS",
     "Of",
     "StoredType",
     "accepts",
@@ -61,8 +60,6 @@ BOOLEAN_WORDS: Mapping[str, bool] = {
     "không": False,
 }
 """The spellings a text cell may use for a boolean, in any case; nothing else is guessed."""
-
-TRUE_WORDS = tuple(word for word, value in BOOLEAN_WORDS.items() if value)
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATE_FORMAT = "%Y-%m-%d"

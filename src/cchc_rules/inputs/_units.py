@@ -412,6 +412,32 @@ def _decimal_units(array: pa.Array, decimals: int) -> npt.NDArray[np.int64]:
     return np.asarray(raw[2 * offset : 2 * (offset + len(as_decimal)) : 2], dtype=np.int64)
 
 
+def _plain_integers(
+    trimmed: pa.StringArray, missing: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int64] | None:
+    """The cells as integers (0 where ``missing``) when every present one is a plain
+    integer: an optional minus and at most 18 characters; else ``None``.
+
+    NOTE: the common case in a few passes of Arrow kernels: an optional ``-`` and ASCII
+    digits, with the length bound, is a subset of the grammar's integers, so such a
+    column needs no pattern match and no decimal cast (decision 0030). Any other
+    column (a ``+``, more characters, a bad cell) takes the grammar's pattern, which
+    decides and reports each cell.
+    """
+    longest = pc.max(pc.binary_length(trimmed)).as_py()
+    if longest is None or longest > grammar.MAX_DIGITS:
+        return None
+    filled = pc.if_else(pa.array(missing), "0", trimmed)
+    # Arrow's parser also reads hexadecimal (0x1F): only ASCII digits after the sign pass.
+    if not pc.all(pc.ascii_is_decimal(pc.utf8_ltrim(filled, "-"))).as_py():
+        return None
+    try:
+        values = pc.cast(filled, pa.int64())
+    except pa.ArrowInvalid:
+        return None
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def _text_column(
     name: str,
     spec: FactSpec,
@@ -430,11 +456,14 @@ def _text_column(
     if kind == "text":
         return _ArrowText(pc.if_else(pa.array(missing), "", strings), missing)
     if kind == "boolean":
-        lowered = pc.utf8_lower(trimmed)
-        known = _bools(pc.is_in(lowered, pa.array(list(grammar.BOOLEAN_WORDS)))) | missing
-        collect.rows(name, ~known, expected, strings)
-        true_words = pa.array(grammar.TRUE_WORDS)
-        return FactColumn("boolean", _bools(pc.is_in(lowered, true_words)), missing)
+        # One lookup gives both whether a word is known and which value it spells.
+        words = list(grammar.BOOLEAN_WORDS)
+        found = pc.index_in(pc.utf8_lower(trimmed), value_set=pa.array(words))
+        spelled = _bools(found.is_valid())
+        collect.rows(name, ~(spelled | missing), expected, strings)
+        truth = np.array([grammar.BOOLEAN_WORDS[word] for word in words], dtype=bool)
+        values = truth[found.fill_null(0).to_numpy(zero_copy_only=False)] & spelled
+        return FactColumn("boolean", values, missing)
     if kind == "date":
         shaped = pc.and_(
             pc.match_substring_regex(trimmed, grammar.DATE_PATTERN),
@@ -449,6 +478,9 @@ def _text_column(
         bad = ~(_bools(shaped) & _bools(exact)) & ~missing
         collect.rows(name, bad, expected, strings)
         return FactColumn("date", days.to_numpy(zero_copy_only=False).astype(np.int64), missing)
+    plain = _plain_integers(trimmed, missing) if decimals == 0 else None
+    if plain is not None:
+        return FactColumn(kind, plain, missing, spec.scale)
     well_formed = pc.match_substring_regex(trimmed, grammar.number_pattern(decimals))
     ok = _bools(well_formed)
     collect.rows(name, ~ok & ~missing, expected, strings)

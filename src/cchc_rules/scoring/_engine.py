@@ -287,6 +287,9 @@ def _score_leaf(
     kind fails)."""
     criterion = leaf.criterion
     size = batch.size
+    # The rows may be reused buffers: every cell is written, none is assumed zero.
+    points[:] = 0
+    reasons[:] = 0
     applicable[:] = True
     if leaf.applies_to is not None:
         by_type = types.any_of(sorted(leaf.applies_to))
@@ -334,8 +337,13 @@ def _score_leaf(
     score = _check_score(
         leaf, call_kind(leaf, method, lambda: leaf.kind.score_batch(sub), named), len(to_score)
     )
-    points[to_score] = score.points
-    reasons[to_score] = score.reasons
+    if len(to_score) == size:
+        # A slice copy: scattering through an index costs several times more.
+        points[:] = score.points
+        reasons[:] = score.reasons
+    else:
+        points[to_score] = score.points
+        reasons[to_score] = score.reasons
     if score.applicable is not None:
         applicable[to_score] = score.applicable
         not_applicable = to_score[~score.applicable]
@@ -375,16 +383,25 @@ def score_units(
         raise ValueError("batch_size must be at least 1")
     count = len(units)
     leaves = len(ruleset.leaves)
-    points = np.zeros((leaves, count), dtype=np.int64)
-    reasons = np.zeros((leaves, count), dtype=np.int16)
-    applicable = np.zeros((leaves, count), dtype=bool)
+    points = np.empty((leaves, count), dtype=np.int64)
+    reasons = np.empty((leaves, count), dtype=np.int16)
+    applicable = np.empty((leaves, count), dtype=bool)
     full = with_computed_facts(ruleset, units.batch(), units)
     check_inputs(ruleset, units, full)
     # NOTE: here, where every way of scoring passes (in memory, streamed pieces, Dask,
     # the store), after the kinds' own checks: a cell a kind refuses is named as such
     warnings = check_facts(ruleset, units, full)
+    # NOTE: each batch is scored into buffers allocated once and kept warm, then copied
+    # into the matrix a block at a time. Scattering each criterion's points straight
+    # into the freshly allocated matrix faulted its pages in one by one, and that cost
+    # more than the scoring itself (decision 0030).
+    width = min(batch_size, count)
+    batch_points = np.empty((leaves, width), dtype=np.int64)
+    batch_reasons = np.empty((leaves, width), dtype=np.int16)
+    batch_applicable = np.empty((leaves, width), dtype=bool)
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
+        size = stop - start
         batch = _window(full, start, stop)
         types = _TypeMasks(batch.unit_types)
         for row, leaf in enumerate(ruleset.leaves):
@@ -392,11 +409,14 @@ def score_units(
                 leaf,
                 batch,
                 types,
-                points[row, start:stop],
-                reasons[row, start:stop],
-                applicable[row, start:stop],
+                batch_points[row, :size],
+                batch_reasons[row, :size],
+                batch_applicable[row, :size],
                 functools.partial(_unit_at, units, start),
             )
+        points[:, start:stop] = batch_points[:, :size]
+        reasons[:, start:stop] = batch_reasons[:, :size]
+        applicable[:, start:stop] = batch_applicable[:, :size]
         if on_progress is not None:
             on_progress(stop - start)
     return PointsMatrix(points, reasons, applicable, warnings)
