@@ -1082,14 +1082,22 @@ def self_assess(
     dry_run: bool = False,
     based_on: int | None = None,
     registry: KindRegistry | None = None,
+    facts: bool = False,
 ) -> ImportResult:
     """Import units' self-scores and evidence (CSV, XLSX or JSON; docs/campaigns.md).
+
+    With ``facts``, ``file`` is a units file of the units' facts instead (the opening
+    units file's formats and columns, and an optional ``campaign`` column): its units'
+    facts replace the opening file's, and the engine scores them into self-points
+    wherever a unit did not self-assess a criterion in points (docs/decisions/0033); a
+    unit breaking an ``error`` check between facts refuses the file.
 
     Nothing changes on any problem; a file that changes nothing writes nothing;
     ``dry_run`` says what would change. ``based_on`` is the campaign's last event the
     caller saw: another writer since is a ``ConflictError`` (a :class:`CchcError`).
     """
-    return _import("self_assessment", store, name, file, who, why, dry_run, based_on, registry)
+    what = "self_facts" if facts else "self_assessment"
+    return _import(what, store, name, file, who, why, dry_run, based_on, registry)
 
 
 def appraise(

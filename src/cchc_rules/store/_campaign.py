@@ -15,7 +15,7 @@ from typing import Any
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules._plugins import KindRegistry
-from cchc_rules.errors import Problem
+from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs._fact_checks import check_facts
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._toml import ruleset_toml
@@ -30,6 +30,7 @@ from cchc_rules.store._imports import (
     prepare_survey,
 )
 from cchc_rules.store._scoring import bind, score_campaign, units_from_bytes
+from cchc_rules.store._self_facts import prepare_self_facts
 from cchc_rules.store._state import (
     APPEALED,
     CARRIED,
@@ -51,10 +52,11 @@ __all__ = [
     "require_state",
 ]
 
-IMPORTS = ("self_assessment", "appraisal", "survey")
+IMPORTS = ("self_assessment", "self_facts", "appraisal", "survey")
 
 _ALLOWED = {
     "self_assessment": ("collecting",),
+    "self_facts": ("collecting",),
     "survey": ("collecting", "appraising"),
     "appraisal": ("appraising", "appealing"),
     "close_collection": ("collecting",),
@@ -64,6 +66,7 @@ _ALLOWED = {
 }
 _ACTIONS = {
     "self_assessment": "import self-assessments",
+    "self_facts": "import self-assessed facts",
     "survey": "import survey results",
     "appraisal": "import appraisals",
     "close_collection": "close the collection",
@@ -206,7 +209,8 @@ def import_file(
     based_on: int | None = None,
     shown_as: str | None = None,
 ) -> ImportResult:
-    """Import a self-assessment, appraisal or survey file (``what``) into a campaign.
+    """Import a self-assessment, self-assessed facts (a units file), appraisal or survey
+    file (``what``) into a campaign.
 
     Checked whole first: any problem raises a located :class:`InputError` and nothing
     changes. An import that changes nothing writes no event (re-importing a file is
@@ -216,15 +220,21 @@ def import_file(
         raise ValueError(f"what must be one of {IMPORTS} (got {what!r})")
     state = campaign_state(store, name)
     require_state(state, what)
-    file = read_import(path, shown_as)
     bound = bind(store, state, registry)
     prepared: Prepared
-    if what == "self_assessment":
-        prepared = prepare_self_assessment(file, bound)
-    elif what == "survey":
-        prepared = prepare_survey(file, bound)
+    if what == "self_facts":
+        shown = shown_as or str(path)
+        content = _read_bytes(path, shown)
+        prepared = prepare_self_facts(content, shown, bound)
     else:
-        prepared = prepare_appraisal(file, bound, score_campaign(bound))
+        file = read_import(path, shown_as)
+        content = file.content
+        if what == "self_assessment":
+            prepared = prepare_self_assessment(file, bound)
+        elif what == "survey":
+            prepared = prepare_survey(file, bound)
+        else:
+            prepared = prepare_appraisal(file, bound, score_campaign(bound))
     digest = sha256_hex(canonical_json(prepared.payload).encode())
     same_as = next((e.id for e in store.events(name) if e.payload_sha256 == digest), None)
     event = None
@@ -236,9 +246,16 @@ def import_file(
             who=who,
             why=why,
             based_on=_based_on(state, based_on),
-            inputs={sha256_hex(file.content): file.content},
+            inputs={sha256_hex(content): content},
         )
     return ImportResult(name, what, prepared.changes, prepared.warnings, event, dry_run, same_as)
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(shown, None, "", f"cannot read: {exc.strerror or exc}")]) from exc
 
 
 def close_collection(

@@ -23,6 +23,7 @@ __all__ = [
     "Appraisal",
     "CampaignState",
     "Evidence",
+    "FactsSource",
     "InputRecord",
     "SelfScore",
     "SurveyScore",
@@ -35,6 +36,7 @@ STATES = ("collecting", "appraising", "published", "appealing", "republished")
 OPENED = "campaign_opened"
 COLLECTION_CLOSED = "collection_closed"
 SELF_ASSESSED = "self_assessment_imported"
+SELF_FACTS = "self_facts_imported"
 APPRAISED = "appraisal_imported"
 SURVEYED = "survey_imported"
 PUBLISHED = "run_published"
@@ -67,6 +69,17 @@ class Evidence:
 class SelfScore:
     points: Decimal
     evidence: tuple[Evidence, ...]
+    event: int
+
+
+@dataclass(frozen=True)
+class FactsSource:
+    """A facts file a unit self-assessed with: the stored blob its facts are read from."""
+
+    name: str
+    sha256: str
+    facts: tuple[str, ...]
+    """The fact columns the file gives; the unit's other facts stay the opening file's."""
     event: int
 
 
@@ -129,6 +142,9 @@ class CampaignState:
     state: str = "collecting"
     last_event: int = 0
     self_scores: dict[Key, SelfScore] = field(default_factory=dict)
+    self_facts: dict[str, FactsSource] = field(default_factory=dict)
+    """Per unit, the facts file it last self-assessed with (replacing, for the facts the
+    file gives, the opening units file's)."""
     appraisals: dict[Key, Appraisal] = field(default_factory=dict)
     surveys: dict[Key, SurveyScore] = field(default_factory=dict)
     carried: dict[Key, tuple[Evidence, ...]] = field(default_factory=dict)
@@ -177,6 +193,14 @@ def _self_assessed(state: CampaignState, event: Event) -> None:
         )
 
 
+def _self_facts(state: CampaignState, event: Event) -> None:
+    _source(state, event, "self_facts")
+    source = event.payload["source"]
+    given = FactsSource(source["name"], source["sha256"], tuple(event.payload["facts"]), event.id)
+    for unit in event.payload["units"]:
+        state.self_facts[unit] = given
+
+
 def _appraised(state: CampaignState, event: Event) -> None:
     _source(state, event, "appraisal")
     for row in event.payload["rows"]:
@@ -218,6 +242,7 @@ def _published(state: CampaignState, event: Event) -> None:
 
 _APPLY: dict[str, Callable[[CampaignState, Event], None]] = {
     SELF_ASSESSED: _self_assessed,
+    SELF_FACTS: _self_facts,
     APPRAISED: _appraised,
     SURVEYED: _surveyed,
     CARRIED: _carried,
