@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cchc_rules.cli._app import EXIT_INVALID, Invocation, Lang, LangOpt, app, invocation
+from cchc_rules.cli._evaluate import RecordsOpt
 from cchc_rules.store._location import STORE_ENV
 
 if TYPE_CHECKING:
@@ -126,14 +127,17 @@ def open_command(
         ),
     ] = None,
     why: WhyOpt = None,
+    records: RecordsOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Open a campaign: the ruleset version in force, the units, state collecting.
+    A ruleset deriving facts from record sets stores their files too (--records).
 
     Example:  cchc campaign open ttcp --period 2019 --units demo --who "Thư ký"
     """
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules import api
+    from cchc_rules.inputs._derive import parse_records_option
 
     run = invocation(ctx)
     with opened(store, create=True) as db:
@@ -141,6 +145,7 @@ def open_command(
             db,
             ruleset,
             units,
+            records=parse_records_option(records or []),
             who=who,
             period=period if period is not None else run.period,
             name=name,

@@ -9,6 +9,7 @@ says what the campaign is waiting for.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,23 +141,18 @@ def open_campaign(
     units_name: str,
     who: str,
     why: str | None = None,
+    records: Mapping[str, tuple[Path, str]] | None = None,
 ) -> CampaignState:
     """Open a campaign: the ruleset version (its resolved text kept in the store), why
-    that version, the units file as imported; state ``collecting``."""
-    if ruleset.providers:
-        raise StoreError(
-            [
-                Problem(
-                    ruleset.ref,
-                    None,
-                    "",
-                    "campaigns over facts derived from record sets are not supported yet: "
-                    "choose a version whose facts are given in the units file",
-                )
-            ]
-        )
+    that version, the units file as imported and, for a ruleset deriving facts from
+    record sets, each record set's file as imported (``records``: record set → its path
+    and its name in messages); state ``collecting``."""
+    record_files = {
+        record_set: (shown, _read_bytes(path, shown))
+        for record_set, (path, shown) in sorted((records or {}).items())
+    }
     content = units.read_bytes()
-    table = units_from_bytes(content, units_name, ruleset)
+    table = units_from_bytes(content, units_name, ruleset, record_files)
     # An error check refuses the file before the campaign is opened on it; warnings are
     # shown each time the campaign is scored.
     check_facts(ruleset, table, with_computed_facts(ruleset, table.batch(), table))
@@ -176,7 +172,13 @@ def open_campaign(
             "unit_ids": [table.unit_id(i) for i in range(len(table))],
         },
     }
+    if record_files:
+        payload["records"] = [
+            {"set": record_set, "name": file, "sha256": sha256_hex(data)}
+            for record_set, (file, data) in record_files.items()
+        ]
     inputs = {sha256_hex(text): text, sha256_hex(content): content}
+    inputs.update({sha256_hex(data): data for _, data in record_files.values()})
     store.append(name, OPENED, payload, who=who, why=why, based_on=0, inputs=inputs)
     return campaign_state(store, name)
 

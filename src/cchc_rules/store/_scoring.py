@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem
+from cchc_rules.inputs._derive import derive_facts
 from cchc_rules.inputs._sheets import cell_text
 from cchc_rules.inputs._units import UnitTable, read_units, read_units_file
 from cchc_rules.kinds import FactColumn, number_text
@@ -81,7 +82,8 @@ class SelfFacts:
 _COMPILED: dict[tuple[str, int], tuple[KindRegistry, CompiledRuleset]] = {}
 """Stored ruleset texts compiled in this process, by text hash and registry."""
 _UNITS: dict[tuple[str, str], UnitTable] = {}
-"""Stored units files read in this process, by file hash and ruleset content hash (a
+"""Stored units files read in this process, by file hash (and its record sets') and
+ruleset content hash (a
 unit table is never changed in place: survey scores go into a copy)."""
 _SELF_FACTS: dict[tuple[str, str], SelfFacts] = {}
 """Stored self-assessed facts files read in this process, keyed as ``_UNITS``."""
@@ -135,12 +137,14 @@ def bind(store: Store, state: CampaignState, registry: KindRegistry) -> Bound:
                 )
             ]
         )
-    key = (state.units_sha256, ruleset.content_hash)
+    inputs = "+".join([state.units_sha256, *(r.sha256 for r in state.records)])
+    key = (inputs, ruleset.content_hash)
     if key not in _UNITS:
         content = _blob(store, state, state.units_name, state.units_sha256)
+        records = {r.kind: (r.name, _blob(store, state, r.name, r.sha256)) for r in state.records}
         if len(_UNITS) >= 8:
             _UNITS.clear()
-        _UNITS[key] = units_from_bytes(content, state.units_name, ruleset)
+        _UNITS[key] = units_from_bytes(content, state.units_name, ruleset, records)
     given = {
         unit: _self_facts(store, state, source, ruleset)
         for unit, source in state.self_facts.items()
@@ -176,10 +180,29 @@ def _read_file(content: bytes, name: str) -> tuple[pa.Table, int]:
         return read_units_file(path, name)
 
 
-def units_from_bytes(content: bytes, name: str, ruleset: CompiledRuleset) -> UnitTable:
-    """Units as imported, read as the file they were."""
+def units_from_bytes(
+    content: bytes,
+    name: str,
+    ruleset: CompiledRuleset,
+    records: Mapping[str, tuple[str, bytes]] | None = None,
+) -> UnitTable:
+    """Units as imported, read as the file they were; with the facts the ruleset derives
+    from ``records`` (record set → its file's name and content, as imported)."""
     table, first = _read_file(content, name)
-    return read_units(table, ruleset.model, name=name, first_row=first)
+    if not ruleset.providers:
+        return read_units(table, ruleset.model, name=name, first_row=first)
+    with tempfile.TemporaryDirectory() as directory:
+        paths = {}
+        for record_set, (file, data) in (records or {}).items():
+            # One folder per set: two sets may come from files of the same name.
+            path = Path(directory) / record_set / Path(file).name
+            path.parent.mkdir()
+            path.write_bytes(data)
+            paths[record_set] = path
+        derivation = derive_facts(ruleset, table, paths, source=name, first_row=first)
+        return read_units(
+            derivation.table, ruleset.model, name=derivation.source, first_row=derivation.first_row
+        )
 
 
 def read_self_facts(content: bytes, name: str, ruleset: CompiledRuleset) -> SelfFacts:

@@ -140,6 +140,9 @@ class CampaignState:
     opened_by: str
     opened_at: str
     state: str = "collecting"
+    records: tuple[InputRecord, ...] = ()
+    """The record-set files the ruleset derives facts from, as imported at the opening
+    (``kind`` is the record set's name)."""
     last_event: int = 0
     self_scores: dict[Key, SelfScore] = field(default_factory=dict)
     self_facts: dict[str, FactsSource] = field(default_factory=dict)
@@ -162,6 +165,9 @@ class CampaignState:
 
 def _opened(event: Event) -> CampaignState:
     p = event.payload
+    records = tuple(
+        InputRecord(r["set"], r["name"], r["sha256"], event.id) for r in p.get("records", ())
+    )
     return CampaignState(
         name=event.campaign,
         family=p["family"],
@@ -173,9 +179,13 @@ def _opened(event: Event) -> CampaignState:
         units_name=p["units"]["name"],
         units_sha256=p["units"]["sha256"],
         unit_ids=tuple(p["units"]["unit_ids"]),
+        records=records,
         opened_by=event.who,
         opened_at=event.when,
-        inputs=[InputRecord("units", p["units"]["name"], p["units"]["sha256"], event.id)],
+        inputs=[
+            InputRecord("units", p["units"]["name"], p["units"]["sha256"], event.id),
+            *(InputRecord(f"records:{r.kind}", r.name, r.sha256, r.event) for r in records),
+        ],
     )
 
 
