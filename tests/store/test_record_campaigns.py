@@ -82,3 +82,18 @@ def test_open_with_records_on_the_command_line(cli: Invoke, tmp_path: Path) -> N
     assert "--records: roster: unknown record set (the ruleset ttcp@2019 reads none)" in (
         result.stderr
     )
+
+
+def test_self_assessed_facts_on_a_record_set_campaign_are_refused_clearly(
+    store: Store, tmp_path: Path
+) -> None:
+    api.open_campaign(store, "ttcp@2020", "demo", period=2020, who="t")
+    facts = tmp_path / "facts.csv"
+    shutil.copy(DEMO_UNITS, facts)
+    events = store.events()
+    with pytest.raises(CchcError) as caught:
+        api.self_assess(store, "ttcp-2020", facts, who="t", facts=True)
+    (problem,) = caught.value.problems
+    assert problem.file == str(facts)
+    assert "not supported yet for ttcp@2020" in problem.message
+    assert store.events() == events

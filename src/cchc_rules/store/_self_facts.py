@@ -85,6 +85,14 @@ def _checked(after: UnitTable, read: SelfFacts, name: str, bound: Bound) -> tupl
 
 def prepare_self_facts(content: bytes, name: str, bound: Bound) -> Prepared:
     """A units file of self-assessed facts checked against the campaign (see the module)."""
+    if bound.ruleset.providers:
+        # Its derived facts come from the record sets stored at the opening; a units file
+        # cannot give them, and the units reader would ask for their columns.
+        message = (
+            f"self-assessed facts are not supported yet for {bound.ruleset.ref}, whose "
+            "facts are partly derived from record sets: self-assess in points"
+        )
+        raise InputError([Problem(name, None, "", message)])
     read = read_self_facts(content, name, bound.ruleset)
     problems = _identity_problems(read, name, bound)
     if problems:
