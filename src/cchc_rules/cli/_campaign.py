@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -290,13 +290,19 @@ def close_command(
 
 
 def _run_import(
-    ctx: typer.Context, importer: str, campaign: str, file: Path, **options: Any
+    ctx: typer.Context,
+    importer: str,
+    campaign: str,
+    file: Path,
+    store: str | None,
+    **options: object,
 ) -> None:
+    """Import ``file`` through the API function named ``importer`` with ``options``."""
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules import api
 
     run = invocation(ctx)
-    with opened(options.pop("store")) as db:
+    with opened(store) as db:
         result: ImportResult = getattr(api, importer)(
             db, campaign, file, registry=run.registry(), **options
         )
