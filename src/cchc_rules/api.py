@@ -471,6 +471,14 @@ def _demo_records(units: object) -> Path | None:
     return _DEMO / "records" / path.stem.replace("_units_", "_", 1)
 
 
+def _demo_shown(path: Path) -> str:
+    """How a file is named in a store: a bundled demo file as ``demo/…``, not by where
+    this installation keeps it."""
+    if path.resolve().is_relative_to(_DEMO):
+        return f"demo/{path.resolve().relative_to(_DEMO).as_posix()}"
+    return str(path)
+
+
 def evaluate(
     ruleset: CompiledRuleset | str | Path,
     units: object,
@@ -1080,12 +1088,16 @@ def open_campaign(
     why: str | None = None,
     rulesets_dir: Path | None = None,
     registry: KindRegistry | None = None,
+    records: Mapping[str, Path | str] | None = None,
 ) -> CampaignState:
     """Open a campaign (đợt đánh giá) named ``name`` (default ``FAMILY-PERIOD``).
 
     ``ruleset`` is a family, whose version in force for ``period`` is chosen and the
     reason recorded, or an explicit ``family@version`` (recorded as named). ``units``
-    is a units file, or ``demo`` for the ruleset's demo units.
+    is a units file, or ``demo`` for the ruleset's demo units. A ruleset deriving facts
+    from record sets reads them from ``records`` (record set → file), the ruleset's
+    default paths and, with ``demo`` units, the demo record sets; each file is stored as
+    imported, so the campaign is scored from the store alone.
     """
     from cchc_rules.store._ops import open_campaign
 
@@ -1111,6 +1123,12 @@ def open_campaign(
         path, shown = Path(units), str(units)
     if not path.exists():
         raise CchcError([Problem(shown, None, "", "file does not exist")])
+    # Record sets given to a ruleset that reads none are refused there, not ignored.
+    record_files = (
+        _record_files(compiled, path, records, str(units) == "demo")
+        if compiled.providers or records
+        else {}
+    )
     return open_campaign(
         store,
         name or f"{compiled.model.ruleset.family}-{period}",
@@ -1119,6 +1137,9 @@ def open_campaign(
         reason=reason,
         units=path,
         units_name=shown,
+        records={
+            record_set: (file, _demo_shown(file)) for record_set, file in record_files.items()
+        },
         who=who,
         why=why,
     )
@@ -1174,14 +1195,22 @@ def self_assess(
     dry_run: bool = False,
     based_on: int | None = None,
     registry: KindRegistry | None = None,
+    facts: bool = False,
 ) -> ImportResult:
     """Import units' self-scores and evidence (CSV, XLSX or JSON; docs/campaigns.md).
+
+    With ``facts``, ``file`` is a units file of the units' facts instead (the opening
+    units file's formats and columns, and an optional ``campaign`` column): its units'
+    facts replace the opening file's, and the engine scores them into self-points
+    wherever a unit did not self-assess a criterion in points (docs/decisions/0033); a
+    unit breaking an ``error`` check between facts refuses the file.
 
     Nothing changes on any problem; a file that changes nothing writes nothing;
     ``dry_run`` says what would change. ``based_on`` is the campaign's last event the
     caller saw: another writer since is a ``ConflictError`` (a :class:`CchcError`).
     """
-    return _import("self_assessment", store, name, file, who, why, dry_run, based_on, registry)
+    what = "self_facts" if facts else "self_assessment"
+    return _import(what, store, name, file, who, why, dry_run, based_on, registry)
 
 
 def appraise(

@@ -3,6 +3,8 @@ a database the tests may empty (every table of the store is dropped first)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +44,23 @@ def store(location: str) -> Iterator[Store]:
 def write(path: Path, text: str) -> Path:
     """``text`` (dedented lines) written to ``path``; the path back."""
     path.write_text("\n".join(line.strip() for line in text.strip().splitlines()) + "\n")
+    return path
+
+
+def demo_rows(path: Path, changes: dict[str, dict[str, str]]) -> Path:
+    """The demo units file's rows of the units in ``changes``, with those cells changed."""
+    with api.demo_units_path(api.load_ruleset("ttcp@2019")).open(
+        encoding="utf-8", newline=""
+    ) as source:
+        reader = csv.DictReader(source)
+        columns = list(reader.fieldnames or ())
+        rows = [{**row, **changes[row["unit_id"]]} for row in reader if row["unit_id"] in changes]
+    extra = [c for row in rows for c in row if c not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*columns, *dict.fromkeys(extra)], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
     return path
 
 

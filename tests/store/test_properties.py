@@ -20,6 +20,7 @@ from cchc_rules.store._runs import results_document
 from cchc_rules.store._schema import blobs, events
 from cchc_rules.store._scoring import SURVEY_KIND, Bound
 from cchc_rules.store._state import APPRAISED, OPENED, SELF_ASSESSED, Appraisal, SelfScore, fold
+from tests.store.conftest import demo_rows
 
 RULESET = api.load_ruleset("ttcp@2019")
 UNITS = api.read_with_records(RULESET, api.demo_units_path(RULESET))[0]
@@ -32,6 +33,8 @@ PAIRS = [
     if type(leaf.kind).name != SURVEY_KIND
     and (leaf.applies_to is None or TYPES[unit] in leaf.applies_to)
 ]
+PLANNED = [u for u in UNIT_IDS if UNITS.facts["plan_issued"].value(UNITS.position(u))]
+"""Units whose plan was issued: a plan not issued cannot be late."""
 MAXIMA = {leaf.criterion.id: leaf.criterion.max_points for leaf in RULESET.leaves}
 
 
@@ -53,7 +56,7 @@ def _state(**changes: object) -> CampaignState:
     return dataclasses.replace(state, **changes)
 
 
-FROM_FACTS = score_campaign(Bound(_state(), RULESET, UNITS))
+FROM_FACTS = score_campaign(Bound(_state(), RULESET, UNITS, UNITS))
 APPLICABLE = [pair for pair in PAIRS if FROM_FACTS.assessment(*pair).final_points is not None]
 """Pairs an appraisal may name: the criterion applies to the unit (conditions included)."""
 
@@ -81,7 +84,7 @@ def test_final_is_appraised_where_given_else_the_self_score(
         self_scores={k: SelfScore(v, (), 2) for k, v in claimed.items()},
         appraisals={k: Appraisal(v, "r", 3, "t") for k, v in appraised.items()},
     )
-    cards = score_campaign(Bound(state, RULESET, UNITS))
+    cards = score_campaign(Bound(state, RULESET, UNITS, UNITS))
     table = cards.scorecards.to_arrow().to_pylist()
     for position, unit in enumerate(UNIT_IDS):
         for leaf in RULESET.leaves:
@@ -152,7 +155,9 @@ def test_the_order_of_independent_imports_does_not_change_the_final_state(
             _event(n + 2, imports[i][0], _import(*imports[i])) for n, i in enumerate(order)
         ]
         state = fold(history)
-        results = canonical_json(results_document(score_campaign(Bound(state, RULESET, UNITS))))
+        results = canonical_json(
+            results_document(score_campaign(Bound(state, RULESET, UNITS, UNITS)))
+        )
         return state, results
 
     first, first_results = folded(list(range(len(imports))))
@@ -170,13 +175,22 @@ def test_the_order_of_independent_imports_does_not_change_the_final_state(
 @settings(
     max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(claimed=claims(max_size=6), appraised=claims(max_size=4, pairs=APPLICABLE))
+@given(
+    claimed=claims(max_size=6),
+    appraised=claims(max_size=4, pairs=APPLICABLE),
+    late=st.dictionaries(st.sampled_from(PLANNED), st.integers(0, 40), max_size=4),
+)
 def test_replay_of_a_run_is_byte_identical(
     tmp_path_factory: pytest.TempPathFactory,
     claimed: dict[tuple[str, str], Decimal],
     appraised: dict[tuple[str, str], Decimal],
+    late: dict[str, int],
 ) -> None:
     directory = tmp_path_factory.mktemp("replay")
+    # Self-assessed facts too: units that say how late their plan was.
+    facts_file = demo_rows(
+        directory / "facts.csv", {u: {"plan_days_late": str(days)} for u, days in late.items()}
+    )
     self_file = directory / "self.csv"
     self_file.write_text(
         "unit_id,criterion_id,points\n" + "".join(f"{u},{c},{p}\n" for (u, c), p in claimed.items())
@@ -189,6 +203,7 @@ def test_replay_of_a_run_is_byte_identical(
     with Store(directory / "cchc.db") as store:
         api.open_campaign(store, "ttcp", "demo", period=2019, who="t")
         api.self_assess(store, "ttcp-2019", self_file, who="t")
+        api.self_assess(store, "ttcp-2019", facts_file, who="t", facts=True)
         api.close_collection(store, "ttcp-2019", who="t")
         api.appraise(store, "ttcp-2019", appraisal, who="t")
         record = api.publish(store, "ttcp-2019", who="t")

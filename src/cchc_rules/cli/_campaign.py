@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cchc_rules.cli._app import EXIT_INVALID, Invocation, Lang, LangOpt, app, invocation
+from cchc_rules.cli._evaluate import RecordsOpt
 from cchc_rules.store._location import STORE_ENV
 
 if TYPE_CHECKING:
@@ -126,14 +127,17 @@ def open_command(
         ),
     ] = None,
     why: WhyOpt = None,
+    records: RecordsOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Open a campaign: the ruleset version in force, the units, state collecting.
+    A ruleset deriving facts from record sets stores their files too (--records).
 
     Example:  cchc campaign open ttcp --period 2019 --units demo --who "Thư ký"
     """
     # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
     from cchc_rules import api
+    from cchc_rules.inputs._derive import parse_records_option
 
     run = invocation(ctx)
     with opened(store, create=True) as db:
@@ -141,6 +145,7 @@ def open_command(
             db,
             ruleset,
             units,
+            records=parse_records_option(records or []),
             who=who,
             period=period if period is not None else run.period,
             name=name,
@@ -284,6 +289,26 @@ def close_command(
     _say(run, f"{state.name}: {state.state}")
 
 
+def _run_import(
+    ctx: typer.Context,
+    importer: str,
+    campaign: str,
+    file: Path,
+    store: str | None,
+    **options: object,
+) -> None:
+    """Import ``file`` through the API function named ``importer`` with ``options``."""
+    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
+    from cchc_rules import api
+
+    run = invocation(ctx)
+    with opened(store) as db:
+        result: ImportResult = getattr(api, importer)(
+            db, campaign, file, registry=run.registry(), **options
+        )
+    _report(run, result)
+
+
 def _import_command(importer: str, help: str) -> Callable[..., None]:
     """A command importing a file into a campaign through the API function named
     ``importer`` (by name: the API is imported when the command runs)."""
@@ -298,34 +323,58 @@ def _import_command(importer: str, help: str) -> Callable[..., None]:
         based_on: BasedOnOpt = None,
         store: StoreOpt = None,
     ) -> None:
-        # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
-        from cchc_rules import api
-
-        run = invocation(ctx)
-        with opened(store) as db:
-            result: ImportResult = getattr(api, importer)(
-                db,
-                campaign,
-                file,
-                who=who,
-                why=why,
-                dry_run=dry_run,
-                based_on=based_on,
-                registry=run.registry(),
-            )
-        _report(run, result)
+        _run_import(
+            ctx,
+            importer,
+            campaign,
+            file,
+            who=who,
+            why=why,
+            dry_run=dry_run,
+            based_on=based_on,
+            store=store,
+        )
 
     command.__doc__ = help
     return command
 
 
-campaign_app.command("self-assess")(
-    _import_command(
+@campaign_app.command("self-assess")
+def self_assess_command(
+    ctx: typer.Context,
+    campaign: CampaignArg,
+    file: FileArg,
+    who: WhoOpt,
+    why: WhyOpt = None,
+    facts: Annotated[
+        bool,
+        typer.Option(
+            "--facts",
+            help="FILE is a units file of the units' facts (the opening units file's "
+            "columns): the engine scores them into self-points.",
+        ),
+    ] = False,
+    dry_run: DryRunOpt = False,
+    based_on: BasedOnOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Import self-scores with evidence: unit_id, criterion_id, points, evidence_number,
+    evidence_date, evidence_title, evidence_ref (one row per evidence item); or, with
+    --facts, the units' facts (unit_id, name, unit_type and the facts they self-assess)."""
+    _run_import(
+        ctx,
         "self_assess",
-        """Import self-scores with evidence: unit_id, criterion_id, points, evidence_number,
-        evidence_date, evidence_title, evidence_ref (one row per evidence item).""",
+        campaign,
+        file,
+        facts=facts,
+        who=who,
+        why=why,
+        dry_run=dry_run,
+        based_on=based_on,
+        store=store,
     )
-)
+
+
 campaign_app.command("survey")(
     _import_command(
         "import_survey",

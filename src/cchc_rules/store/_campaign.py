@@ -9,13 +9,14 @@ says what the campaign is waiting for.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules._plugins import KindRegistry
-from cchc_rules.errors import Problem
+from cchc_rules.errors import InputError, Problem
 from cchc_rules.inputs._fact_checks import check_facts
 from cchc_rules.ruleset._compiled import CompiledRuleset
 from cchc_rules.ruleset._toml import ruleset_toml
@@ -30,6 +31,7 @@ from cchc_rules.store._imports import (
     prepare_survey,
 )
 from cchc_rules.store._scoring import bind, score_campaign, units_from_bytes
+from cchc_rules.store._self_facts import prepare_self_facts
 from cchc_rules.store._state import (
     APPEALED,
     CARRIED,
@@ -51,10 +53,11 @@ __all__ = [
     "require_state",
 ]
 
-IMPORTS = ("self_assessment", "appraisal", "survey")
+IMPORTS = ("self_assessment", "self_facts", "appraisal", "survey")
 
 _ALLOWED = {
     "self_assessment": ("collecting",),
+    "self_facts": ("collecting",),
     "survey": ("collecting", "appraising"),
     "appraisal": ("appraising", "appealing"),
     "close_collection": ("collecting",),
@@ -64,6 +67,7 @@ _ALLOWED = {
 }
 _ACTIONS = {
     "self_assessment": "import self-assessments",
+    "self_facts": "import self-assessed facts",
     "survey": "import survey results",
     "appraisal": "import appraisals",
     "close_collection": "close the collection",
@@ -137,23 +141,18 @@ def open_campaign(
     units_name: str,
     who: str,
     why: str | None = None,
+    records: Mapping[str, tuple[Path, str]] | None = None,
 ) -> CampaignState:
     """Open a campaign: the ruleset version (its resolved text kept in the store), why
-    that version, the units file as imported; state ``collecting``."""
-    if ruleset.providers:
-        raise StoreError(
-            [
-                Problem(
-                    ruleset.ref,
-                    None,
-                    "",
-                    "campaigns over facts derived from record sets are not supported yet: "
-                    "choose a version whose facts are given in the units file",
-                )
-            ]
-        )
+    that version, the units file as imported and, for a ruleset deriving facts from
+    record sets, each record set's file as imported (``records``: record set → its path
+    and its name in messages); state ``collecting``."""
+    record_files = {
+        record_set: (shown, _read_bytes(path, shown))
+        for record_set, (path, shown) in sorted((records or {}).items())
+    }
     content = units.read_bytes()
-    table = units_from_bytes(content, units_name, ruleset)
+    table = units_from_bytes(content, units_name, ruleset, record_files)
     # An error check refuses the file before the campaign is opened on it; warnings are
     # shown each time the campaign is scored.
     check_facts(ruleset, table, with_computed_facts(ruleset, table.batch(), table))
@@ -173,7 +172,13 @@ def open_campaign(
             "unit_ids": [table.unit_id(i) for i in range(len(table))],
         },
     }
+    if record_files:
+        payload["records"] = [
+            {"set": record_set, "name": file, "sha256": sha256_hex(data)}
+            for record_set, (file, data) in record_files.items()
+        ]
     inputs = {sha256_hex(text): text, sha256_hex(content): content}
+    inputs.update({sha256_hex(data): data for _, data in record_files.values()})
     store.append(name, OPENED, payload, who=who, why=why, based_on=0, inputs=inputs)
     return campaign_state(store, name)
 
@@ -206,7 +211,8 @@ def import_file(
     based_on: int | None = None,
     shown_as: str | None = None,
 ) -> ImportResult:
-    """Import a self-assessment, appraisal or survey file (``what``) into a campaign.
+    """Import a self-assessment, self-assessed facts (a units file), appraisal or survey
+    file (``what``) into a campaign.
 
     Checked whole first: any problem raises a located :class:`InputError` and nothing
     changes. An import that changes nothing writes no event (re-importing a file is
@@ -216,15 +222,21 @@ def import_file(
         raise ValueError(f"what must be one of {IMPORTS} (got {what!r})")
     state = campaign_state(store, name)
     require_state(state, what)
-    file = read_import(path, shown_as)
     bound = bind(store, state, registry)
     prepared: Prepared
-    if what == "self_assessment":
-        prepared = prepare_self_assessment(file, bound)
-    elif what == "survey":
-        prepared = prepare_survey(file, bound)
+    if what == "self_facts":
+        shown = shown_as or str(path)
+        content = _read_bytes(path, shown)
+        prepared = prepare_self_facts(content, shown, bound)
     else:
-        prepared = prepare_appraisal(file, bound, score_campaign(bound))
+        file = read_import(path, shown_as)
+        content = file.content
+        if what == "self_assessment":
+            prepared = prepare_self_assessment(file, bound)
+        elif what == "survey":
+            prepared = prepare_survey(file, bound)
+        else:
+            prepared = prepare_appraisal(file, bound, score_campaign(bound))
     digest = sha256_hex(canonical_json(prepared.payload).encode())
     same_as = next((e.id for e in store.events(name) if e.payload_sha256 == digest), None)
     event = None
@@ -236,9 +248,16 @@ def import_file(
             who=who,
             why=why,
             based_on=_based_on(state, based_on),
-            inputs={sha256_hex(file.content): file.content},
+            inputs={sha256_hex(content): content},
         )
     return ImportResult(name, what, prepared.changes, prepared.warnings, event, dry_run, same_as)
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(shown, None, "", f"cannot read: {exc.strerror or exc}")]) from exc
 
 
 def close_collection(

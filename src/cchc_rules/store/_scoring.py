@@ -20,9 +20,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.errors import Problem
-from cchc_rules.inputs._units import UnitTable, read_units
+from cchc_rules.inputs._derive import derive_facts
+from cchc_rules.inputs._sheets import cell_text
+from cchc_rules.inputs._units import UnitTable, read_units, read_units_file
 from cchc_rules.kinds import FactColumn, number_text
 from cchc_rules.reports._assessed import LineAssessment
 from cchc_rules.results._scorecards import CriterionLine, Explanation, Scorecards
@@ -33,7 +38,7 @@ from cchc_rules.ruleset._models import Text
 from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import PointsMatrix, score_units
 from cchc_rules.store._db import Store, StoreError, sha256_hex
-from cchc_rules.store._state import CampaignState, Evidence, Key
+from cchc_rules.store._state import CampaignState, Evidence, FactsSource, Key
 
 __all__ = [
     "SURVEY_KIND",
@@ -41,10 +46,13 @@ __all__ = [
     "Bound",
     "CampaignExplanation",
     "CampaignScorecards",
+    "SelfFacts",
     "bind",
     "forget",
+    "read_self_facts",
     "score_campaign",
     "survey_fact",
+    "with_self_facts",
 ]
 
 
@@ -55,13 +63,30 @@ class Bound:
     state: CampaignState
     ruleset: CompiledRuleset
     units: UnitTable
+    """The opening units file's, with each unit's self-assessed facts in place."""
+    opening: UnitTable
+    """The units as the opening file gave them."""
+
+
+@dataclass(frozen=True)
+class SelfFacts:
+    """A units file a unit self-assessed its facts with, read by the units reader."""
+
+    units: UnitTable
+    facts: tuple[str, ...]
+    """The fact columns the file gives."""
+    campaigns: tuple[str, ...]
+    """Per row, what its ``campaign`` cell names ("" for none; empty without the column)."""
 
 
 _COMPILED: dict[tuple[str, int], tuple[KindRegistry, CompiledRuleset]] = {}
 """Stored ruleset texts compiled in this process, by text hash and registry."""
 _UNITS: dict[tuple[str, str], UnitTable] = {}
-"""Stored units files read in this process, by file hash and ruleset content hash (a
+"""Stored units files read in this process, by file hash (and its record sets') and
+ruleset content hash (a
 unit table is never changed in place: survey scores go into a copy)."""
+_SELF_FACTS: dict[tuple[str, str], SelfFacts] = {}
+"""Stored self-assessed facts files read in this process, keyed as ``_UNITS``."""
 
 
 def _compiled(store: Store, state: CampaignState, registry: KindRegistry) -> CompiledRuleset:
@@ -93,6 +118,7 @@ def forget() -> None:
     """Drop what was compiled and read in this process: verification reads the store anew."""
     _COMPILED.clear()
     _UNITS.clear()
+    _SELF_FACTS.clear()
 
 
 def bind(store: Store, state: CampaignState, registry: KindRegistry) -> Bound:
@@ -111,24 +137,110 @@ def bind(store: Store, state: CampaignState, registry: KindRegistry) -> Bound:
                 )
             ]
         )
-    key = (state.units_sha256, ruleset.content_hash)
+    inputs = "+".join([state.units_sha256, *(r.sha256 for r in state.records)])
+    key = (inputs, ruleset.content_hash)
     if key not in _UNITS:
-        content = store.blob(state.units_sha256)
-        if sha256_hex(content) != state.units_sha256:
-            problem = f"the stored {state.units_name} was edited"
-            raise StoreError([Problem(store.display, None, state.name, problem)])
+        content = _blob(store, state, state.units_name, state.units_sha256)
+        records = {r.kind: (r.name, _blob(store, state, r.name, r.sha256)) for r in state.records}
         if len(_UNITS) >= 8:
             _UNITS.clear()
-        _UNITS[key] = units_from_bytes(content, state.units_name, ruleset)
-    return Bound(state, ruleset, _UNITS[key])
+        _UNITS[key] = units_from_bytes(content, state.units_name, ruleset, records)
+    given = {
+        unit: _self_facts(store, state, source, ruleset)
+        for unit, source in state.self_facts.items()
+    }
+    return Bound(state, ruleset, with_self_facts(_UNITS[key], given), _UNITS[key])
 
 
-def units_from_bytes(content: bytes, name: str, ruleset: CompiledRuleset) -> UnitTable:
-    """Units as imported, read as the file they were (its suffix says how)."""
+def _blob(store: Store, state: CampaignState, name: str, sha256: str) -> bytes:
+    content = store.blob(sha256)
+    if sha256_hex(content) != sha256:
+        problem = f"the stored {name} was edited"
+        raise StoreError([Problem(store.display, None, state.name, problem)])
+    return content
+
+
+def _self_facts(
+    store: Store, state: CampaignState, source: FactsSource, ruleset: CompiledRuleset
+) -> SelfFacts:
+    key = (source.sha256, ruleset.content_hash)
+    if key not in _SELF_FACTS:
+        if len(_SELF_FACTS) >= 64:
+            _SELF_FACTS.clear()
+        content = _blob(store, state, source.name, source.sha256)
+        _SELF_FACTS[key] = read_self_facts(content, source.name, ruleset)
+    return _SELF_FACTS[key]
+
+
+def _read_file(content: bytes, name: str) -> tuple[pa.Table, int]:
+    """The file as the units reader reads it (its suffix says how), and its first row."""
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / Path(name).name
         path.write_bytes(content)
-        return read_units(path, ruleset.model, name=name)
+        return read_units_file(path, name)
+
+
+def units_from_bytes(
+    content: bytes,
+    name: str,
+    ruleset: CompiledRuleset,
+    records: Mapping[str, tuple[str, bytes]] | None = None,
+) -> UnitTable:
+    """Units as imported, read as the file they were; with the facts the ruleset derives
+    from ``records`` (record set → its file's name and content, as imported)."""
+    table, first = _read_file(content, name)
+    if not ruleset.providers:
+        return read_units(table, ruleset.model, name=name, first_row=first)
+    with tempfile.TemporaryDirectory() as directory:
+        paths = {}
+        for record_set, (file, data) in (records or {}).items():
+            # One folder per set: two sets may come from files of the same name.
+            path = Path(directory) / record_set / Path(file).name
+            path.parent.mkdir()
+            path.write_bytes(data)
+            paths[record_set] = path
+        derivation = derive_facts(ruleset, table, paths, source=name, first_row=first)
+        return read_units(
+            derivation.table, ruleset.model, name=derivation.source, first_row=derivation.first_row
+        )
+
+
+def read_self_facts(content: bytes, name: str, ruleset: CompiledRuleset) -> SelfFacts:
+    """A units file of self-assessed facts; it may carry a ``campaign`` column (checked by
+    the import, then set aside: the units reader knows no such column)."""
+    table, first = _read_file(content, name)
+    campaigns: tuple[str, ...] = ()
+    if "campaign" in table.column_names:
+        campaigns = tuple(
+            (cell_text(cell) or "").strip() for cell in table.column("campaign").to_pylist()
+        )
+        table = table.drop_columns(["campaign"])
+    units = read_units(table, ruleset.model, name=name, first_row=first)
+    given = tuple(fact for fact in ruleset.model.facts if fact in table.column_names)
+    return SelfFacts(units, given, campaigns)
+
+
+def with_self_facts(opening: UnitTable, given: Mapping[str, SelfFacts]) -> UnitTable:
+    """``opening`` with each unit's facts from the file it self-assessed with (``given``,
+    by unit id), for the facts that file gives; its other facts stay the opening's."""
+    if not given:
+        return opening
+    touched = sorted({fact for source in given.values() for fact in source.facts})
+    facts = dict(opening.facts)
+    for fact in touched:
+        column = opening.facts[fact]
+        facts[fact] = FactColumn(
+            column.type, np.array(column.values, copy=True), column.missing.copy(), column.scale
+        )
+    positions = {unit: i for i, unit in enumerate(opening.unit_ids.to_pylist())}
+    for unit, source in sorted(given.items()):
+        at = positions[unit]
+        there = source.units.position(unit)
+        for fact in source.facts:
+            # Exact: both files were read by the same ruleset's schema, so scales agree.
+            facts[fact].values[at] = source.units.facts[fact].values[there]
+            facts[fact].missing[at] = source.units.facts[fact].missing[there]
+    return dataclasses.replace(opening, facts=facts)
 
 
 def survey_fact(leaf: Leaf) -> str:
@@ -149,8 +261,9 @@ class Assessment:
     self_points: Decimal | None
     """The unit's self-score; ``None`` where the criterion does not apply."""
     self_source: str
-    """``self_assessment`` (imported), ``facts`` (scored from the unit's facts) or
-    ``survey`` (scored from an imported survey score)."""
+    """``self_assessment`` (imported), ``facts`` (scored from the opening units file's
+    facts), ``self_facts`` (scored from facts the unit self-assessed, in place of the
+    opening file's) or ``survey`` (scored from an imported survey score)."""
     evidence: tuple[Evidence, ...]
     evidence_missing: bool
     """The criterion requires evidence and the self-score above 0 has too little."""
@@ -231,10 +344,11 @@ class CampaignScorecards:
 
     def _campaign_explanation(self, base: Explanation, lang: str) -> CampaignExplanation:
         mine = self._of_unit(base.unit_id)
+        given = self.bound.state.self_facts.get(base.unit_id)
         lines = []
         for line in base.lines:
             found = mine.get(line.id)
-            lines.append(line if found is None else _assessed_line(line, found, lang))
+            lines.append(line if found is None else _assessed_line(line, found, lang, given))
         return CampaignExplanation(
             dataclasses.replace(base, lines=tuple(lines)), mine, self.bound.state.name
         )
@@ -263,6 +377,7 @@ class CampaignScorecards:
 _SOURCES = {
     "self_assessment": Text(vi="tự đánh giá", en="self-assessed"),
     "facts": Text(vi="theo số liệu", en="from the facts"),
+    "self_facts": Text(vi="theo số liệu tự đánh giá", en="from the self-assessed facts"),
     "survey": Text(vi="theo điều tra", en="from the survey"),
 }
 _REASONS = {
@@ -276,6 +391,10 @@ _REASONS = {
     ),
     "self_assessed": Text(vi="Đơn vị tự chấm {self} điểm", en="Self-assessed {self} points"),
 }
+_FACTS_FILE = Text(
+    vi=" (số liệu đơn vị tự đánh giá: {file}, sự kiện #{event})",
+    en=" (the unit's self-assessed facts: {file}, event #{event})",
+)
 _EVIDENCE_WARNING = Text(
     vi=" (cảnh báo: thiếu tài liệu kiểm chứng)",
     en=" (warning: the required evidence is missing)",
@@ -286,7 +405,9 @@ def _number(value: Decimal | None) -> str:
     return "—" if value is None else number_text(value)
 
 
-def _assessed_line(line: CriterionLine, found: Assessment, lang: str) -> CriterionLine:
+def _assessed_line(
+    line: CriterionLine, found: Assessment, lang: str, facts: FactsSource | None
+) -> CriterionLine:
     if found.final_source in ("appraised", "no_evidence"):
         code = found.final_source
     elif found.self_source == "self_assessment":
@@ -307,6 +428,8 @@ def _assessed_line(line: CriterionLine, found: Assessment, lang: str) -> Criteri
         )
         if found.appraisal_reason and code == "appraised":
             reason += f": {found.appraisal_reason}"
+    elif found.self_source == "self_facts" and facts is not None:
+        reason += _FACTS_FILE.get(lang).format(file=facts.name, event=facts.event)
     if found.evidence_missing and code != "no_evidence":
         reason += _EVIDENCE_WARNING.get(lang)
     return dataclasses.replace(line, reason_code=code or line.reason_code, reason=reason)
@@ -355,7 +478,13 @@ def score_campaign(bound: Bound) -> CampaignScorecards:
                 source = "self_assessment"
             else:
                 self_points = computed
-                source = "survey" if survey and key in state.surveys else "facts"
+                source = (
+                    "survey"
+                    if survey and key in state.surveys
+                    else "self_facts"
+                    if unit_id in state.self_facts
+                    else "facts"
+                )
             rule = criterion.evidence
             missing = (
                 rule is not None
@@ -391,4 +520,4 @@ def score_campaign(bound: Bound) -> CampaignScorecards:
             )
     matrix = PointsMatrix(points, engine.reasons, engine.applicable, engine.warnings)
     cards = Scorecards(ruleset, units, matrix, aggregate(ruleset, units, matrix))
-    return CampaignScorecards(Bound(state, ruleset, units), cards, assessments)
+    return CampaignScorecards(Bound(state, ruleset, units, bound.opening), cards, assessments)

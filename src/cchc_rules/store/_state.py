@@ -23,6 +23,7 @@ __all__ = [
     "Appraisal",
     "CampaignState",
     "Evidence",
+    "FactsSource",
     "InputRecord",
     "SelfScore",
     "SurveyScore",
@@ -35,6 +36,7 @@ STATES = ("collecting", "appraising", "published", "appealing", "republished")
 OPENED = "campaign_opened"
 COLLECTION_CLOSED = "collection_closed"
 SELF_ASSESSED = "self_assessment_imported"
+SELF_FACTS = "self_facts_imported"
 APPRAISED = "appraisal_imported"
 SURVEYED = "survey_imported"
 PUBLISHED = "run_published"
@@ -67,6 +69,17 @@ class Evidence:
 class SelfScore:
     points: Decimal
     evidence: tuple[Evidence, ...]
+    event: int
+
+
+@dataclass(frozen=True)
+class FactsSource:
+    """A facts file a unit self-assessed with: the stored blob its facts are read from."""
+
+    name: str
+    sha256: str
+    facts: tuple[str, ...]
+    """The fact columns the file gives; the unit's other facts stay the opening file's."""
     event: int
 
 
@@ -127,8 +140,14 @@ class CampaignState:
     opened_by: str
     opened_at: str
     state: str = "collecting"
+    records: tuple[InputRecord, ...] = ()
+    """The record-set files the ruleset derives facts from, as imported at the opening
+    (``kind`` is the record set's name)."""
     last_event: int = 0
     self_scores: dict[Key, SelfScore] = field(default_factory=dict)
+    self_facts: dict[str, FactsSource] = field(default_factory=dict)
+    """Per unit, the facts file it last self-assessed with (replacing, for the facts the
+    file gives, the opening units file's)."""
     appraisals: dict[Key, Appraisal] = field(default_factory=dict)
     surveys: dict[Key, SurveyScore] = field(default_factory=dict)
     carried: dict[Key, tuple[Evidence, ...]] = field(default_factory=dict)
@@ -146,6 +165,9 @@ class CampaignState:
 
 def _opened(event: Event) -> CampaignState:
     p = event.payload
+    records = tuple(
+        InputRecord(r["set"], r["name"], r["sha256"], event.id) for r in p.get("records", ())
+    )
     return CampaignState(
         name=event.campaign,
         family=p["family"],
@@ -157,9 +179,13 @@ def _opened(event: Event) -> CampaignState:
         units_name=p["units"]["name"],
         units_sha256=p["units"]["sha256"],
         unit_ids=tuple(p["units"]["unit_ids"]),
+        records=records,
         opened_by=event.who,
         opened_at=event.when,
-        inputs=[InputRecord("units", p["units"]["name"], p["units"]["sha256"], event.id)],
+        inputs=[
+            InputRecord("units", p["units"]["name"], p["units"]["sha256"], event.id),
+            *(InputRecord(f"records:{r.kind}", r.name, r.sha256, r.event) for r in records),
+        ],
     )
 
 
@@ -175,6 +201,14 @@ def _self_assessed(state: CampaignState, event: Event) -> None:
         state.self_scores[row["unit"], row["criterion"]] = SelfScore(
             Decimal(row["points"]), evidence, event.id
         )
+
+
+def _self_facts(state: CampaignState, event: Event) -> None:
+    _source(state, event, "self_facts")
+    source = event.payload["source"]
+    given = FactsSource(source["name"], source["sha256"], tuple(event.payload["facts"]), event.id)
+    for unit in event.payload["units"]:
+        state.self_facts[unit] = given
 
 
 def _appraised(state: CampaignState, event: Event) -> None:
@@ -218,6 +252,7 @@ def _published(state: CampaignState, event: Event) -> None:
 
 _APPLY: dict[str, Callable[[CampaignState, Event], None]] = {
     SELF_ASSESSED: _self_assessed,
+    SELF_FACTS: _self_facts,
     APPRAISED: _appraised,
     SURVEYED: _surveyed,
     CARRIED: _carried,
