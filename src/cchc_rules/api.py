@@ -21,11 +21,11 @@ import pyarrow as pa
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
-from cchc_rules.inputs._csv_stream import CsvLayout, csv_header
+from cchc_rules.inputs._csv_stream import csv_header
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._fact_checks import FactWarning
 from cchc_rules.inputs._form import form_workbook
-from cchc_rules.inputs._office import OfficeOptions, sniff_csv
+from cchc_rules.inputs._office import CsvLayout, OfficeOptions, sniff_csv
 from cchc_rules.inputs._units import (
     OPTIONAL_UNIT_COLUMNS,
     UNIT_COLUMNS,

@@ -118,7 +118,7 @@ def test_an_office_layout_reads_as_the_plain_file(tmp_path: Path) -> None:
     targets[30] = -1
     index = table.schema.get_field_index("plan_targets")
     bad = table.set_column(index, "plan_targets", pa.array(targets, pa.int64()))
-    layout = CsvLayout(encoding="utf-16", delimiter=";", skip_rows=2)
+    layout = CsvLayout(encoding="utf-16", delimiter=";", title_lines=2)
     office = tmp_path / "office.csv"
     for name, data in (("office.csv", table), ("bad.csv", bad)):
         sink = pa.BufferOutputStream()

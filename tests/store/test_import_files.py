@@ -118,3 +118,12 @@ def test_any_bytes_are_read_or_refused_with_a_located_error(
 )
 def test_cell_date_reads_iso_and_day_first(text: str, day: dt.date | None) -> None:
     assert cell_date(text) == day
+
+
+def test_title_lines_above_the_header_are_skipped_and_rows_keep_their_numbers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "self.csv"
+    path.write_text("Bảng tự chấm điểm năm 2019\n\n" + HEADER + "TTCP-VPC,A1,1\n", "utf-8")
+    (row,) = read_import(path).rows
+    assert row == (4, {"unit_id": "TTCP-VPC", "criterion_id": "A1", "points": "1"})

@@ -3,10 +3,12 @@ for its units, scored by the engine into self-points (docs/decisions/0033)."""
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from cchc_rules import api
 from cchc_rules.errors import FactCheckError, InputError
@@ -135,3 +137,27 @@ def test_self_assess_facts_on_the_command_line(cli: Invoke, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert f"{bad}:2: plan_days_late:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_data_entry_form_filled_in_excel_is_a_facts_self_assessment(
+    opened: Store, tmp_path: Path
+) -> None:
+    """`cchc template` → the office fills the form (openpyxl, as Excel would) → import."""
+    ruleset = api.load_ruleset("ttcp@2019")
+    demo = api.demo_units_path(ruleset)
+    form = tmp_path / "form.xlsx"
+    form.write_bytes(api.data_entry_form(ruleset, units=demo))
+    rows = {row["unit_id"]: row for row in csv.DictReader(demo.open(encoding="utf-8"))}
+    book = load_workbook(form)
+    sheet = next(s for s in book.worksheets if s.cell(1, 1).value == "unit_id")
+    keys = [cell.value for cell in sheet[1]]
+    for number in range(3, sheet.max_row + 1):
+        unit = rows[sheet.cell(number, keys.index("unit_id") + 1).value]
+        for column, key in enumerate(keys, start=1):
+            if key in ruleset.model.facts and unit.get(key):
+                late = (unit["unit_id"], key) == ("TTCP-VPC", "plan_days_late")
+                sheet.cell(number, column).value = "0" if late else unit[key]
+    filled = tmp_path / "filled.xlsx"
+    book.save(filled)
+    dry = api.self_assess(opened, "ttcp-2019", filled, who="Vụ Pháp chế", dry_run=True, facts=True)
+    assert [str(c) for c in dry.changes] == ["TTCP-VPC plan_days_late: 12 → 0"]

@@ -37,9 +37,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_rules.errors import CchcError, FactCheckError, InputError, Problem
-from cchc_rules.inputs._csv_stream import CsvLayout, csv_header, csv_ids, csv_rows, csv_tables
+from cchc_rules.inputs._csv_stream import csv_header, csv_ids, csv_rows, csv_tables
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._fact_checks import FactWarning, check_facts
+from cchc_rules.inputs._office import CsvLayout
 from cchc_rules.inputs._units import read_units
 from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet

@@ -13,40 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from cchc_rules.errors import InputError, Problem
+from cchc_rules.inputs._office import CsvLayout
 from cchc_rules.inputs._units import read_units_file
 
-__all__ = ["CsvLayout", "csv_header", "csv_ids", "csv_rows", "csv_tables"]
+__all__ = ["csv_header", "csv_ids", "csv_rows", "csv_tables"]
 
 _BLOCK = 1 << 20
 """Bytes pyarrow parses at once (its default): one block is one record batch."""
 
 
-@dataclass(frozen=True)
-class CsvLayout:
-    """How a CSV file is laid out."""
-
-    encoding: str = "utf-8"
-    delimiter: str = ","
-    skip_rows: int = 0
-    """Lines above the header row (an office file's title rows)."""
-
-    @property
-    def first_row(self) -> int:
-        """The row of the first unit as messages name it: the header is row
-        ``skip_rows + 1``, as in a spreadsheet."""
-        return self.skip_rows + 2
-
-
 def _read_options(layout: CsvLayout) -> pacsv.ReadOptions:
     return pacsv.ReadOptions(
-        block_size=_BLOCK, encoding=layout.encoding, skip_rows=layout.skip_rows
+        block_size=_BLOCK, encoding=layout.encoding, skip_rows=layout.title_lines
     )
 
 

@@ -104,12 +104,19 @@ class OfficeTable:
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """What a CSV file is: its encoding, delimiter, lines above the header, and notes."""
+    """What a CSV file is: its encoding, delimiter, lines above the header, and notes
+    on what was assumed (:func:`sniff_csv` tells them; a streamed file is read by them)."""
 
-    encoding: str
-    delimiter: str
-    title_lines: int
-    notes: tuple[str, ...]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    title_lines: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def first_row(self) -> int:
+        """The row of the first unit as messages name it: the header is row
+        ``title_lines + 1``, as in a spreadsheet."""
+        return self.title_lines + 2
 
 
 def read_column_map(path: Path) -> dict[str, str]:

@@ -6,15 +6,15 @@ with :func:`cell_date`). Rows are
 numbered as a person counts them: a CSV or XLSX header is row 1, a JSON array's first
 object is 1.
 
-CSV as offices save it: UTF-8 with or without the BOM Excel writes, or UTF-16 with its
-BOM ("Unicode text"); separated by commas, or by semicolons or tabs (Excel in a locale
-whose decimal mark is a comma), told from the header line. Text in another encoding
-(Windows-1258, TCVN3) is refused with a message that says so rather than guessed.
+CSV as offices save it, told as the units reader tells it: UTF-8 with or without the
+BOM Excel writes, or UTF-16 with its BOM ("Unicode text"); separated by commas, or by
+semicolons or tabs (Excel in a locale whose decimal mark is a comma); title lines above
+the header skipped. Text in another encoding (Windows-1258, TCVN3) is refused with a
+message that says so rather than guessed.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cchc_rules._diagnostics import did_you_mean
 from cchc_rules.errors import InputError, Problem
+from cchc_rules.inputs._office import CsvLayout, sniff_csv
 from cchc_rules.inputs._sheets import cell_text, read_xlsx_text
 
 __all__ = ["ImportFile", "cell_date", "cell_decimal", "read_import"]
@@ -93,7 +94,7 @@ def read_import(path: Path, name: str | None = None) -> ImportFile:
     except OSError as exc:
         raise InputError([Problem(shown, None, "", f"cannot read: {exc.strerror or exc}")]) from exc
     try:
-        return _parse(shown, suffix, content)
+        return _parse(path, shown, suffix, content)
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError([Problem(shown, None, "", f"cannot read: {exc}")]) from exc
     except RecursionError as exc:
@@ -134,48 +135,42 @@ def cell_date(text: str) -> dt.date | None:
         return None
 
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
+def _csv_text(path: Path, content: bytes) -> tuple[str, CsvLayout]:
+    """The file's text from its header line on, and its layout as the units reader
+    tells it (``inputs._office.sniff_csv``): by its byte order mark, else UTF-8.
 
-
-def _csv_text(content: bytes) -> str:
-    """The file's text: by its byte order mark, else UTF-8."""
-    for bom, encoding in _BOMS:
-        if content.startswith(bom):
-            return content.decode(encoding)
+    NOTE: where the units reader assumes Windows-1258 (with a note), an import is
+    refused instead: an import file is a few hundred rows typed for this campaign, and
+    a wrong guess would store garbled evidence titles for good.
+    """
+    layout = sniff_csv(path)
+    if layout.encoding != "utf-8" and not layout.encoding.startswith("utf-16"):
+        raise ValueError(
+            "not UTF-8 text: the file is in another encoding, perhaps Windows-1258; save "
+            'it as "CSV UTF-8" (Excel: File → Save As) and import it again'
+        )
+    encoding = "utf-8-sig" if layout.encoding == "utf-8" else layout.encoding
     try:
-        return content.decode("utf-8")
+        text = content.decode(encoding)
     except UnicodeDecodeError as exc:
         raise ValueError(
-            f"not UTF-8 text (byte 0x{content[exc.start]:02x} at position {exc.start}): the "
-            'file is in another encoding, perhaps Windows-1258; save it as "CSV UTF-8" '
-            "(Excel: File → Save As) and import it again"
+            f"not UTF-8 text (byte 0x{content[exc.start]:02x} at position {exc.start}): save "
+            'it as "CSV UTF-8" (Excel: File → Save As) and import it again'
         ) from exc
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[layout.title_lines :]), layout
 
 
-def _delimiter(text: str) -> str:
-    """``,``, ``;`` or tab: whichever separates the header line's columns (the most
-    frequent of them outside quotes; a comma when it has none)."""
-    header = text.split("\n", 1)[0]
-    unquoted = re.sub(r'"[^"]*"', "", header)
-    counts = {mark: unquoted.count(mark) for mark in (",", ";", "\t")}
-    best = max(counts, key=lambda mark: counts[mark])
-    return best if counts[best] else ","
-
-
-def _parse(name: str, suffix: str, content: bytes) -> ImportFile:
+def _parse(path: Path, name: str, suffix: str, content: bytes) -> ImportFile:
     if suffix == ".csv":
-        text = _csv_text(content)
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        text, layout = _csv_text(path, content)
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
         columns = tuple(c.strip() for c in reader.fieldnames or ())
         rows = []
         for record in reader:
             cells = {c.strip(): (v or "").strip() for c, v in record.items() if c is not None}
             if any(cells.values()):
-                rows.append((reader.line_num, cells))
+                rows.append((layout.title_lines + reader.line_num, cells))
         return ImportFile(name, content, columns, tuple(rows))
     if suffix == ".json":
         records = json.loads(content.decode("utf-8"), parse_float=Decimal)

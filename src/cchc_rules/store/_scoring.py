@@ -172,12 +172,13 @@ def _self_facts(
     return _SELF_FACTS[key]
 
 
-def _read_file(content: bytes, name: str) -> tuple[pa.Table, int]:
-    """The file as the units reader reads it (its suffix says how), and its first row."""
+def _read_file(content: bytes, name: str, ruleset: CompiledRuleset) -> tuple[pa.Table, int]:
+    """The file as the units reader reads it (its suffix says how, the ruleset's labels
+    name its columns), and its first row."""
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / Path(name).name
         path.write_bytes(content)
-        return read_units_file(path, name)
+        return read_units_file(path, name, ruleset.model)
 
 
 def units_from_bytes(
@@ -188,9 +189,14 @@ def units_from_bytes(
 ) -> UnitTable:
     """Units as imported, read as the file they were; with the facts the ruleset derives
     from ``records`` (record set → its file's name and content, as imported)."""
-    table, first = _read_file(content, name)
     if not ruleset.providers:
-        return read_units(table, ruleset.model, name=name, first_row=first)
+        # Read as a file, not a table: an office file's skipped rows (title, labels,
+        # totals) keep every unit's row number in messages.
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / Path(name).name
+            path.write_bytes(content)
+            return read_units(path, ruleset.model, name=name)
+    table, first = _read_file(content, name, ruleset)
     with tempfile.TemporaryDirectory() as directory:
         paths = {}
         for record_set, (file, data) in (records or {}).items():
@@ -208,7 +214,7 @@ def units_from_bytes(
 def read_self_facts(content: bytes, name: str, ruleset: CompiledRuleset) -> SelfFacts:
     """A units file of self-assessed facts; it may carry a ``campaign`` column (checked by
     the import, then set aside: the units reader knows no such column)."""
-    table, first = _read_file(content, name)
+    table, first = _read_file(content, name, ruleset)
     campaigns: tuple[str, ...] = ()
     if "campaign" in table.column_names:
         campaigns = tuple(
