@@ -131,3 +131,9 @@ def test_an_empty_by_is_a_usage_error(cli: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     result = cli("evaluate", RULESET, "demo", "-o", str(out), "--by", "  ")
     assert result.exit_code == 2 and "--by" in result.output and not out.exists()
+
+
+def test_a_by_with_control_characters_is_a_usage_error(cli: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "r.xlsx"
+    result = cli("evaluate", RULESET, "demo", "-o", str(out), "--by", "Ai\x1b[31mđó")
+    assert result.exit_code == 2 and "printable" in result.output and not out.exists()

@@ -117,3 +117,14 @@ def test_writers_quote_every_formula_start_and_leave_numbers() -> None:
     expected = ["'" + t.replace("\r", "\n") for t in HOSTILE]
     assert [sheet.cell(r, 1).value for r in range(3, 9)] == expected
     assert sheet.cell(3, 2).value == -2 and sheet.cell(3, 2).data_type == "n"
+
+
+def test_control_characters_xml_cannot_hold_are_written_as_excels_escape() -> None:
+    rows = pa.table({"name": ["Vụ\x01Pháp chế", "Bell\x07", "Tab\tand\nline"]})
+    table = ReportTable(
+        rows=rows, document={}, sheet="S", preamble=[], provenance={"who": "Ai\x1bđó"}
+    )
+    book = load_workbook(io.BytesIO(table_xlsx(table)))
+    names = [book["S"].cell(r, 1).value for r in range(2, 5)]
+    assert names == ["Vụ_x0001_Pháp chế", "Bell_x0007_", "Tab\tand\nline"]
+    assert ("Người thực hiện", "Ai_x001B_đó") in book["Nguồn gốc"].iter_rows(values_only=True)

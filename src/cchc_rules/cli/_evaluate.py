@@ -347,9 +347,10 @@ def evaluate_command(
     from cchc_rules.reports._terminal import ranked_tables, scorecards_heading, warnings_table
 
     run = invocation(ctx)
-    if by is not None and not by.strip():
+    if by is not None and (not by.strip() or not by.isprintable()):
         raise typer.BadParameter(
-            "name who runs the evaluation, or leave --by out", param_hint="--by"
+            "name who runs the evaluation in printable text, or leave --by out",
+            param_hint="--by",
         )
     if scheduler is not None and engine is not Engine.dask:
         raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")

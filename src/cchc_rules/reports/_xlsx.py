@@ -4,6 +4,7 @@ provenance sheet after it when the table has a record."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,10 @@ from cchc_rules.reports._provenance import provenance_rows
 from cchc_rules.reports._table import ReportTable
 
 __all__ = ["table_xlsx"]
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters an XML 1.0 document cannot contain (tab, line feed and carriage
+return it can)."""
 
 
 def table_xlsx(table: ReportTable) -> bytes:
@@ -28,8 +33,8 @@ def table_xlsx(table: ReportTable) -> bytes:
     sheet = workbook.active
     sheet.title = table.sheet
     for line in table.preamble:
-        sheet.append([safe_text(text) for text in line])
-    sheet.append([safe_text(name) for name in rows.column_names])
+        sheet.append([_sheet_text(text) for text in line])
+    sheet.append([_sheet_text(name) for name in rows.column_names])
     header_row = len(table.preamble) + 1
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
@@ -59,9 +64,16 @@ def _provenance_sheet(workbook: Any, record: Mapping[str, Any], lang: str) -> No
     sheet.append([both("Nguồn gốc", "Provenance", lang)])
     sheet["A1"].font = Font(bold=True)
     for key, value in provenance_rows(record, lang):
-        sheet.append([safe_text(key), safe_text(value)])
+        sheet.append([_sheet_text(key), _sheet_text(value)])
     sheet.column_dimensions["A"].width = 32
     sheet.column_dimensions["B"].width = 80
+
+
+def _sheet_text(value: str) -> str:
+    """``value`` as a worksheet cell holds it: quoted if it would read as a formula, and
+    each control character XML cannot carry written as Excel's own ``_xHHHH_`` escape
+    (which Excel reads back as that character), instead of openpyxl refusing the cell."""
+    return _XML_ILLEGAL.sub(lambda found: f"_x{ord(found.group()):04X}_", safe_text(value))
 
 
 def _cell(value: Any, decimal: bool) -> Any:
@@ -69,4 +81,4 @@ def _cell(value: Any, decimal: bool) -> Any:
     # safe_text never leaves, so every text cell is written with data type "s".
     if decimal and value is not None:
         return float(value)
-    return safe_text(value) if isinstance(value, str) else value
+    return _sheet_text(value) if isinstance(value, str) else value
