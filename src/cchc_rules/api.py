@@ -21,11 +21,9 @@ import pyarrow as pa
 from cchc_rules._names import NAME
 from cchc_rules._plugins import KindRegistry, load_plugins
 from cchc_rules.errors import CchcError, InputError, Problem, RulesetError
-from cchc_rules.inputs._csv_stream import csv_header
 from cchc_rules.inputs._derive import Derivation, derive_facts, record_paths
 from cchc_rules.inputs._fact_checks import FactWarning
-from cchc_rules.inputs._form import form_workbook
-from cchc_rules.inputs._office import CsvLayout, OfficeOptions, sniff_csv
+from cchc_rules.inputs._office import OfficeOptions
 from cchc_rules.inputs._units import (
     OPTIONAL_UNIT_COLUMNS,
     UNIT_COLUMNS,
@@ -35,20 +33,8 @@ from cchc_rules.inputs._units import (
     read_units_source,
     to_arrow,
 )
-from cchc_rules.reports._annex import annex_xlsx as annex_workbook
-from cchc_rules.reports._assessed import AssessedResults
 from cchc_rules.reports._atomic import write_atomic
-from cchc_rules.reports._catalogue import catalogue_document
-from cchc_rules.reports._html import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
-from cchc_rules.reports._html import report_html as html_report
-from cchc_rules.reports._html_parts import safe_name
-from cchc_rules.reports._json import explanation_json, json_bytes
-from cchc_rules.reports._parquet import write_parquet
-from cchc_rules.reports._pdf import pdf_converter
-from cchc_rules.reports._scorecard_docs import scorecard_documents
-from cchc_rules.reports._text import explanation_text
-from cchc_rules.results._compare import Comparison
-from cchc_rules.results._provenance import Provenance, input_files
+from cchc_rules.reports._limits import UNIT_SECTIONS_MAX as REPORT_UNIT_SECTIONS_MAX
 from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._authoring import (
     AssignmentError,
@@ -59,7 +45,6 @@ from cchc_rules.ruleset._authoring import (
     version_states,
 )
 from cchc_rules.ruleset._compiled import CompiledRuleset
-from cchc_rules.ruleset._diff import RulesetDiff, diff_rulesets
 from cchc_rules.ruleset._loading import load_ruleset_file, load_ruleset_text
 from cchc_rules.ruleset._lock import LOCK_FILE, PUBLISHED, render_lock
 from cchc_rules.ruleset._models import Ruleset
@@ -73,7 +58,17 @@ from cchc_rules.ruleset._toml import read_toml, ruleset_toml
 from cchc_rules.scoring._aggregate import aggregate
 from cchc_rules.scoring._engine import DEFAULT_BATCH_SIZE, score_units
 
+# NOTE: lazy: what only some operations use is imported inside them (each marked "lazy:
+# see the imports"): the report, workbook, JSON and Parquet writers, the what-if
+# comparison, the provenance record, the ruleset diff, the data-entry form and the CSV
+# streaming layout. Every `cchc` command imports this module, and an evaluation to the
+# terminal uses none of them (tests/cli/test_startup.py checks what it imports).
+
 if TYPE_CHECKING:
+    from cchc_rules.inputs._office import CsvLayout
+    from cchc_rules.reports._assessed import AssessedResults
+    from cchc_rules.results._compare import Comparison
+    from cchc_rules.ruleset._diff import RulesetDiff
     from cchc_rules.store._ops import (
         CampaignScorecards,
         CampaignState,
@@ -339,6 +334,9 @@ def compare(
     from the column when the file has it, else from the derivation: the same records
     give both versions the same fact.
     """
+    # NOTE: lazy: see the imports.
+    from cchc_rules.results._compare import Comparison
+
     first = before if isinstance(before, CompiledRuleset) else load_ruleset(before)
     second = after if isinstance(after, CompiledRuleset) else load_ruleset(after)
     if isinstance(units, str | Path):
@@ -510,6 +508,9 @@ def data_entry_form(
     ``units`` is a roster (any units file; only its unit columns are read) whose units
     fill the entry rows. Raises :class:`InputError` for a roster without unit ids.
     """
+    # NOTE: lazy: see the imports.
+    from cchc_rules.inputs._form import form_workbook
+
     compiled = ruleset if isinstance(ruleset, CompiledRuleset) else load_ruleset(ruleset)
     roster = None
     if units is not None:
@@ -642,6 +643,9 @@ def evaluate_to_parquet(
         )
 
     def in_memory() -> tuple[FactWarning, ...]:
+        # NOTE: lazy: see the imports.
+        from cchc_rules.reports._parquet import write_parquet
+
         table, derivation = read_with_records(ruleset, units, records, demo=True, options=options)
         if on_notes is not None and table.notes:
             on_notes(table.source, table.notes)
@@ -739,6 +743,10 @@ def _streamed_csv(
     labels, a column map), which the office reader reads whole (docs/decisions/0027)."""
     if path.suffix.lower() != ".csv" or not path.is_file():
         return None
+    # NOTE: lazy: see the imports.
+    from cchc_rules.inputs._csv_stream import csv_header
+    from cchc_rules.inputs._office import CsvLayout, sniff_csv
+
     options = options or OfficeOptions()
     if options.columns:
         return None
@@ -770,6 +778,9 @@ def resolved_text(ruleset: CompiledRuleset, format: Literal["toml", "json"] = "t
     """
     model = ruleset.model
     if format == "json":
+        # NOTE: lazy: see the imports.
+        from cchc_rules.reports._json import json_bytes
+
         return json_bytes(model.model_dump(mode="json", exclude_none=True)).decode()
     return ruleset_toml(model.model_dump(mode="python", exclude_none=True))
 
@@ -789,6 +800,9 @@ def diff(
         else load_ruleset(side, rulesets_dir=rulesets_dir, registry=registry)
         for side in (before, after)
     )
+    # NOTE: lazy: see the imports.
+    from cchc_rules.ruleset._diff import diff_rulesets
+
     return diff_rulesets(first.model, second.model, first.content_hash, second.content_hash)
 
 
@@ -879,6 +893,9 @@ def lock_rulesets(
 def plugin_catalogue(registry: KindRegistry | None = None) -> dict[str, Any]:
     """Every plugin, criterion kind and fact provider, as ``cchc plugins list --format
     json`` writes it (the keys are listed in that command's help)."""
+    # NOTE: lazy: see the imports.
+    from cchc_rules.reports._catalogue import catalogue_document
+
     return catalogue_document(registry or default_registry())
 
 
@@ -908,6 +925,9 @@ def report_html(
     Needs the ``report`` extra (Jinja2, Altair, vl-convert); without it, a
     :class:`~cchc_rules.errors.CchcError` says how to install it.
     """
+    # NOTE: lazy: see the imports.
+    from cchc_rules.reports._html import report_html as html_report
+
     return html_report(cards, lang, unit_sections=unit_sections)
 
 
@@ -917,6 +937,9 @@ def annex_xlsx(
     """The annex workbook (``evaluate --layout annex``): the annex sheet by peer group, a
     sheet per area with criterion points, and a provenance sheet showing ``provenance``
     (see :func:`provenance_record`; by default, the ruleset's record without input files)."""
+    # NOTE: lazy: see the imports.
+    from cchc_rules.reports._annex import annex_xlsx as annex_workbook
+
     record = provenance if provenance is not None else provenance_record(cards.ruleset)
     return annex_workbook(cards, lang, provenance=record)
 
@@ -942,6 +965,9 @@ def provenance_record(
     cchc-rules and Python versions, ``who`` asked, and the ``options`` that shape the
     bytes written. No time: see :mod:`cchc_rules.results._provenance`.
     """
+    # NOTE: lazy: see the imports.
+    from cchc_rules.results._provenance import Provenance, input_files
+
     files = _record_files(ruleset, units, records, True) if ruleset.providers else {}
     return Provenance(
         ruleset=ruleset.ref,
@@ -958,6 +984,9 @@ def provenance_record(
 
 def scorecard_html(cards: Scorecards, unit_id: str, *, lang: str = "vi") -> bytes:
     """One unit's printable scorecard document (what ``cchc scorecards`` writes per unit)."""
+    # NOTE: lazy: see the imports.
+    from cchc_rules.reports._scorecard_docs import scorecard_documents
+
     return next(scorecard_documents(cards, lang, [unit_id]))[1]
 
 
@@ -980,6 +1009,11 @@ def write_scorecards(
     it does not exist. A campaign's results (:func:`stored_results`) show self /
     appraised / final and evidence on every line.
     """
+    # NOTE: lazy: see the imports.
+    from cchc_rules.reports._html_parts import safe_name
+    from cchc_rules.reports._pdf import pdf_converter
+    from cchc_rules.reports._scorecard_docs import scorecard_documents
+
     cards = results if isinstance(results, Scorecards) else results.scorecards
     chosen = list(unit_ids) if unit_ids is not None else None
     for unit_id in chosen or ():
@@ -1051,6 +1085,10 @@ def explanation_document(
     """One unit's explanation as a file: ``json`` as ``cchc explain --format json``
     prints it, ``html`` as the unit's scorecard document, ``txt`` as the terminal table
     without colour."""
+    # NOTE: lazy: see the imports.
+    from cchc_rules.reports._json import explanation_json
+    from cchc_rules.reports._text import explanation_text
+
     if format == "html":
         return scorecard_html(cards, unit_id, lang=lang)
     explanation = cards.explain(unit_id, lang=lang)

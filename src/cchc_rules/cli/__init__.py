@@ -18,7 +18,7 @@ from cchc_rules.cli import (
     _stored,
     _template,
 )
-from cchc_rules.cli._app import app
+from cchc_rules.cli._app import app, defer_collection
 
 __all__ = ["app", "main"]
 _COMMAND_MODULES = (
@@ -36,4 +36,5 @@ _COMMAND_MODULES = (
 
 def main() -> None:
     """Console-script entry point."""
+    defer_collection()
     app()

@@ -366,18 +366,23 @@ def evaluate_command(
         )
     compiled = run.load(ruleset, period)
     source = units_source(run, compiled, units)
-    record = _provenance(
-        run,
-        compiled,
-        source,
-        records or [],
-        who=by,
-        options={
-            "lang": lang.value,
-            "columns": (columns or Columns.all).value,
-            "layout": layout.value,
-        },
-    )
+
+    def provenance() -> dict[str, Any]:
+        # Only files carry the record: the terminal table neither shows it nor pays for
+        # hashing the inputs and asking the installed versions.
+        return _provenance(
+            run,
+            compiled,
+            source,
+            records or [],
+            who=by,
+            options={
+                "lang": lang.value,
+                "columns": (columns or Columns.all).value,
+                "layout": layout.value,
+            },
+        )
+
     if parquet:
         assert output is not None
         if (workers > 1 or engine is Engine.dask) and not is_parquet(source):
@@ -400,7 +405,7 @@ def evaluate_command(
                 records=parse_records_option(records or []),
                 progress=_progress_bar(run.err),
                 refuse_empty=True,
-                provenance=record,
+                provenance=provenance(),
                 options=office_options(run),
                 on_notes=functools.partial(print_notes, run),
             )
@@ -417,7 +422,7 @@ def evaluate_command(
         )
     cards = _evaluate(run, compiled, source, records or [], demo=units == "demo", lang=lang.value)
     if layout is Layout.annex:
-        run.emit(annex_xlsx(cards, lang.value, provenance=record), output, force)
+        run.emit(annex_xlsx(cards, lang.value, provenance=provenance()), output, force)
         note_warnings(run, cards.warnings, lang.value)
         return
     if chosen == "table":
@@ -433,7 +438,7 @@ def evaluate_command(
         chosen,
         lang.value,
         selected_columns(columns),
-        record,
+        provenance(),
         csv_bom=wants_bom(csv_bom, output),
         provenance_header=provenance_header,
         output=output,

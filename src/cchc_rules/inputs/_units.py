@@ -24,7 +24,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from cchc_rules._diagnostics import clipped, did_you_mean
 from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
@@ -617,9 +616,17 @@ def _check_range(name: str, spec: FactSpec, column: FactColumn, collect: _Collec
 # -- the whole table ----------------------------------------------------------------------
 
 
+def _read_parquet(path: Path) -> pa.Table:
+    # NOTE: lazy: pyarrow.parquet loads pyarrow's file systems and OpenSSL, a tenth of a
+    # start-up that reads a CSV file (tests/cli/test_startup.py).
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
 _READERS: dict[str, Callable[[Path], pa.Table]] = {
-    ".parquet": pq.read_table,
-    ".pq": pq.read_table,
+    ".parquet": _read_parquet,
+    ".pq": _read_parquet,
     ".json": _read_json,
 }
 _OFFICE = (".csv", ".xlsx")
