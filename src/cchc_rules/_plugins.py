@@ -121,16 +121,18 @@ def cache_dir() -> Path:
 
 
 def distributions_fingerprint() -> str:
-    """A digest of the installed distributions: the import path, and the name and
-    modification time of every ``*.dist-info`` / ``*.egg-info`` on it.
+    """A digest of the installed distributions: the Python version, and for each entry
+    of the import path that holds any, its name and the name and modification time of
+    every ``*.dist-info`` / ``*.egg-info`` in it.
 
-    Installing, upgrading or removing a distribution (or changing the path) changes it;
-    listing the path's directories is much cheaper than reading every distribution's
-    metadata, which is what finding entry points costs.
+    Installing, upgrading or removing a distribution (or changing where they are found)
+    changes it; listing the path's directories is much cheaper than reading every
+    distribution's metadata, which is what finding entry points costs. A directory with
+    no distribution in it (the script's, or the working directory of ``python -m``)
+    offers no entry point, so which one it is does not count.
     """
     digest = hashlib.sha256(sys.version.encode())
     for entry in sys.path:
-        digest.update(f"\0path\0{entry}".encode())
         try:
             with os.scandir(entry or ".") as found:
                 infos = sorted(
@@ -139,7 +141,11 @@ def distributions_fingerprint() -> str:
                     if item.name.endswith((".dist-info", ".egg-info"))
                 )
         except OSError:
-            continue  # a zip file, or a directory that went away: its name is hashed
+            infos = []  # a zip file, or a directory that went away: its name is hashed
+        else:
+            if not infos:
+                continue
+        digest.update(f"\0path\0{entry}".encode())
         for name, mtime in infos:
             digest.update(f"\0{name}\0{mtime}".encode())
     return digest.hexdigest()
@@ -157,17 +163,33 @@ def _scan_entry_points() -> list[_Found]:
     ]
 
 
-def _read_cache(path: Path, fingerprint: str) -> list[_Found] | None:
-    """The cached entry points if the cache was written for ``fingerprint``; a missing,
-    stale or damaged cache is ``None`` (found again), never an error."""
+ENVIRONMENTS_KEPT = 8
+"""How many installations (virtual environments, Python versions) the cache remembers:
+each has its own fingerprint, and one using the cache does not evict the others."""
+
+
+def _cached_environments(path: Path) -> dict[str, list[_Found]]:
+    """Every installation's entry points the cache holds, by fingerprint, oldest first; a
+    missing or damaged cache holds none, and a damaged entry is left out (never an error)."""
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if cached["fingerprint"] != fingerprint:
-            return None
-        found = [tuple(item) for item in cached["entry_points"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return found if all(_is_found(item) for item in found) else None
+        environments = cached["environments"]
+        items = list(environments.items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    kept: dict[str, list[_Found]] = {}
+    for fingerprint, entries in items:
+        if isinstance(entries, list) and all(isinstance(entry, list) for entry in entries):
+            found = [tuple(entry) for entry in entries]
+            if all(_is_found(entry) for entry in found):
+                kept[fingerprint] = found
+    return kept
+
+
+def _read_cache(path: Path, fingerprint: str) -> list[_Found] | None:
+    """The cached entry points of the installation with ``fingerprint``; ``None`` when the
+    cache has none for it (they are found again)."""
+    return _cached_environments(path).get(fingerprint)
 
 
 def _is_found(item: tuple[object, ...]) -> TypeGuard[_Found]:
@@ -179,8 +201,13 @@ def _is_found(item: tuple[object, ...]) -> TypeGuard[_Found]:
 
 
 def _write_cache(path: Path, fingerprint: str, found: list[_Found]) -> None:
-    """Keep ``found`` for the next run; a cache that cannot be written is skipped."""
-    data = json.dumps({"fingerprint": fingerprint, "entry_points": found}, indent=1)
+    """Keep ``found`` for the next run of this installation, beside the most recent other
+    ones; a cache that cannot be written is skipped."""
+    environments = _cached_environments(path)
+    environments.pop(fingerprint, None)
+    environments[fingerprint] = found
+    kept = dict(list(environments.items())[-ENVIRONMENTS_KEPT:])
+    data = json.dumps({"environments": kept}, indent=1)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

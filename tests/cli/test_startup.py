@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -27,25 +28,38 @@ HEAVY = (
 """What ``cchc --help`` does without: the engine, its readers and writers, the store."""
 
 RUN = """
-import json, runpy, sys
+import gc, json, runpy, sys
 sys.argv = ["cchc", *{args!r}]
 try:
     runpy.run_module("cchc_rules", run_name="__main__")
-except SystemExit:
-    pass
-print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})), file=sys.stderr)
+except SystemExit as exit:
+    code = exit.code
+state = {{
+    "exit": code,
+    "modules": sorted(sys.modules),
+    "collecting": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+}}
+print(json.dumps(state), file=sys.stderr)
 """
 
 
-def imported_by(*args: str) -> set[str]:
-    """The top-level packages imported by ``cchc ARGS`` (run in a fresh interpreter)."""
+def run_in_fresh_interpreter(*args: str) -> dict[str, Any]:
+    """``cchc ARGS`` as the console script runs it, in a fresh interpreter: its exit code,
+    every module it imported, and the garbage collector's state at the end."""
     result = subprocess.run(
         [sys.executable, "-c", RUN.format(args=list(args))],
         capture_output=True,
         text=True,
         check=False,
     )
-    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+    state: dict[str, Any] = json.loads(result.stderr.strip().splitlines()[-1])
+    return state
+
+
+def imported_by(*args: str) -> set[str]:
+    """The top-level packages imported by ``cchc ARGS`` (run in a fresh interpreter)."""
+    return {name.split(".")[0] for name in run_in_fresh_interpreter(*args)["modules"]}
 
 
 def test_help_imports_no_heavy_package() -> None:
@@ -65,6 +79,71 @@ def test_scoring_without_record_sets_imports_no_polars_store_or_report_packages(
     assert {"numpy", "pyarrow", "pydantic", "pluggy"} <= found  # it did score
     unused = {"polars", "sqlalchemy", "alembic", "altair", "jinja2", "dask", "openpyxl"}
     assert found & unused == set()
+
+
+TERMINAL_UNUSED = (
+    # Readers of other inputs: XLSX (python-calamine), record sets (polars), Parquet
+    # (pyarrow.parquet, which loads pyarrow's file systems and OpenSSL).
+    "python_calamine",
+    "polars",
+    "pyarrow.parquet",
+    "pyarrow.fs",
+    "ssl",
+    # Writers of files: workbooks, the HTML report and its charts, PDF.
+    "openpyxl",
+    "xlsxwriter",
+    "jinja2",
+    "altair",
+    "vl_convert",
+    "weasyprint",
+    # Datasets in pieces, on processes or Dask; the campaign store.
+    "dask",
+    "distributed",
+    "sqlalchemy",
+    "alembic",
+    # The package's own modules that only other commands, inputs or outputs use.
+    "cchc_rules.evaluation",
+    "cchc_rules.inputs._csv_stream",
+    "cchc_rules.inputs._form",
+    "cchc_rules.inputs._records",
+    "cchc_rules.reports._annex",
+    "cchc_rules.reports._catalogue",
+    "cchc_rules.reports._csv",
+    "cchc_rules.reports._formats",
+    "cchc_rules.reports._html",
+    "cchc_rules.reports._json",
+    "cchc_rules.reports._parquet",
+    "cchc_rules.reports._scorecard_docs",
+    "cchc_rules.reports._xlsx",
+    "cchc_rules.results._provenance",
+    "cchc_rules.ruleset._diff",
+    "cchc_rules.store._ops",
+)
+"""What ``cchc evaluate ttcp@2018 demo`` to the terminal does without (issue 14)."""
+
+
+def test_evaluating_the_demo_to_the_terminal_imports_only_what_it_uses() -> None:
+    state = run_in_fresh_interpreter("evaluate", "ttcp@2018", "demo")
+    assert state["exit"] in (None, 0)
+    modules = set(state["modules"])
+    assert {"numpy", "pyarrow.compute", "pydantic", "cchc_rules.reports._terminal"} <= modules
+    # A package counts as imported when any module of it is.
+    found = {
+        name for name in TERMINAL_UNUSED for m in modules if m == name or m.startswith(f"{name}.")
+    }
+    assert found == set()
+
+
+@pytest.mark.parametrize(
+    "args", [("evaluate", "ttcp@2018", "demo", "--format", "csv"), ("rulesets", "list")]
+)
+def test_the_console_script_collects_garbage_again_once_started(args: tuple[str, ...]) -> None:
+    # Start-up runs without the cyclic collector (cli._app.defer_collection); the command
+    # turns it back on, with start-up's objects frozen, before it does its work.
+    state = run_in_fresh_interpreter(*args)
+    assert state["exit"] in (None, 0)
+    assert state["collecting"] is True
+    assert state["frozen"] > 10_000
 
 
 def test_every_public_name_of_the_package_is_found_on_first_use() -> None:

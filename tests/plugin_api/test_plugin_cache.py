@@ -117,3 +117,41 @@ def test_the_cache_directory_follows_the_environment(
     # As if platformdirs were not installed (an import of a None entry fails).
     monkeypatch.setitem(sys.modules, "platformdirs", None)
     assert cache_dir() == tmp_path / "xdg" / "cchc-rules"
+
+
+def test_installations_taking_turns_keep_their_own_entries(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two virtual environments (or Python versions) sharing one user cache: each finds
+    # its plugins once, however the runs alternate.
+    calls = counting_scan(monkeypatch)
+    for fingerprint in ["venv-a", "venv-b", "venv-a", "venv-b", "venv-a"]:
+        monkeypatch.setattr(_plugins, "distributions_fingerprint", lambda f=fingerprint: f)
+        plugin_labels()
+    assert len(calls) == 2
+
+
+def test_the_cache_keeps_the_most_recent_installations(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = counting_scan(monkeypatch)
+    names = [f"venv-{i}" for i in range(_plugins.ENVIRONMENTS_KEPT + 1)]
+    for fingerprint in names:
+        monkeypatch.setattr(_plugins, "distributions_fingerprint", lambda f=fingerprint: f)
+        plugin_labels()
+    path = cache / "entry-points.json"
+    assert _plugins._read_cache(path, names[0]) is None  # the oldest made room
+    assert all(_plugins._read_cache(path, name) == calls[0] for name in names[1:])
+
+
+def test_a_directory_without_distributions_does_not_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``python -m cchc_rules`` puts the working directory first on the path: running it
+    # from another directory is the same installation.
+    before = _plugins.distributions_fingerprint()
+    (tmp_path / "work").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path / "work"))
+    assert _plugins.distributions_fingerprint() == before
+    (tmp_path / "work" / "local-1.0.dist-info").mkdir()
+    assert _plugins.distributions_fingerprint() != before
