@@ -521,6 +521,7 @@ def evaluate_dataset(
     provenance: Mapping[str, Any] | None = None,
     on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
     csv: CsvLayout | None = None,
+    pieces: Sequence[Piece] | None = None,
 ) -> int:
     """Score a Parquet dataset, or a CSV file laid out as ``csv``, piece by piece into
     the Parquet file ``output``.
@@ -533,6 +534,9 @@ def evaluate_dataset(
     ``records`` maps the record sets the ruleset's fact providers read to their files
     (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
 
+    ``pieces`` is the dataset's :func:`plan_pieces`, when the caller already has it (a
+    CSV file's plan counts its rows: a pass over the whole file).
+
     With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
     bounded by ``piece_rows`` per process plus 18 bytes per unit for ranking; the
     results are identical to :func:`cchc_rules.evaluate` on the whole table, in input
@@ -540,7 +544,7 @@ def evaluate_dataset(
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    pieces = plan_pieces(dataset, piece_rows, csv)
+    pieces = pieces if pieces is not None else plan_pieces(dataset, piece_rows, csv)
     derived = derive_dataset_facts(ruleset, dataset, records or {}, csv)
     how = _Scoring(piece_rows, lang, columns)
     with scratch_directory(output) as spill_dir:
