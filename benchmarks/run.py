@@ -66,7 +66,10 @@ CONTENDERS = (
     "loop",
 )
 # The one-off programs typed in for one ruleset each (see baseline_handwritten.py).
-HANDWRITTEN = {"ttcp@2018": HERE / "baseline_handwritten.py"}
+HANDWRITTEN = {
+    "ttcp@2018": HERE / "baseline_handwritten.py",
+    "bench@1": HERE / "baseline_handwritten_bench.py",
+}
 # Where family@version rulesets are looked up, in order: the benchmark's own, the bundled.
 RULESETS_DIRS = (HERE / "rulesets", ROOT / "rulesets")
 

@@ -665,9 +665,10 @@ def evaluate_to_parquet(
         # NOTE: lazy: only a Parquet dataset or a CSV file is scored in pieces, and the
         # streaming module (processes, threads, Parquet spill) costs every other command its
         # import.
-        from cchc_rules.evaluation._stream import dataset_rows, evaluate_dataset
+        from cchc_rules.evaluation._stream import evaluate_dataset, plan_pieces
 
-        total = dataset_rows(units, csv)
+        pieces = plan_pieces(units, csv=csv)
+        total = sum(piece.rows for piece in pieces)
         if refuse_empty:
             require_units(total, str(units))
         record_files = _record_files(ruleset, units, records, True) if ruleset.providers else None
@@ -687,6 +688,7 @@ def evaluate_to_parquet(
                     provenance=provenance,
                     on_warnings=found.extend,
                     csv=csv,
+                    pieces=pieces,
                 )
                 return tuple(found)
             try:

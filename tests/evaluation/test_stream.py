@@ -166,6 +166,13 @@ def test_problems_of_every_piece_are_located_in_their_file(tmp_path: Path) -> No
     assert str(caught.value).endswith(
         f"part-001.parquet:16: unit_id: duplicate unit id (got {ids[3]!r})"
     )
+    # found while the results are written: the output must still not appear, nor an
+    # existing one be replaced
+    assert not (tmp_path / "out.parquet").exists()
+    (tmp_path / "out.parquet").write_bytes(b"earlier results")
+    with pytest.raises(InputError):
+        evaluate_dataset(ttcp(), directory, tmp_path / "out.parquet", piece_rows=10, force=True)
+    assert (tmp_path / "out.parquet").read_bytes() == b"earlier results"
 
 
 def test_cli_streams_parquet_with_workers(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from cchc_rules.evaluation._stream import (
     piece_warnings,
     plan_pieces,
     score_piece,
+    unique_ids_checked,
     with_rank,
 )
 from cchc_rules.inputs._fact_checks import FactWarning
@@ -146,5 +147,6 @@ def evaluate_dataset_on_dask(
                 if table is not None:
                     yield with_rank(table, rank)
 
-        written = write_parquet(ranked_tables(client), output, force=force, provenance=provenance)
+        checked = unique_ids_checked(ranked_tables(client), parts)
+        written = write_parquet(checked, output, force=force, provenance=provenance)
     return written

@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,7 @@ from cchc_rules.inputs._csv_stream import csv_header, csv_ids, csv_rows, csv_tab
 from cchc_rules.inputs._derive import derive_facts, derived_fact_clashes
 from cchc_rules.inputs._fact_checks import FactWarning, check_facts
 from cchc_rules.inputs._office import CsvLayout
-from cchc_rules.inputs._units import read_units
+from cchc_rules.inputs._units import UnitTable, read_units
 from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
 from cchc_rules.results._scorecards import OutputColumns, Scorecards
@@ -69,6 +69,7 @@ __all__ = [
     "piece_warnings",
     "plan_pieces",
     "score_piece",
+    "unique_ids_checked",
     "with_rank",
 ]
 
@@ -76,6 +77,7 @@ DEFAULT_PIECE_ROWS = 131_072
 """Units read and scored at once per process: about 300 MB of working memory."""
 
 Sink = Callable[[pa.Table], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,21 @@ def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
         yield handle.schema_arrow.empty_table()
 
 
+def _validated(
+    ruleset: CompiledRuleset, piece: Piece, batch_rows: int, derived: pa.Table | None
+) -> Iterator[UnitTable | InputError]:
+    """The piece's units a batch at a time, read and checked cell by cell; a batch's
+    refusal in its place, so the problems of every batch are reported."""
+    first_row = piece.first_row
+    for table in _batches(piece, batch_rows):
+        table = _with_derived(table, derived, first_row - piece.first_row)
+        try:
+            yield read_units(table, ruleset.model, name=piece.path, first_row=first_row)
+        except InputError as exc:
+            yield exc
+        first_row += table.num_rows
+
+
 def score_piece(
     ruleset: CompiledRuleset,
     piece: Piece,
@@ -280,11 +297,13 @@ def score_piece(
     maxima: list[npt.NDArray[np.int64]] = []
     groups: list[npt.NDArray[np.int16]] = []
     warnings: list[FactWarning] = []
-    first_row = piece.first_row
-    for table in _batches(piece, batch_rows):
+    # NOTE: the next batch is read and checked on a second thread while this one is
+    # scored: both are mostly numpy and Arrow work that leaves the GIL free.
+    for units in _read_ahead(_validated(ruleset, piece, batch_rows, derived)):
+        if isinstance(units, InputError):
+            problems.extend(units.problems)
+            continue
         try:
-            table = _with_derived(table, derived, first_row - piece.first_row)
-            units = read_units(table, ruleset.model, name=piece.path, first_row=first_row)
             if problems:
                 full = with_computed_facts(ruleset, units.batch(), units)
                 check_inputs(ruleset, units, full)
@@ -298,8 +317,6 @@ def score_piece(
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        finally:
-            first_row += table.num_rows
         aggregates = aggregate(ruleset, units, matrix, ranked=False)
         cards = Scorecards(ruleset, units, matrix, aggregates)
         sink(cards.to_arrow(lang=lang, columns=columns))
@@ -322,13 +339,7 @@ def score_piece(
 def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
     """Unit ids seen in an earlier piece (repeats inside a piece are reported by it)."""
     everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
-    # polars hashes on every core: at ten million ids this is the coordinator's
-    # longest single step after the output write.
-    # NOTE: lazy: only this step of a streamed run needs polars; importing it with the
-    # module would cost every command its start-up time.
-    import polars as pl
-
-    if pl.Series(everything).n_unique() == len(everything):
+    if len(pc.unique(everything)) == len(everything):
         return []
     counts = pc.value_counts(everything)
     repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
@@ -347,15 +358,15 @@ def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
 
 
 def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDArray[np.int64]]:
-    """Check the pieces together and rank every unit; the ranks, piece by piece.
+    """Rank every unit; the ranks, piece by piece.
 
     Raises :class:`InputError` with the problems of every piece, in dataset order.
+    That no unit id is repeated across pieces is checked while the results are
+    written (:func:`unique_ids_checked`).
     """
     problems: list[Problem] = []
     for part in parts:
         problems.extend(part.problems)
-    if not problems:
-        problems = _duplicates_across(parts)
     if problems:
         # A column problem (no row) is found again by every piece of its file.
         unique = list(dict.fromkeys(problems))
@@ -369,6 +380,25 @@ def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDAr
     )
     bounds = np.cumsum([len(p.total) for p in parts])[:-1]
     return np.split(rank, bounds)
+
+
+def unique_ids_checked(tables: Iterable[pa.Table], parts: Sequence[PartKeys]) -> Iterator[pa.Table]:
+    """The same tables, while a second thread checks that no unit id is repeated
+    across pieces; after the last table, :class:`InputError` naming each repeat.
+
+    NOTE: the check (hashing every id) and the Parquet write both leave the GIL free,
+    so on a second core it costs no time; the output only appears once both are done,
+    so a refused dataset still writes nothing (see :func:`write_parquet`).
+    """
+    with ThreadPoolExecutor(max_workers=1) as background:
+        repeats = background.submit(_duplicates_across, parts)
+        for table in tables:
+            # refused as soon as known, not after a long write
+            if repeats.done() and (problems := repeats.result()):
+                raise InputError(problems)
+            yield table
+        if problems := repeats.result():
+            raise InputError(problems)
 
 
 def piece_warnings(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> tuple[FactWarning, ...]:
@@ -491,6 +521,7 @@ def evaluate_dataset(
     provenance: Mapping[str, Any] | None = None,
     on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
     csv: CsvLayout | None = None,
+    pieces: Sequence[Piece] | None = None,
 ) -> int:
     """Score a Parquet dataset, or a CSV file laid out as ``csv``, piece by piece into
     the Parquet file ``output``.
@@ -503,6 +534,9 @@ def evaluate_dataset(
     ``records`` maps the record sets the ruleset's fact providers read to their files
     (see :func:`cchc_rules.record_paths`); facts are derived once for all units.
 
+    ``pieces`` is the dataset's :func:`plan_pieces`, when the caller already has it (a
+    CSV file's plan counts its rows: a pass over the whole file).
+
     With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
     bounded by ``piece_rows`` per process plus 18 bytes per unit for ranking; the
     results are identical to :func:`cchc_rules.evaluate` on the whole table, in input
@@ -510,7 +544,7 @@ def evaluate_dataset(
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    pieces = plan_pieces(dataset, piece_rows, csv)
+    pieces = pieces if pieces is not None else plan_pieces(dataset, piece_rows, csv)
     derived = derive_dataset_facts(ruleset, dataset, records or {}, csv)
     how = _Scoring(piece_rows, lang, columns)
     with scratch_directory(output) as spill_dir:
@@ -533,16 +567,18 @@ def evaluate_dataset(
             for start, table in _offsets(_read_spill(Path(spill)))
         )
         grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
-        return write_parquet(grouped, output, force=force, provenance=provenance)
+        checked = unique_ids_checked(grouped, parts)
+        return write_parquet(checked, output, force=force, provenance=provenance)
 
 
-def _read_ahead(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """The same tables; the next is read (decompressed) on a second thread meanwhile."""
+def _read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """The same items; the next is made (read, decompressed, checked) on a second
+    thread while the caller works on this one."""
     with ThreadPoolExecutor(max_workers=1) as background:
-        coming = background.submit(next, tables, None)
-        while (table := coming.result()) is not None:
-            coming = background.submit(next, tables, None)
-            yield table
+        coming = background.submit(next, items, None)
+        while (item := coming.result()) is not None:
+            coming = background.submit(next, items, None)
+            yield item
 
 
 def regrouped(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:

@@ -801,7 +801,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
 
     def strings(column: str) -> pa.StringArray:
         if column not in columns:
-            return pa.array([""] * size, pa.string())
+            return pa.repeat(pa.scalar("", pa.string()), size)
         values = table.column(column).combine_chunks().cast(pa.string())
         trimmed: pa.StringArray = pc.utf8_trim_whitespace(values).fill_null("")
         return trimmed

@@ -25,7 +25,7 @@ from cchc_rules.inputs._units import UnitTable
 from cchc_rules.kinds import FactValue, number_text
 from cchc_rules.results._collation import vietnamese_key
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
-from cchc_rules.ruleset._models import Criterion, Text
+from cchc_rules.ruleset._models import Band, Criterion, Text
 from cchc_rules.scoring._aggregate import NO_GRADE, NO_RANK, Aggregates, peer_group_codes
 from cchc_rules.scoring._arithmetic import display_index
 from cchc_rules.scoring._engine import ENGINE_REASONS, MISSING_ZERO, PointsMatrix, call_kind
@@ -215,23 +215,53 @@ class Scorecards:
 
     # -- columns -------------------------------------------------------------------------
 
-    def grade_ids(self) -> npt.NDArray[np.object_]:
+    @functools.cached_property
+    def _of_type(self) -> dict[str, npt.NDArray[np.bool_]]:
+        """``unit_type == t`` for each declared unit type, computed once."""
+        return {t: self.units.unit_types == t for t in self.ruleset.model.unit_types}
+
+    @functools.cached_property
+    def _grade_codes(self) -> npt.NDArray[np.intp]:
+        """Each unit's band as a position in the bands of every unit type in turn
+        (:attr:`_bands`); one past the last for a unit without a grade."""
+        grade = self.aggregates.grade
+        codes = np.full(len(self), len(self._bands), dtype=np.intp)
+        offset = 0
+        for unit_type, mask in self._of_type.items():
+            graded = mask & (grade != NO_GRADE)
+            codes[graded] = offset + grade[graded]
+            offset += len(self.ruleset.model.grading.bands_for(unit_type))
+        return codes
+
+    @functools.cached_property
+    def _bands(self) -> list[Band]:
         model = self.ruleset.model
-        out = np.full(len(self), None, dtype=object)
-        for unit_type in model.unit_types:
-            grades = [band.grade for band in model.grading.bands_for(unit_type)]
-            mask = (self.units.unit_types == unit_type) & (self.aggregates.grade != NO_GRADE)
-            out[mask] = np.asarray(grades, dtype=object)[self.aggregates.grade[mask]]
-        return out
+        return [band for t in self._of_type for band in model.grading.bands_for(t)]
+
+    def _grade_words(self, words: list[str | None]) -> npt.NDArray[np.object_]:
+        return np.asarray([*words, None], dtype=object)[self._grade_codes]
+
+    def grade_ids(self) -> npt.NDArray[np.object_]:
+        return self._grade_words([band.grade for band in self._bands])
 
     def grade_names(self, lang: str) -> npt.NDArray[np.object_]:
-        model = self.ruleset.model
-        out = np.full(len(self), None, dtype=object)
-        for unit_type in model.unit_types:
-            names = [band.name.get(lang) for band in model.grading.bands_for(unit_type)]
-            mask = (self.units.unit_types == unit_type) & (self.aggregates.grade != NO_GRADE)
-            out[mask] = np.asarray(names, dtype=object)[self.aggregates.grade[mask]]
-        return out
+        return self._grade_words([band.name.get(lang) for band in self._bands])
+
+    def _grade_column(self, words: list[str | None], at: Any) -> pa.Array:
+        """A grade column built by Arrow from each unit's band code: a million units
+        share a handful of words, and converting a million Python strings costs more."""
+        return pc.take(pa.array([*words, None], pa.string()), pa.array(self._grade_codes[at]))
+
+    def _word_column(
+        self, declared: Iterable[str], values: npt.NDArray[np.object_], at: Any
+    ) -> pa.Array:
+        """Unit types or peer groups (read against the ruleset, so each is declared) as
+        Arrow strings, built from their codes like :meth:`_grade_column`."""
+        words = list(declared)
+        codes = np.full(len(values), len(words), dtype=np.intp)
+        for position, word in enumerate(words):
+            codes[values == word] = position
+        return pc.take(pa.array([*words, None], pa.string()), pa.array(codes[at]))
 
     def _reason_dictionary(self, row: int) -> tuple[list[str], npt.NDArray[np.int16]]:
         """Reason names of one criterion, and each unit's position among them."""
@@ -265,6 +295,7 @@ class Scorecards:
         ``index_decimals``, criteria (and unrounded areas) their working precision.
         """
         at: Any = slice(None) if order is None else order
+        model = self.ruleset.model
         scale = self.ruleset.scale
         agg = self.aggregates
         scoring = self.ruleset.arithmetic
@@ -277,13 +308,13 @@ class Scorecards:
             "name": self.units.names
             if order is None
             else self.units.names.take(pa.array(order, pa.int64())),
-            "unit_type": pa.array(self.units.unit_types[at], pa.string()),
-            "peer_group": pa.array(self.units.peer_groups[at], pa.string()),
+            "unit_type": self._word_column(model.unit_types, self.units.unit_types, at),
+            "peer_group": self._word_column(model.ranking.peer_groups, self.units.peer_groups, at),
             "total": decimal_array(agg.total[at], scale),
             "applicable_max": decimal_array(agg.applicable_max[at], scale),
             "index": decimal_array(agg.index[at], agg.index_scale, has_max),
-            "grade": pa.array(self.grade_ids()[at], pa.string()),
-            "grade_name": pa.array(self.grade_names(lang)[at], pa.string()),
+            "grade": self._grade_column([band.grade for band in self._bands], at),
+            "grade_name": self._grade_column([band.name.get(lang) for band in self._bands], at),
             "rank": pa.array(np.where(rank != NO_RANK, rank, 0), pa.int64(), mask=rank == NO_RANK),
             # nothing applies exactly where there is no maximum (so no index, grade, rank)
             "status": pc.if_else(pa.array(has_max), SCORED, NOTHING_APPLICABLE),

@@ -10,7 +10,7 @@ result does not depend on batch size or unit order.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -90,12 +90,15 @@ def _kind_failed(leaf: Leaf, message: str) -> EngineError:
 T = TypeVar("T")
 
 
-def call_kind(leaf: Leaf, method: str, call: Callable[[], T], units: str = "") -> T:
+def call_kind(
+    leaf: Leaf, method: str, call: Callable[[], T], units: str | Callable[[], str] = ""
+) -> T:
     """``call()`` (the kind's ``method``), its failure an :class:`EngineError` naming the
     plugin, the criterion and the kind. Every call into a kind's code goes through here,
     the engine's and the explanations' alike.
 
-    ``units`` says which units it was called for, for the message.
+    ``units`` says which units it was called for, for the message (or a function that
+    says it: only a failure needs the words).
     """
     try:
         return call()
@@ -106,7 +109,8 @@ def call_kind(leaf: Leaf, method: str, call: Callable[[], T], units: str = "") -
         # needs the plugin, the criterion and the units to reproduce it; a traceback
         # shows none of them. The original stays chained as the cause.
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise _kind_failed(leaf, f"failed in {method}{units}: {detail}") from exc
+        named = units if isinstance(units, str) else units()
+        raise _kind_failed(leaf, f"failed in {method}{named}: {detail}") from exc
 
 
 def _check_array(
@@ -141,15 +145,16 @@ def _check_score(leaf: Leaf, score: object, size: int) -> BatchScore:
         _check_array(leaf, "applicable", score.applicable, size, "b", "a bool array")
     kind = type(leaf.kind)
     maximum = leaf.kind.criterion.max_units
-    out_of_range = (score.points < 0) | (score.points > maximum)
-    if out_of_range.any():
+    # Two reductions, no temporaries: this runs for every criterion of every batch.
+    if score.points.min() < 0 or score.points.max() > maximum:
+        out_of_range = (score.points < 0) | (score.points > maximum)
         bad = int(score.points[np.flatnonzero(out_of_range)[0]])
         raise _kind_failed(
             leaf,
             f"returned {Decimal(bad) / leaf.kind.criterion.scale} points, "
             f"outside 0 … {leaf.criterion.max_points}",
         )
-    if ((score.reasons < 0) | (score.reasons >= len(kind.reasons))).any():
+    if score.reasons.min() < 0 or score.reasons.max() >= len(kind.reasons):
         raise _kind_failed(leaf, "returned a reason code it does not declare")
     return score
 
@@ -231,7 +236,7 @@ class _TypeMasks:
         self.unit_types = unit_types
         self.masks: dict[str, npt.NDArray[np.bool_]] = {}
 
-    def any_of(self, types: list[str]) -> npt.NDArray[np.bool_]:
+    def any_of(self, types: Iterable[str]) -> npt.NDArray[np.bool_]:
         result = np.zeros(len(self.unit_types), dtype=bool)
         for unit_type in types:
             if unit_type not in self.masks:
@@ -240,24 +245,45 @@ class _TypeMasks:
         return result
 
 
-def _lacking(leaf: Leaf, batch: Batch) -> npt.NDArray[np.bool_]:
+@dataclass(frozen=True)
+class _LeafPlan:
+    """What scoring a leaf asks of its kind and its criterion, asked once per call of
+    :func:`score_units` instead of once per batch."""
+
+    leaf: Leaf
+    read: tuple[str, ...]
+    required: tuple[str, ...]
+    unit_types: tuple[str, ...] | None
+    method: str
+
+    @classmethod
+    def of(cls, leaf: Leaf) -> _LeafPlan:
+        kind = leaf.kind
+        return cls(
+            leaf,
+            tuple(call_kind(leaf, "facts", kind.facts)),
+            tuple(call_kind(leaf, "required_facts", kind.required_facts)),
+            None if leaf.applies_to is None else tuple(sorted(leaf.applies_to)),
+            "score_batch" if kind.has_batch_path() else "score_unit",
+        )
+
+
+def _lacking(plan: _LeafPlan, batch: Batch) -> npt.NDArray[np.bool_]:
     """Units missing a required fact the kind needs for them.
 
     NOTE: the kind's own "nothing to score" rules come before ``when_missing`` (decision
     0023): where ``decided_without`` spares a fact (a zero denominator spares the
     numerator), its absence is not a missing input and the kind decides the unit.
     """
-    kind = leaf.kind
-    required = call_kind(leaf, "required_facts", kind.required_facts)
-    gaps = {f: batch[f].missing for f in required if batch[f].missing.any()}
+    leaf, kind = plan.leaf, plan.leaf.kind
+    gaps = {f: batch[f].missing for f in plan.required if batch[f].missing.any()}
     lacking = np.zeros(batch.size, dtype=bool)
     if not gaps:
         return lacking
-    read = call_kind(leaf, "facts", kind.facts)
     spared = call_kind(
         leaf,
         "decided_without",
-        lambda: kind.decided_without(Batch(batch.unit_types, {f: batch[f] for f in read})),
+        lambda: kind.decided_without(Batch(batch.unit_types, {f: batch[f] for f in plan.read})),
     )
     for fact, gap in gaps.items():
         mask = spared.get(fact)
@@ -272,7 +298,7 @@ def _lacking(leaf: Leaf, batch: Batch) -> npt.NDArray[np.bool_]:
 
 
 def _score_leaf(
-    leaf: Leaf,
+    plan: _LeafPlan,
     batch: Batch,
     types: _TypeMasks,
     points: npt.NDArray[np.int64],
@@ -285,17 +311,19 @@ def _score_leaf(
     missing fact (``decided_without``), ``when_missing``, then the kind's score.
     ``unit_at`` names the unit at a position of the batch (for the message when the
     kind fails)."""
+    leaf = plan.leaf
     criterion = leaf.criterion
     size = batch.size
     # The rows may be reused buffers: every cell is written, none is assumed zero.
     points[:] = 0
     reasons[:] = 0
     applicable[:] = True
-    if leaf.applies_to is not None:
-        by_type = types.any_of(sorted(leaf.applies_to))
-        reasons[~by_type] = NOT_APPLICABLE_UNIT_TYPE
+    if plan.unit_types is not None:
+        by_type = types.any_of(plan.unit_types)
+        # putmask: several times faster than a boolean index for a mask of mixed units
+        np.putmask(reasons, ~by_type, NOT_APPLICABLE_UNIT_TYPE)
         applicable &= by_type
-    missing = _lacking(leaf, batch)
+    missing = _lacking(plan, batch)
     columns: dict[str, FactColumn] = {}
     if leaf.condition is not None or leaf.full_points is not None:
         columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
@@ -322,32 +350,33 @@ def _score_leaf(
     else:
         reasons[missing] = MISSING_NOT_APPLICABLE
         applicable &= ~missing
-    to_score = np.flatnonzero(applicable_to_score & ~missing)
-    if len(to_score) == 0:
+    scored = applicable_to_score & ~missing
+    count = int(np.count_nonzero(scored))
+    if count == 0:
         return
+    to_score = None if count == size else np.flatnonzero(scored)
     # Only the facts this kind reads travel into its batch: copying every column for
     # every criterion would cost more than the scoring itself.
-    read = call_kind(leaf, "facts", leaf.kind.facts)
-    if len(to_score) == size:
-        sub = Batch(batch.unit_types, {f: batch[f] for f in read})
+    if to_score is None:
+        sub = Batch(batch.unit_types, {f: batch[f] for f in plan.read})
     else:
-        sub = Batch(batch.unit_types[to_score], {f: batch[f].take(to_score) for f in read})
-    method = "score_batch" if leaf.kind.has_batch_path() else "score_unit"
-    named = f" for {len(to_score)} units from {unit_at(int(to_score[0]))}" if unit_at else ""
+        sub = Batch(batch.unit_types[to_score], {f: batch[f].take(to_score) for f in plan.read})
+
+    def named() -> str:
+        first = 0 if to_score is None else int(to_score[0])
+        return f" for {count} units from {unit_at(first)}" if unit_at else ""
+
     score = _check_score(
-        leaf, call_kind(leaf, method, lambda: leaf.kind.score_batch(sub), named), len(to_score)
+        leaf, call_kind(leaf, plan.method, lambda: leaf.kind.score_batch(sub), named), count
     )
-    if len(to_score) == size:
-        # A slice copy: scattering through an index costs several times more.
-        points[:] = score.points
-        reasons[:] = score.reasons
-    else:
-        points[to_score] = score.points
-        reasons[to_score] = score.reasons
+    # Every unit: a slice copy, as scattering through an index costs several times more.
+    at: slice | npt.NDArray[np.intp] = slice(None) if to_score is None else to_score
+    points[at] = score.points
+    reasons[at] = score.reasons
     if score.applicable is not None:
-        applicable[to_score] = score.applicable
-        not_applicable = to_score[~score.applicable]
-        points[not_applicable] = 0
+        applicable[at] = score.applicable
+        not_applicable = np.flatnonzero(~score.applicable)
+        points[not_applicable if to_score is None else to_score[not_applicable]] = 0
 
 
 def score_leaf(leaf: Leaf, batch: Batch) -> PointsMatrix:
@@ -360,7 +389,8 @@ def score_leaf(leaf: Leaf, batch: Batch) -> PointsMatrix:
     points = np.zeros((1, batch.size), dtype=np.int64)
     reasons = np.zeros((1, batch.size), dtype=np.int16)
     applicable = np.zeros((1, batch.size), dtype=bool)
-    _score_leaf(leaf, batch, _TypeMasks(batch.unit_types), points[0], reasons[0], applicable[0])
+    types = _TypeMasks(batch.unit_types)
+    _score_leaf(_LeafPlan.of(leaf), batch, types, points[0], reasons[0], applicable[0])
     return PointsMatrix(points, reasons, applicable)
 
 
@@ -395,6 +425,7 @@ def score_units(
     # into the matrix a block at a time. Scattering each criterion's points straight
     # into the freshly allocated matrix faulted its pages in one by one, and that cost
     # more than the scoring itself (decision 0030).
+    plans = [_LeafPlan.of(leaf) for leaf in ruleset.leaves]
     width = min(batch_size, count)
     batch_points = np.empty((leaves, width), dtype=np.int64)
     batch_reasons = np.empty((leaves, width), dtype=np.int16)
@@ -404,9 +435,9 @@ def score_units(
         size = stop - start
         batch = _window(full, start, stop)
         types = _TypeMasks(batch.unit_types)
-        for row, leaf in enumerate(ruleset.leaves):
+        for row, plan in enumerate(plans):
             _score_leaf(
-                leaf,
+                plan,
                 batch,
                 types,
                 batch_points[row, :size],
