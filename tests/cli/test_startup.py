@@ -3,6 +3,7 @@ only what they use (issue 14). Checked by what is imported, not by timing."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -96,6 +97,8 @@ TERMINAL_UNUSED = (
     "altair",
     "vl_convert",
     "weasyprint",
+    # The progress bar, for 20,000 units or more on a terminal.
+    "rich.progress",
     # Datasets in pieces, on processes or Dask; the campaign store.
     "dask",
     "distributed",
@@ -154,3 +157,22 @@ def test_every_public_name_of_the_package_is_found_on_first_use() -> None:
         assert getattr(cchc_rules, name) is not None, name
     with pytest.raises(AttributeError):
         _ = cchc_rules.no_such_name  # type: ignore[attr-defined]  # the point of the test
+
+
+def test_the_progress_bar_is_drawn_only_for_a_large_run_on_a_terminal() -> None:
+    # rich.progress is imported only when a bar is drawn (see TERMINAL_UNUSED).
+    from rich.console import Console
+
+    from cchc_rules.cli._evaluate import PROGRESS_THRESHOLD, _progress_bar
+
+    out = io.StringIO()
+    terminal = Console(file=out, force_terminal=True, width=80)
+    with _progress_bar(terminal)(PROGRESS_THRESHOLD) as advance:
+        assert advance is not None
+        advance(PROGRESS_THRESHOLD)
+    assert "chấm điểm" in out.getvalue()
+    with _progress_bar(terminal)(PROGRESS_THRESHOLD - 1) as advance:
+        assert advance is None
+    pipe = Console(file=io.StringIO(), force_terminal=False)
+    with _progress_bar(pipe)(PROGRESS_THRESHOLD) as advance:
+        assert advance is None

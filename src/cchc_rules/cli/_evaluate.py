@@ -117,8 +117,6 @@ def units_source(run: Invocation, ruleset: CompiledRuleset, units: str) -> Path:
 
 def _progress_bar(console: Console) -> ProgressBar:
     """A progress bar on ``console`` for a number of units, advanced by the callable yielded."""
-    # NOTE: lazy: see the module's imports (`cchc --help` must not import these).
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     @contextmanager
     def bar(total: int) -> Iterator[Callable[[int], None] | None]:
@@ -127,6 +125,15 @@ def _progress_bar(console: Console) -> ProgressBar:
             # and a log file or a pipe has no use for a bar.
             yield None
             return
+        # NOTE: lazy: see the module's imports; and a run too small for a bar skips it.
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         progress = Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
