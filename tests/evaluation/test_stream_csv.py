@@ -62,6 +62,16 @@ def test_a_streamed_csv_file_equals_the_file_read_whole(
     assert pq.read_table(output).equals(whole(source))
 
 
+def test_a_csv_file_reports_progress_batch_by_batch(tmp_path: Path) -> None:
+    # One piece, so a bar moved only per piece would sit at 0 until the file is done.
+    source = write_csv(units(45, 2), tmp_path / "units.csv")
+    done: list[int] = []
+    evaluate_dataset(
+        ttcp(), source, tmp_path / "out.parquet", piece_rows=10, on_progress=done.append
+    )
+    assert done == [10, 10, 10, 10, 5]
+
+
 def test_rows_are_counted_without_reading_the_file_whole(tmp_path: Path) -> None:
     source = write_csv(units(77, 1), tmp_path / "units.csv")
     assert dataset_rows(source) == 77

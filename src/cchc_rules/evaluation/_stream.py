@@ -260,18 +260,22 @@ def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
 
 def _validated(
     ruleset: CompiledRuleset, piece: Piece, batch_rows: int, derived: pa.Table | None
-) -> Iterator[UnitTable | InputError]:
-    """The piece's units a batch at a time, read and checked cell by cell; a batch's
-    refusal in its place, so the problems of every batch are reported."""
+) -> Iterator[tuple[UnitTable | InputError, int]]:
+    """The piece's units a batch at a time, read and checked cell by cell, with the
+    batch's rows; a batch's refusal in its place, so the problems of every batch are
+    reported."""
     first_row = piece.first_row
     # NOTE: parsing the next batch (Arrow's, GIL free) on a thread of its own too: for a
     # CSV file it costs as much as checking the text, which then runs beside it.
     for table in _read_ahead(_batches(piece, batch_rows)):
         table = _with_derived(table, derived, first_row - piece.first_row)
         try:
-            yield read_units(table, ruleset.model, name=piece.path, first_row=first_row)
+            units: UnitTable | InputError = read_units(
+                table, ruleset.model, name=piece.path, first_row=first_row
+            )
         except InputError as exc:
-            yield exc
+            units = exc
+        yield units, table.num_rows
         first_row += table.num_rows
 
 
@@ -284,8 +288,12 @@ def score_piece(
     columns: OutputColumns = "all",
     batch_rows: int = DEFAULT_PIECE_ROWS,
     derived: pa.Table | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> PartKeys:
     """Validate, score and aggregate one piece; its results (rank left null) go to ``sink``.
+
+    ``on_progress`` is called with the number of units of each batch as it is taken
+    up (a CSV file is one piece: its bar moves batch by batch).
 
     ``columns`` selects the result columns (see :meth:`Scorecards.to_arrow`): those left
     out are never built, spilled or written.
@@ -305,7 +313,9 @@ def score_piece(
     warnings: list[FactWarning] = []
     # NOTE: the next batch is read and checked on a second thread while this one is
     # scored: both are mostly numpy and Arrow work that leaves the GIL free.
-    for units in _read_ahead(_validated(ruleset, piece, batch_rows, derived)):
+    for units, rows in _read_ahead(_validated(ruleset, piece, batch_rows, derived)):
+        if on_progress is not None:
+            on_progress(rows)
         if isinstance(units, InputError):
             problems.extend(units.problems)
             continue
@@ -449,7 +459,12 @@ def _spill_piece(piece: Piece, spill: str, how: _Scoring, derived: pa.Table | No
 
 
 def _spill(
-    ruleset: CompiledRuleset, piece: Piece, spill: str, how: _Scoring, derived: pa.Table | None
+    ruleset: CompiledRuleset,
+    piece: Piece,
+    spill: str,
+    how: _Scoring,
+    derived: pa.Table | None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> PartKeys:
     # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
     # and skipping Parquet's encoding makes the second pass several times cheaper.
@@ -478,6 +493,7 @@ def _spill(
                 columns=how.columns,
                 batch_rows=how.batch_rows,
                 derived=derived,
+                on_progress=on_progress,
             )
         finally:
             with _writing_spill(spill):
@@ -559,9 +575,7 @@ def evaluate_dataset(
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
-                parts.append(_spill(ruleset, piece, spill, how, facts))
-                if on_progress is not None:
-                    on_progress(piece.rows)
+                parts.append(_spill(ruleset, piece, spill, how, facts, on_progress))
         else:
             parts = _pool_map(ruleset, pieces, spills, workers, how, on_progress, derived)
         ranks = finish(ruleset, parts)
