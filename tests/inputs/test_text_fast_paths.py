@@ -4,8 +4,11 @@ same located problems."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,3 +100,34 @@ def test_boolean_words_read_by_one_lookup(cells: list[str]) -> None:
         assert isinstance(got, str) and "plan_issued: expected" in got
     else:
         assert got == ([bool(word) for word in spelled], [not cell.strip() for cell in cells])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.text(alphabet=st.sampled_from("09-+x !~\t\u00a0\u3000\x7fé٣"), max_size=6),
+            st.integers(-(10**18), 10**18).map(str),
+            st.none(),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    start=st.integers(0, 3),
+)
+def test_the_byte_checks_read_a_slice_as_arrows_kernels_do(
+    cells: list[str | None], start: int
+) -> None:
+    # A slice shares its parent's buffers from an offset: only its own cells count.
+    sliced = pa.array(["7", "-", " x ", *cells], pa.string()).slice(start)
+    trimmed = _units._trimmed(sliced)
+    expected = pc.utf8_trim_whitespace(sliced).fill_null("").to_pylist()
+    assert trimmed.to_pylist() == expected
+    missing = np.array([cell == "" for cell in expected])
+    found = _units._plain_integers(trimmed, missing)
+    plain = all(cell == "" or re.fullmatch(r"-?[0-9]{1,18}", cell) for cell in expected)
+    if plain and all(len(cell) <= 18 for cell in expected):
+        assert found is not None
+        assert found.tolist() == [0 if cell == "" else int(cell) for cell in expected]
+    else:
+        assert found is None
