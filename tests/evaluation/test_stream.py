@@ -70,6 +70,7 @@ def read(path: Path, like: pa.Table) -> pa.Table:
     group_rows=st.integers(1, 90),
     piece_rows=st.integers(1, 200),
     batch_size=st.integers(1, 100),
+    held_bytes=st.sampled_from([0, 20_000, _stream.HELD_RESULTS_BYTES]),
 )
 def test_streaming_equals_whole_table_over_any_cut(
     tmp_path_factory: pytest.TempPathFactory,
@@ -79,15 +80,36 @@ def test_streaming_equals_whole_table_over_any_cut(
     group_rows: int,
     piece_rows: int,
     batch_size: int,
+    held_bytes: int,
 ) -> None:
+    # held_bytes: results held in memory, spilled, or (20 kB) either by the size
     table = units(count, seed)
     cuts = data.draw(st.lists(st.integers(0, count), max_size=3))
     directory = write_dataset(table, tmp_path_factory.mktemp("units"), cuts, group_rows)
     output = tmp_path_factory.mktemp("out") / "results.parquet"
     whole = expected(table, batch_size=batch_size)
     assert expected(table) == whole  # the batch size never changes a result
-    evaluate_dataset(ttcp(), directory, output, piece_rows=piece_rows)
+    evaluate_dataset(ttcp(), directory, output, piece_rows=piece_rows, held_bytes=held_bytes)
     assert read(output, whole).equals(whole)
+
+
+def test_results_held_in_memory_or_spilled_write_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = units(400, 3)
+    directory = write_dataset(table, tmp_path / "units", [150], 50)
+    spilled: list[str] = []
+    read_spill = _stream._read_spill
+    monkeypatch.setattr(
+        _stream, "_read_spill", lambda path: (spilled.append(path.name), read_spill(path))[1]
+    )
+    evaluate_dataset(ttcp(), directory, tmp_path / "held.parquet", piece_rows=60)
+    assert spilled == []
+    # a budget smaller than the results: every piece goes through its spill file
+    evaluate_dataset(ttcp(), directory, tmp_path / "spilled.parquet", piece_rows=60, held_bytes=1)
+    assert len(spilled) == len(plan_pieces(directory, 60)) > 1
+    held = (tmp_path / "held.parquet").read_bytes()
+    assert held == (tmp_path / "spilled.parquet").read_bytes()
 
 
 def test_an_empty_dataset_gives_an_empty_result(tmp_path: Path) -> None:

@@ -80,6 +80,11 @@ __all__ = [
 DEFAULT_PIECE_ROWS = 131_072
 """Units read and scored at once per process: about 300 MB of working memory."""
 
+HELD_RESULTS_BYTES = 1 << 30
+"""Results a one-process run keeps in memory until they are ranked and written, rather
+than spilling them (decision 0034). A dataset whose results would take more is spilled
+whole, so memory stays bounded whatever its size."""
+
 Sink = Callable[[pa.Table], None]
 T = TypeVar("T")
 
@@ -458,6 +463,42 @@ def _spill_piece(piece: Piece, spill: str, how: _Scoring, derived: pa.Table | No
     return _spill(_worker_ruleset, piece, spill, how, derived)
 
 
+class _Waiting:
+    """Where a one-process run's results wait for their ranks: all in memory when the
+    whole dataset's results fit ``budget`` bytes (judged from its first units), else
+    all in spill files.
+
+    NOTE: held in memory, the results skip compressing, writing, reading and
+    decompressing the spill (about 1 s of CPU at a million units); spilled, memory stays
+    bounded by a piece. Both write the same bytes.
+    """
+
+    def __init__(self, budget: int, units: int) -> None:
+        self.budget = budget
+        self.units = units
+        self.keep: bool | None = None
+        self.kept: dict[str, list[pa.Table]] = {}
+
+    def holds(self, spill: str, table: pa.Table) -> bool:
+        """Whether ``table`` (the next results of the piece spilling to ``spill``) is
+        kept here; if not, the caller spills it."""
+        if self.keep is None and table.num_rows:
+            self.keep = table.nbytes / table.num_rows * self.units <= self.budget
+        if self.keep is False:
+            return False
+        self.kept.setdefault(spill, []).append(table)
+        return True
+
+    def tables(self, spill: str) -> Iterator[pa.Table]:
+        """The piece's results, in order, each let go once taken."""
+        kept = self.kept.pop(spill, None)
+        if kept is None:
+            yield from _read_spill(Path(spill))
+            return
+        while kept:
+            yield kept.pop(0)
+
+
 def _spill(
     ruleset: CompiledRuleset,
     piece: Piece,
@@ -465,6 +506,7 @@ def _spill(
     how: _Scoring,
     derived: pa.Table | None,
     on_progress: Callable[[int], None] | None = None,
+    waiting: _Waiting | None = None,
 ) -> PartKeys:
     # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
     # and skipping Parquet's encoding makes the second pass several times cheaper.
@@ -476,6 +518,8 @@ def _spill(
     with ThreadPoolExecutor(max_workers=1) as background:
 
         def sink(table: pa.Table) -> None:
+            if waiting is not None and waiting.holds(spill, table):
+                return
             with _writing_spill(spill):
                 if writing:
                     writing.pop().result()
@@ -544,6 +588,7 @@ def evaluate_dataset(
     on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
     csv: CsvLayout | None = None,
     pieces: Sequence[Piece] | None = None,
+    held_bytes: int = HELD_RESULTS_BYTES,
 ) -> int:
     """Score a Parquet dataset, or a CSV file laid out as ``csv``, piece by piece into
     the Parquet file ``output``.
@@ -559,8 +604,12 @@ def evaluate_dataset(
     ``pieces`` is the dataset's :func:`plan_pieces`, when the caller already has it (a
     CSV file's plan counts its rows: a pass over the whole file).
 
+    In one process, the results wait for their ranks in memory when all of them fit
+    ``held_bytes``, else in spill files (:data:`HELD_RESULTS_BYTES`).
+
     With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
-    bounded by ``piece_rows`` per process plus 18 bytes per unit for ranking; the
+    bounded by ``piece_rows`` per process (and ``held_bytes`` of results in one
+    process) plus 18 bytes per unit for ranking; the
     results are identical to :func:`cchc_rules.evaluate` on the whole table, in input
     order. Returns the number of units.
     """
@@ -572,10 +621,11 @@ def evaluate_dataset(
     with scratch_directory(output) as spill_dir:
         spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
+        waiting = _Waiting(held_bytes, sum(piece.rows for piece in pieces))
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
-                parts.append(_spill(ruleset, piece, spill, how, facts, on_progress))
+                parts.append(_spill(ruleset, piece, spill, how, facts, on_progress, waiting))
         else:
             parts = _pool_map(ruleset, pieces, spills, workers, how, on_progress, derived)
         ranks = finish(ruleset, parts)
@@ -584,7 +634,7 @@ def evaluate_dataset(
         tables = (
             with_rank(table, rank[start : start + table.num_rows])
             for spill, rank in zip(spills, ranks, strict=True)
-            for start, table in _offsets(_read_spill(Path(spill)))
+            for start, table in _offsets(waiting.tables(spill))
         )
         grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
         checked = unique_ids_checked(grouped, parts)
