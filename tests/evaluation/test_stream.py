@@ -162,7 +162,12 @@ def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
     assert read(summary, whole).equals(whole)
 
 
-def test_problems_of_every_piece_are_located_in_their_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("beside_the_write", [True, False])
+def test_problems_of_every_piece_are_located_in_their_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside_the_write: bool
+) -> None:
+    if not beside_the_write:  # as for a dataset too large to check ids while writing
+        monkeypatch.setattr(_stream, "IDS_CHECKED_BESIDE_THE_WRITE", 0)
     table = units(60, 0)
     ids = table.column("unit_id").to_pylist()
     ids[45] = ids[3]  # a duplicate across files

@@ -403,18 +403,30 @@ def finish(ruleset: CompiledRuleset, parts: Sequence[PartKeys]) -> list[npt.NDAr
     return np.split(rank, bounds)
 
 
+IDS_CHECKED_BESIDE_THE_WRITE = 2_000_000
+"""Up to this many units, repeated ids are looked for while the results are written;
+beyond, before (decision 0034)."""
+
+
 def unique_ids_checked(tables: Iterable[pa.Table], parts: Sequence[PartKeys]) -> Iterator[pa.Table]:
-    """The same tables, while a second thread checks that no unit id is repeated
-    across pieces; after the last table, :class:`InputError` naming each repeat.
+    """The same tables, once no unit id is found repeated across pieces; a repeat is
+    :class:`InputError` naming each, and nothing is written (see :func:`write_parquet`).
 
     NOTE: the check (hashing every id) and the Parquet write both leave the GIL free,
-    so on a second core it costs no time; the output only appears once both are done,
-    so a refused dataset still writes nothing (see :func:`write_parquet`).
+    so on a second core the check costs no time: up to
+    :data:`IDS_CHECKED_BESIDE_THE_WRITE` units it runs beside the write, and a repeat
+    is reported as soon as it is found, not after a long write. Its hash table takes
+    about 75 bytes an id, so a larger dataset is checked first, and memory stays
+    within the streamed run's bound.
     """
+    if sum(len(part.unit_ids) for part in parts) > IDS_CHECKED_BESIDE_THE_WRITE:
+        if problems := _duplicates_across(parts):
+            raise InputError(problems)
+        yield from tables
+        return
     with ThreadPoolExecutor(max_workers=1) as background:
         repeats = background.submit(_duplicates_across, parts)
         for table in tables:
-            # refused as soon as known, not after a long write
             if repeats.done() and (problems := repeats.result()):
                 raise InputError(problems)
             yield table
