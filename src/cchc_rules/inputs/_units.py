@@ -423,6 +423,12 @@ def _text_bytes(text: pa.StringArray) -> tuple[npt.NDArray[np.int64], npt.NDArra
     return ends.astype(np.int64) - first, data[first:last]
 
 
+def _ascii(text: pa.StringArray) -> bool:
+    """Whether every byte of the cells is ASCII."""
+    _, data = _text_bytes(text)
+    return not len(data) or int(data.max()) < 0x80
+
+
 def _trimmed(cells: pa.StringArray) -> pa.StringArray:
     """The cells without surrounding blanks, a null as an empty cell.
 
@@ -608,6 +614,9 @@ def _not_utf8(column: pa.ChunkedArray, name: str, collect: _Collector) -> bool:
     if pa.types.is_dictionary(atype):
         atype = atype.value_type
     if not (pa.types.is_string(atype) or pa.types.is_large_string(atype)):
+        return False
+    if pa.types.is_string(column.type) and all(_ascii(chunk) for chunk in column.chunks):
+        # ASCII is UTF-8: told by the bytes' largest value, without a full validation
         return False
     try:
         column.validate(full=True)
