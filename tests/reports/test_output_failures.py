@@ -24,6 +24,7 @@ import pytest
 from typer.testing import Result
 
 import cchc_rules
+from cchc_rules.evaluation import _stream
 from cchc_rules.reports import _atomic
 
 Invoke = Callable[..., Result]
@@ -89,6 +90,8 @@ def test_a_disk_filling_up_while_spilling(
 ) -> None:
     # Worker processes are forked: they inherit the broken disk.
     monkeypatch.setattr(pa.ipc.RecordBatchFileWriter, "write_table", no_space)
+    # One process spills only results too large to hold in memory: as for such a dataset
+    monkeypatch.setattr(_stream, "HELD_RESULTS_BYTES", 0)
     output = tmp_path / "out" / "results.parquet"
     output.parent.mkdir()
     problems = refused("evaluate", RULESET, str(units), "-o", str(output), "--workers", workers)

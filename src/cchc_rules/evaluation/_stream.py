@@ -600,7 +600,7 @@ def evaluate_dataset(
     on_warnings: Callable[[Sequence[FactWarning]], None] | None = None,
     csv: CsvLayout | None = None,
     pieces: Sequence[Piece] | None = None,
-    held_bytes: int = HELD_RESULTS_BYTES,
+    held_bytes: int | None = None,
 ) -> int:
     """Score a Parquet dataset, or a CSV file laid out as ``csv``, piece by piece into
     the Parquet file ``output``.
@@ -617,7 +617,7 @@ def evaluate_dataset(
     CSV file's plan counts its rows: a pass over the whole file).
 
     In one process, the results wait for their ranks in memory when all of them fit
-    ``held_bytes``, else in spill files (:data:`HELD_RESULTS_BYTES`).
+    ``held_bytes`` (default :data:`HELD_RESULTS_BYTES`), else in spill files.
 
     With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
     bounded by ``piece_rows`` per process (and ``held_bytes`` of results in one
@@ -633,7 +633,8 @@ def evaluate_dataset(
     with scratch_directory(output) as spill_dir:
         spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
-        waiting = _Waiting(held_bytes, sum(piece.rows for piece in pieces))
+        budget = HELD_RESULTS_BYTES if held_bytes is None else held_bytes
+        waiting = _Waiting(budget, sum(piece.rows for piece in pieces))
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
