@@ -8,11 +8,14 @@ coordinator keeps only what ranking needs: per unit the total, the applicable ma
 and the peer group (18 bytes), plus the unit ids to check they are unique across pieces.
 Once every piece is in, it ranks all units at once — ranks are global and exact within
 each peer group whatever the cut — and writes the results in input order, rank filled
-in, to one Parquet file, while a second thread checks the ids.
+in, to one Parquet file; the ids are checked beside that write, or before it for a
+dataset of millions.
 
 Within a piece, batches go through a pipeline (decision 0034): the next batch is parsed
 on one thread, the one before it checked cell by cell on another, while the main
-thread scores; a spill thread compresses and writes the results.
+thread scores. In one process the results wait for their ranks in memory when they fit
+a budget; otherwise, and from worker processes, a spill thread compresses and writes
+them to scratch files.
 
 Everything a unit's row holds except its rank depends on that unit alone, so the
 parts concatenate to exactly the table a whole-table run gives.
