@@ -252,16 +252,20 @@ class Scorecards:
         share a handful of words, and converting a million Python strings costs more."""
         return pc.take(pa.array([*words, None], pa.string()), pa.array(self._grade_codes[at]))
 
-    def _word_column(
-        self, declared: Iterable[str], values: npt.NDArray[np.object_], at: Any
-    ) -> pa.Array:
+    @functools.cached_property
+    def _type_codes(self) -> npt.NDArray[np.int16]:
+        """Each unit's type as its position among the declared unit types (-1: none)."""
+        codes = np.full(len(self), -1, dtype=np.int16)
+        for position, mask in enumerate(self._of_type.values()):
+            codes[mask] = position
+        return codes
+
+    @staticmethod
+    def _word_column(words: Iterable[str], codes: npt.NDArray[np.int16], at: Any) -> pa.Array:
         """Unit types or peer groups (read against the ruleset, so each is declared) as
-        Arrow strings, built from their codes like :meth:`_grade_column`."""
-        words = list(declared)
-        codes = np.full(len(values), len(words), dtype=np.intp)
-        for position, word in enumerate(words):
-            codes[values == word] = position
-        return pc.take(pa.array([*words, None], pa.string()), pa.array(codes[at]))
+        Arrow strings, from each unit's position among them, like :meth:`_grade_column`."""
+        chosen = codes[at]
+        return pc.take(pa.array(list(words), pa.string()), pa.array(chosen, mask=chosen < 0))
 
     def _reason_dictionary(self, row: int) -> tuple[list[str], npt.NDArray[np.int16]]:
         """Reason names of one criterion, and each unit's position among them."""
@@ -296,6 +300,7 @@ class Scorecards:
         """
         at: Any = slice(None) if order is None else order
         model = self.ruleset.model
+        group_codes = peer_group_codes(self.ruleset, self.units.peer_groups)
         scale = self.ruleset.scale
         agg = self.aggregates
         scoring = self.ruleset.arithmetic
@@ -308,8 +313,8 @@ class Scorecards:
             "name": self.units.names
             if order is None
             else self.units.names.take(pa.array(order, pa.int64())),
-            "unit_type": self._word_column(model.unit_types, self.units.unit_types, at),
-            "peer_group": self._word_column(model.ranking.peer_groups, self.units.peer_groups, at),
+            "unit_type": self._word_column(model.unit_types, self._type_codes, at),
+            "peer_group": self._word_column(model.ranking.peer_groups, group_codes, at),
             "total": decimal_array(agg.total[at], scale),
             "applicable_max": decimal_array(agg.applicable_max[at], scale),
             "index": decimal_array(agg.index[at], agg.index_scale, has_max),
