@@ -53,7 +53,7 @@ from cchc_rules.reports._atomic import cannot_write, scratch_directory
 from cchc_rules.reports._parquet import OUTPUT_GROUP_ROWS, write_parquet
 from cchc_rules.results._scorecards import OutputColumns, Scorecards
 from cchc_rules.ruleset._compiled import CompiledRuleset
-from cchc_rules.scoring._aggregate import NO_RANK, aggregate, peer_group_codes, rank_within_groups
+from cchc_rules.scoring._aggregate import NO_RANK, aggregate, rank_within_groups
 from cchc_rules.scoring._engine import (
     DEFAULT_BATCH_SIZE,
     check_inputs,
@@ -347,7 +347,7 @@ def score_piece(
         ids.append(units.unit_ids)
         totals.append(aggregates.total)
         maxima.append(aggregates.applicable_max)
-        groups.append(peer_group_codes(ruleset, units.peer_groups))
+        groups.append(cards.group_codes)
         warnings.extend(matrix.warnings)
     return PartKeys(
         piece,

@@ -253,6 +253,12 @@ class Scorecards:
         return pc.take(pa.array([*words, None], pa.string()), pa.array(self._grade_codes[at]))
 
     @functools.cached_property
+    def group_codes(self) -> npt.NDArray[np.int16]:
+        """Each unit's peer group as its position among the declared groups (ranking
+        and the results table both need it)."""
+        return peer_group_codes(self.ruleset, self.units.peer_groups)
+
+    @functools.cached_property
     def _type_codes(self) -> npt.NDArray[np.int16]:
         """Each unit's type as its position among the declared unit types (-1: none)."""
         codes = np.full(len(self), -1, dtype=np.int16)
@@ -300,7 +306,6 @@ class Scorecards:
         """
         at: Any = slice(None) if order is None else order
         model = self.ruleset.model
-        group_codes = peer_group_codes(self.ruleset, self.units.peer_groups)
         scale = self.ruleset.scale
         agg = self.aggregates
         scoring = self.ruleset.arithmetic
@@ -314,7 +319,7 @@ class Scorecards:
             if order is None
             else self.units.names.take(pa.array(order, pa.int64())),
             "unit_type": self._word_column(model.unit_types, self._type_codes, at),
-            "peer_group": self._word_column(model.ranking.peer_groups, group_codes, at),
+            "peer_group": self._word_column(model.ranking.peer_groups, self.group_codes, at),
             "total": decimal_array(agg.total[at], scale),
             "applicable_max": decimal_array(agg.applicable_max[at], scale),
             "index": decimal_array(agg.index[at], agg.index_scale, has_max),
@@ -352,7 +357,7 @@ class Scorecards:
         rank = np.where(
             self.aggregates.rank == NO_RANK, np.iinfo(np.int64).max, self.aggregates.rank
         )
-        groups = peer_group_codes(self.ruleset, self.units.peer_groups)
+        groups = self.group_codes
         keys = pa.table({"group": groups, "rank": rank, "unit_id": self.units.unit_ids})
         order = pc.sort_indices(
             keys, [("group", "ascending"), ("rank", "ascending"), ("unit_id", "ascending")]
