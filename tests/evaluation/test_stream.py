@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -93,23 +94,71 @@ def test_streaming_equals_whole_table_over_any_cut(
     assert read(output, whole).equals(whole)
 
 
-def test_results_held_in_memory_or_spilled_write_the_same_bytes(
+def spills_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """The spill files read back from now on: each name, and whether it was mapped."""
+    spilled: list[tuple[str, bool]] = []
+    read_spill = _stream._read_spill
+
+    def recorded(path: Path, *, mapped: bool) -> Iterator[pa.Table]:
+        spilled.append((path.name, mapped))
+        return read_spill(path, mapped=mapped)
+
+    monkeypatch.setattr(_stream, "_read_spill", recorded)
+    return spilled
+
+
+def test_results_held_or_spilled_either_way_write_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     table = units(400, 3)
     directory = write_dataset(table, tmp_path / "units", [150], 50)
-    spilled: list[str] = []
-    read_spill = _stream._read_spill
-    monkeypatch.setattr(
-        _stream, "_read_spill", lambda path: (spilled.append(path.name), read_spill(path))[1]
+    pieces = len(plan_pieces(directory, 60))
+    assert pieces > 1
+    spilled = spills_read(monkeypatch)
+    ways = {  # (workers, held_bytes): how each piece's spill is read back (None: none)
+        (1, None): [],  # held in memory
+        (1, 1): [False] * pieces,  # a budget smaller than the results: compressed
+        (2, None): [True] * pieces,  # several processes, results that fit: mapped
+        (2, 1): [False] * pieces,
+    }
+    written = set()
+    for (workers, held_bytes), read_back in ways.items():
+        output = tmp_path / f"{workers}-{held_bytes}.parquet"
+        evaluate_dataset(
+            ttcp(), directory, output, workers=workers, piece_rows=60, held_bytes=held_bytes
+        )
+        assert [mapped for _, mapped in spilled] == read_back
+        spilled.clear()
+        written.add(output.read_bytes())
+    assert len(written) == 1
+
+
+@pytest.mark.parametrize(
+    ("groups", "piece_rows", "pieces"),
+    [
+        ([100] * 10, 131, [[100]] * 10),  # one group each, not five pieces of two
+        ([50] * 5, 131, [[50, 50], [50, 50], [50]]),
+        ([40, 200, 40, 40], 100, [[40], [200], [40, 40]]),  # a larger group alone
+        ([10, 10], 1, [[10], [10]]),
+    ],
+)
+def test_a_piece_takes_whole_row_groups_up_to_its_rows(
+    tmp_path: Path, groups: list[int], piece_rows: int, pieces: list[list[int]]
+) -> None:
+    path = tmp_path / "units.parquet"
+    table = units(sum(groups), 0)
+    with pq.ParquetWriter(path, table.schema) as writer:
+        start = 0
+        for rows in groups:
+            writer.write_table(table.slice(start, rows), row_group_size=rows)
+            start += rows
+    planned = plan_pieces(path, piece_rows)
+    sizes = [[groups[g] for g in piece.row_groups] for piece in planned]
+    assert sizes == pieces
+    assert [p.first_row for p in planned] == list(
+        itertools.accumulate([1] + [sum(p) for p in pieces[:-1]])
     )
-    evaluate_dataset(ttcp(), directory, tmp_path / "held.parquet", piece_rows=60)
-    assert spilled == []
-    # a budget smaller than the results: every piece goes through its spill file
-    evaluate_dataset(ttcp(), directory, tmp_path / "spilled.parquet", piece_rows=60, held_bytes=1)
-    assert len(spilled) == len(plan_pieces(directory, 60)) > 1
-    held = (tmp_path / "held.parquet").read_bytes()
-    assert held == (tmp_path / "spilled.parquet").read_bytes()
+    assert [p.offset + 1 for p in planned] == [p.first_row for p in planned]
 
 
 def test_an_empty_dataset_gives_an_empty_result(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -120,6 +120,8 @@ class PartKeys:
     groups: npt.NDArray[np.int16]
     warnings: tuple[FactWarning, ...] = ()
     """Units of the piece that break a warning check between facts."""
+    spill_mapped: bool = False
+    """Its spill file is uncompressed, to be read back memory-mapped (see :func:`_spill`)."""
 
 
 def is_csv(path: Path) -> bool:
@@ -165,11 +167,16 @@ def dataset_rows(path: Path, csv: CsvLayout | None = None) -> int:
 def plan_pieces(
     path: Path, piece_rows: int = DEFAULT_PIECE_ROWS, csv: CsvLayout | None = None
 ) -> list[Piece]:
-    """Cut a dataset into pieces of whole row groups, about ``piece_rows`` units each.
+    """Cut a dataset into pieces of whole row groups, at most ``piece_rows`` units each.
 
     A row group larger than ``piece_rows`` is a piece of its own; it is still read
     ``piece_rows`` units at a time. A CSV file (laid out as ``csv``) is one piece,
     read ``piece_rows`` units at a time too.
+
+    NOTE: a piece closes before it would pass ``piece_rows``, not after: the common
+    writers' row groups (100,000 units, say) then make pieces of one group each, so
+    a million units are ten pieces that two processes share evenly, where pieces of
+    two groups made five, and one process scored three of them while the other waited.
     """
     if is_csv(path):
         layout = csv or CsvLayout()
@@ -179,13 +186,14 @@ def plan_pieces(
     for file in dataset_files(path):
         with _reading(file):
             metadata = pq.ParquetFile(file).metadata
-        first, rows, groups = 1, 0, []
+        first, rows, groups = 1, 0, list[int]()
         for group in range(metadata.num_row_groups):
-            groups.append(group)
-            rows += metadata.row_group(group).num_rows
-            if rows >= piece_rows:
+            size = metadata.row_group(group).num_rows
+            if groups and rows + size > piece_rows:
                 pieces.append(Piece(str(file), tuple(groups), first, rows, offset))
                 first, offset, rows, groups = first + rows, offset + rows, 0, []
+            groups.append(group)
+            rows += size
         if groups or first == 1:
             # The tail, or an empty file: scored too, so its columns are still checked.
             pieces.append(Piece(str(file), tuple(groups), first, rows, offset))
@@ -470,6 +478,18 @@ class _Scoring:
     batch_rows: int
     lang: str
     columns: OutputColumns
+    units: int
+    """Units of the whole dataset."""
+    held_bytes: int
+    """Results of the whole dataset up to this size wait in memory in one process, and
+    in uncompressed spills with several."""
+
+
+def _results_fit(table: pa.Table, units: int, budget: int) -> bool:
+    """Whether the results of ``units`` units, judged from ``table`` (some of them),
+    take at most ``budget`` bytes."""
+    rows: int = table.num_rows
+    return rows > 0 and int(table.nbytes) * units <= budget * rows
 
 
 def _spill_piece(piece: Piece, spill: str, how: _Scoring, derived: pa.Table | None) -> PartKeys:
@@ -498,17 +518,17 @@ class _Waiting:
         """Whether ``table`` (the next results of the piece spilling to ``spill``) is
         kept here; if not, the caller spills it."""
         if self.keep is None and table.num_rows:
-            self.keep = table.nbytes / table.num_rows * self.units <= self.budget
+            self.keep = _results_fit(table, self.units, self.budget)
         if self.keep is False:
             return False
         self.kept.setdefault(spill, []).append(table)
         return True
 
-    def tables(self, spill: str) -> Iterator[pa.Table]:
+    def tables(self, spill: str, part: PartKeys) -> Iterator[pa.Table]:
         """The piece's results, in order, each let go once taken."""
         kept = self.kept.pop(spill, None)
         if kept is None:
-            yield from _read_spill(Path(spill))
+            yield from _read_spill(Path(spill), mapped=part.spill_mapped)
             return
         while kept:
             yield kept.pop(0)
@@ -523,12 +543,18 @@ def _spill(
     on_progress: Callable[[int], None] | None = None,
     waiting: _Waiting | None = None,
 ) -> PartKeys:
-    # NOTE: spill files are Arrow IPC with LZ4, not Parquet: they are read back once,
-    # and skipping Parquet's encoding makes the second pass several times cheaper.
+    # NOTE: spill files are Arrow IPC, not Parquet: they are read back once, and
+    # skipping Parquet's encoding makes the second pass several times cheaper.
     # Compressing and writing (Arrow, without the GIL) runs on a second thread while
     # the next batch is scored; one write at a time, so one batch at most waits.
+    # When the whole dataset's results fit the held budget (a worker process's pieces;
+    # in one process they wait in memory instead) the spill is not compressed: the
+    # coordinator maps it and writes from the page cache, where LZ4 cost the workers
+    # compressing and the coordinator decompressing beside its write, about 0.5 s at a
+    # million units. A larger dataset is compressed, so its spills take less disk.
     writer: list[pa.ipc.RecordBatchFileWriter] = []
     writing: list[Future[None]] = []
+    mapped: list[bool] = []
 
     with ThreadPoolExecutor(max_workers=1) as background:
 
@@ -539,12 +565,13 @@ def _spill(
                 if writing:
                     writing.pop().result()
                 if not writer:
-                    options = pa.ipc.IpcWriteOptions(compression="lz4")
+                    mapped.append(_results_fit(table, how.units, how.held_bytes))
+                    options = pa.ipc.IpcWriteOptions(compression=None if mapped[0] else "lz4")
                     writer.append(pa.ipc.new_file(spill, table.schema, options=options))
                 writing.append(background.submit(writer[0].write_table, table))
 
         try:
-            return score_piece(
+            part = score_piece(
                 ruleset,
                 piece,
                 sink,
@@ -554,6 +581,7 @@ def _spill(
                 derived=derived,
                 on_progress=on_progress,
             )
+            return replace(part, spill_mapped=mapped == [True])
         finally:
             with _writing_spill(spill):
                 if writing:
@@ -572,13 +600,14 @@ def _writing_spill(spill: str) -> Iterator[None]:
         raise cannot_write(Path(spill), exc) from exc
 
 
-def _read_spill(spill: Path) -> Iterator[pa.Table]:
+def _read_spill(spill: Path, *, mapped: bool) -> Iterator[pa.Table]:
     if not spill.exists():
         return
-    # NOTE: read, not memory-mapped: the batches are LZ4-compressed, so a map saves no
-    # copy, and the pages of a map read through stay resident until it closes, which
-    # for a CSV file (one piece, one spill) grew the peak memory with the file.
-    with pa.OSFile(str(spill)) as source:
+    # NOTE: a compressed spill is read, not memory-mapped: a map saves no copy of LZ4
+    # batches, and the pages of a map read through stay resident until it closes, which
+    # for a CSV file (one piece, one spill) grew the peak memory with the file. An
+    # uncompressed one is mapped: its batches are the page cache's memory, no copy.
+    with pa.memory_map(str(spill)) if mapped else pa.OSFile(str(spill)) as source:
         reader = pa.ipc.open_file(source)
         if reader.num_record_batches == 0:
             # No units: the schema alone still makes the output a readable, empty table.
@@ -620,7 +649,8 @@ def evaluate_dataset(
     CSV file's plan counts its rows: a pass over the whole file).
 
     In one process, the results wait for their ranks in memory when all of them fit
-    ``held_bytes`` (default :data:`HELD_RESULTS_BYTES`), else in spill files.
+    ``held_bytes`` (default :data:`HELD_RESULTS_BYTES`), else in compressed spill
+    files. With several processes they wait in spill files, uncompressed when they fit.
 
     With ``workers`` > 1 the pieces are scored by that many processes. Memory stays
     bounded by ``piece_rows`` per process (and ``held_bytes`` of results in one
@@ -632,12 +662,13 @@ def evaluate_dataset(
         raise ValueError("workers must be at least 1")
     pieces = pieces if pieces is not None else plan_pieces(dataset, piece_rows, csv)
     derived = derive_dataset_facts(ruleset, dataset, records or {}, csv)
-    how = _Scoring(piece_rows, lang, columns)
+    budget = HELD_RESULTS_BYTES if held_bytes is None else held_bytes
+    dataset_units = sum(piece.rows for piece in pieces)
+    how = _Scoring(piece_rows, lang, columns, dataset_units, budget)
     with scratch_directory(output) as spill_dir:
         spills = [str(spill_dir / f"part-{n:06d}.arrow") for n in range(len(pieces))]
         parts: list[PartKeys] = []
-        budget = HELD_RESULTS_BYTES if held_bytes is None else held_bytes
-        waiting = _Waiting(budget, sum(piece.rows for piece in pieces))
+        waiting = _Waiting(budget, dataset_units)
         if workers == 1:
             for piece, spill in zip(pieces, spills, strict=True):
                 facts = piece_facts(derived, piece)
@@ -649,8 +680,8 @@ def evaluate_dataset(
             on_warnings(piece_warnings(ruleset, parts))
         tables = (
             with_rank(table, rank[start : start + table.num_rows])
-            for spill, rank in zip(spills, ranks, strict=True)
-            for start, table in _offsets(waiting.tables(spill))
+            for spill, part, rank in zip(spills, parts, ranks, strict=True)
+            for start, table in _offsets(waiting.tables(spill, part))
         )
         grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
         checked = unique_ids_checked(grouped, parts)
