@@ -283,7 +283,7 @@ class Scorecards:
         # Engine codes are negative; they map after the kind's own codes.
         kind_count = len(names) - len(engine_codes)
         positions = np.where(reasons >= 0, reasons, kind_count - reasons - 1)
-        return names, positions.astype(np.int16)
+        return names, positions.astype(np.int16, copy=False)
 
     def to_arrow(
         self,
