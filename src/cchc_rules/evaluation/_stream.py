@@ -29,7 +29,7 @@ slice of the derived columns by position.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -419,7 +419,9 @@ IDS_CHECKED_BESIDE_THE_WRITE = 2_000_000
 beyond, before (decision 0034)."""
 
 
-def unique_ids_checked(tables: Iterable[pa.Table], parts: Sequence[PartKeys]) -> Iterator[pa.Table]:
+def unique_ids_checked(
+    tables: Iterable[pa.Table], parts: Sequence[PartKeys]
+) -> Generator[pa.Table, None, None]:
     """The same tables, once no unit id is found repeated across pieces; a repeat is
     :class:`InputError` naming each, and nothing is written (see :func:`write_parquet`).
 
@@ -685,7 +687,14 @@ def evaluate_dataset(
         )
         grouped = regrouped(_read_ahead(tables), OUTPUT_GROUP_ROWS)
         checked = unique_ids_checked(grouped, parts)
-        return write_parquet(checked, output, force=force, provenance=provenance)
+        try:
+            return write_parquet(checked, output, force=force, provenance=provenance)
+        finally:
+            # NOTE: closed, outer first, before the scratch directory is removed: when a
+            # repeated id stops the write, a table in flight may still map its spill, and
+            # Windows does not delete a mapped file.
+            for stage in (checked, grouped, tables):
+                stage.close()
 
 
 def _read_ahead(items: Iterator[T]) -> Iterator[T]:
@@ -698,7 +707,7 @@ def _read_ahead(items: Iterator[T]) -> Iterator[T]:
             yield item
 
 
-def regrouped(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
+def regrouped(tables: Iterable[pa.Table], rows: int) -> Generator[pa.Table, None, None]:
     """The same rows, in order, as tables of ``rows`` rows (the last may be shorter)."""
     held: list[pa.Table] = []
     count = 0
