@@ -781,6 +781,12 @@ def read_units(
     return replace(units, rows=rows, notes=office.notes)
 
 
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array: a streamed batch's only chunk as it is, where
+    ``combine_chunks`` would copy even that (every fact column of every batch)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) -> UnitTable:
     collect = _Collector(source, row_of)
     columns = table.column_names
@@ -848,7 +854,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
     def strings(column: str) -> pa.StringArray:
         if column not in columns:
             return pa.repeat(pa.scalar("", pa.string()), size)
-        return _trimmed(table.column(column).combine_chunks().cast(pa.string()))
+        return _trimmed(_one_array(table.column(column)).cast(pa.string()))
 
     def words(column: str) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
         # Unit types and peer groups repeat a handful of values: checks run on the few
@@ -910,7 +916,7 @@ def _validate(table: pa.Table, ruleset: Ruleset, source: str, row_of: RowLabel) 
         if fact not in columns:
             facts[fact] = _no_values(spec, size)
             continue
-        array = table.column(fact).combine_chunks()
+        array = _one_array(table.column(fact))
         stored = "text" if pa.types.is_null(array.type) else _stored(array.type)
         if not grammar.accepts(spec.type, stored, floats=True):
             got_type = f"Arrow type {array.type}"
