@@ -16,10 +16,11 @@ deterministic seed), then:
    medians. The contenders print their own phase times (load, score, aggregate,
    write), also reported as medians.
 
-Contenders: ``engine`` = ``cchc evaluate RULESET UNITS -o RESULTS.parquet`` (the CLI,
-streaming, one process: the default); ``engine-summary`` = the same with ``--columns
+Contenders: ``engine`` = ``cchc evaluate RULESET UNITS -o RESULTS.parquet --workers 1``
+(the CLI, streaming, one process); ``engine-summary`` = the same with ``--columns
 summary`` (unit and result columns only); ``engine-2-processes`` = the same as
-``engine`` with ``--workers 2``; ``engine-inmemory`` = the library on the whole table (phases);
+``engine`` with ``--workers 2``, which is what the default (one process per core, at
+most four) runs on a 2-core machine; ``engine-inmemory`` = the library on the whole table (phases);
 ``handwritten`` = a one-off numpy program typed in for the ruleset (where there is
 one: ``HANDWRITTEN``) writing the engine's columns, and ``handwritten-summary`` the same
 writing only the summary columns; ``vectorised`` and ``loop`` = the older baselines.
@@ -259,6 +260,8 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
             "-o",
             str(out["engine"]),
             "--force",
+            "--workers",
+            "1",
         ],
         "engine-summary": [
             str(BIN / "cchc"),
@@ -269,6 +272,8 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
             "-o",
             str(out["engine-summary"]),
             "--force",
+            "--workers",
+            "1",
             "--columns",
             "summary",
         ],

@@ -605,7 +605,7 @@ def evaluate_to_parquet(
     force: bool = False,
     lang: str = "vi",
     columns: OutputColumns = "all",
-    workers: int = 1,
+    workers: int | None = 1,
     engine: Literal["local", "dask"] = "local",
     scheduler: str | None = None,
     records: Mapping[str, Path | str] | None = None,
@@ -622,7 +622,9 @@ def evaluate_to_parquet(
     bounded memory: in this process, on ``workers`` processes, or on Dask (``engine``,
     at ``scheduler``; needs the ``cchc-rules[dask]`` extra). A CSV file streams through
     in this process (decision 0030). Any other file is scored in memory. Only a Parquet
-    dataset can go to ``workers`` > 1 or Dask (:class:`ValueError`). The
+    dataset can go to ``workers`` > 1 or Dask (:class:`ValueError`); ``workers=None``
+    lets a local run choose (one process per core, at most four, for a Parquet dataset
+    of several pieces where processes fork; see ``automatic_workers``). The
     results are the same either way, ranks global within each peer group, and so are
     the bytes for the same ``columns`` (see :meth:`Scorecards.to_arrow`). With
     ``refuse_empty``, units with no rows are refused (:func:`require_units`) before
@@ -636,7 +638,7 @@ def evaluate_to_parquet(
     if scheduler is not None and engine != "dask":
         raise ValueError("a scheduler needs the dask engine")
     show = progress or (lambda total: nullcontext(None))
-    if not is_parquet(units) and (workers > 1 or engine == "dask"):
+    if not is_parquet(units) and ((workers or 1) > 1 or engine == "dask"):
         raise ValueError(
             "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
             "directory of them)"
@@ -712,7 +714,7 @@ def evaluate_to_parquet(
                 units,
                 output,
                 scheduler=scheduler,
-                workers=workers if workers > 1 else None,
+                workers=workers if workers is not None and workers > 1 else None,
                 force=force,
                 lang=lang,
                 columns=columns,

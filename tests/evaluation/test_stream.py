@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -131,6 +132,54 @@ def test_results_held_or_spilled_either_way_write_the_same_bytes(
         spilled.clear()
         written.add(output.read_bytes())
     assert len(written) == 1
+
+
+def test_a_run_not_told_how_many_processes_uses_one_per_core_and_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = units(300, 1)
+    directory = write_dataset(table, tmp_path / "units", [100, 200], 50)
+    used: list[int] = []
+    pool_map = _stream._pool_map
+
+    def recorded(*args: Any) -> list[_stream.PartKeys]:
+        used.append(args[3])  # the number of workers
+        return pool_map(*args)
+
+    monkeypatch.setattr(_stream, "_pool_map", recorded)
+    monkeypatch.setattr(_stream.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    output = tmp_path / "out.parquet"
+    evaluate_dataset(ttcp(), directory, output, workers=None, piece_rows=60)
+    assert used == [2]  # two cores, six pieces
+    assert read(output, expected(table)).equals(expected(table))
+    one = tmp_path / "one.parquet"
+    evaluate_dataset(ttcp(), directory, one, workers=1, piece_rows=60)
+    assert one.read_bytes() == output.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("cores", "methods", "pieces", "workers"),
+    [
+        ({0, 1}, ["fork", "spawn"], 10, 2),
+        (set(range(16)), ["fork", "spawn"], 10, _stream.AUTOMATIC_WORKERS_AT_MOST),
+        (set(range(16)), ["fork", "spawn"], 3, 3),  # no more processes than pieces
+        ({0, 1}, ["fork", "spawn"], 1, 1),
+        ({0, 1}, ["spawn"], 10, 1),  # a fresh interpreter per process: one
+        ({0}, ["fork", "spawn"], 10, 1),
+    ],
+)
+def test_automatic_workers(
+    monkeypatch: pytest.MonkeyPatch, cores: set[int], methods: list[str], pieces: int, workers: int
+) -> None:
+    monkeypatch.setattr(_stream.os, "sched_getaffinity", lambda pid: cores, raising=False)
+    monkeypatch.setattr(_stream.multiprocessing, "get_all_start_methods", lambda: methods)
+    planned = [_stream.Piece("units.parquet", (n,), 1 + 10 * n, 10, 10 * n) for n in range(pieces)]
+    assert _stream.automatic_workers(planned) == workers
+
+
+def test_a_csv_file_is_scored_in_one_process_when_not_told() -> None:
+    csv_piece = _stream.Piece("units.csv", (), 2, 10, 0, _stream.CsvLayout())
+    assert _stream.automatic_workers([csv_piece, csv_piece]) == 1
 
 
 @pytest.mark.parametrize(

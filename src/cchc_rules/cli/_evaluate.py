@@ -290,14 +290,17 @@ def evaluate_command(
     period: PeriodOpt = None,
     records: RecordsOpt = None,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--workers",
             "-w",
             min=1,
-            help="Score in this many processes (Parquet in and out); results are identical.",
+            help="Score in this many processes (Parquet in and out); results are identical. "
+            "Default: one per core, at most 4, for Parquet units of several pieces where "
+            "processes fork (Linux); else one.",
+            show_default=False,
         ),
-    ] = 1,
+    ] = None,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -366,7 +369,8 @@ def evaluate_command(
             "the annex is a workbook: pass --output FILE.xlsx", param_hint="--layout"
         )
     parquet = output is not None and format is None and output.suffix.lower() in PARQUET_SUFFIXES
-    if (workers > 1 or engine is Engine.dask) and not parquet:
+    several = workers is not None and workers > 1
+    if (several or engine is Engine.dask) and not parquet:
         raise typer.BadParameter(
             "--workers and --engine dask write Parquet: pass --output FILE.parquet",
             param_hint="--output",
@@ -392,7 +396,7 @@ def evaluate_command(
 
     if parquet:
         assert output is not None
-        if (workers > 1 or engine is Engine.dask) and not is_parquet(source):
+        if (several or engine is Engine.dask) and not is_parquet(source):
             raise typer.BadParameter(
                 "--workers and --engine dask read a Parquet dataset (a .parquet file or a "
                 "directory of them)",
