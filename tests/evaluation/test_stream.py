@@ -158,21 +158,22 @@ def test_a_run_not_told_how_many_processes_uses_one_per_core_and_piece(
 
 
 @pytest.mark.parametrize(
-    ("cores", "methods", "pieces", "workers"),
+    ("platform", "cores", "pieces", "workers"),
     [
-        ({0, 1}, ["fork", "spawn"], 10, 2),
-        (set(range(16)), ["fork", "spawn"], 10, _stream.AUTOMATIC_WORKERS_AT_MOST),
-        (set(range(16)), ["fork", "spawn"], 3, 3),  # no more processes than pieces
-        ({0, 1}, ["fork", "spawn"], 1, 1),
-        ({0, 1}, ["spawn"], 10, 1),  # a fresh interpreter per process: one
-        ({0}, ["fork", "spawn"], 10, 1),
+        ("linux", {0, 1}, 10, 2),
+        ("linux", set(range(16)), 10, _stream.AUTOMATIC_WORKERS_AT_MOST),
+        ("linux", set(range(16)), 3, 3),  # no more processes than pieces
+        ("linux", {0, 1}, 1, 1),
+        ("linux", {0}, 10, 1),
+        ("win32", {0, 1}, 10, 1),  # a fresh interpreter per process: one
+        ("darwin", {0, 1}, 10, 1),  # fork is listed, but not safe
     ],
 )
 def test_automatic_workers(
-    monkeypatch: pytest.MonkeyPatch, cores: set[int], methods: list[str], pieces: int, workers: int
+    monkeypatch: pytest.MonkeyPatch, platform: str, cores: set[int], pieces: int, workers: int
 ) -> None:
+    monkeypatch.setattr(_stream.sys, "platform", platform)
     monkeypatch.setattr(_stream.os, "sched_getaffinity", lambda pid: cores, raising=False)
-    monkeypatch.setattr(_stream.multiprocessing, "get_all_start_methods", lambda: methods)
     planned = [_stream.Piece("units.parquet", (n,), 1 + 10 * n, 10, 10 * n) for n in range(pieces)]
     assert _stream.automatic_workers(planned) == workers
 
