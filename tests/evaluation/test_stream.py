@@ -237,6 +237,21 @@ def test_several_processes_give_identical_results(tmp_path: Path) -> None:
     assert read(output, expected(table)).equals(expected(table))
 
 
+def test_spawned_processes_give_identical_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows and macOS: each worker a fresh interpreter, the ruleset pickled to it
+    monkeypatch.setattr(_stream, "_forks", lambda: False)
+    table = units(300, 2)
+    directory = write_dataset(table, tmp_path / "units", [120], 64)
+    output = tmp_path / "out.parquet"
+    evaluate_dataset(ttcp(), directory, output, workers=2, piece_rows=100)
+    assert read(output, expected(table)).equals(expected(table))
+    one = tmp_path / "one.parquet"
+    evaluate_dataset(ttcp(), directory, one, piece_rows=100)
+    assert one.read_bytes() == output.read_bytes()
+
+
 def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     from cchc_rules.evaluation._dask import evaluate_dataset_on_dask

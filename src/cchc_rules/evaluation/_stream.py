@@ -743,6 +743,16 @@ def _offsets(tables: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
         start += table.num_rows
 
 
+def _forks() -> bool:
+    """Whether worker processes are forked: on Linux.
+
+    NOTE: not wherever fork is listed: macOS lists it too, but its system libraries
+    (Accelerate, which numpy's wheels use there) are not safe across a fork, which is
+    why Python made spawn its default on macOS.
+    """
+    return sys.platform.startswith("linux")
+
+
 def automatic_workers(pieces: Sequence[Piece]) -> int:
     """How many processes score ``pieces`` when the user does not say: one per core this
     process may run on, at most :data:`AUTOMATIC_WORKERS_AT_MOST` and one per piece,
@@ -756,9 +766,7 @@ def automatic_workers(pieces: Sequence[Piece]) -> int:
     """
     if len(pieces) < 2 or any(piece.csv is not None for piece in pieces):
         return 1
-    # NOTE: Linux, not "wherever fork is listed": macOS lists it too, but its system
-    # libraries are not safe across a fork, which is why Python made spawn its default.
-    if not sys.platform.startswith("linux"):
+    if not _forks():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, len(pieces), AUTOMATIC_WORKERS_AT_MOST))
@@ -773,11 +781,10 @@ def _pool_map(
     on_progress: Callable[[int], None] | None,
     derived: pa.Table | None,
 ) -> list[PartKeys]:
-    # NOTE: fork where the platform has it: the workers inherit the compiled ruleset,
-    # including kinds from a --plugins-dir module that a fresh interpreter could not
-    # import by name. Elsewhere the ruleset is pickled (entry-point plugins only).
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # NOTE: forked, the workers inherit the compiled ruleset, including kinds from a
+    # --plugins-dir module that a fresh interpreter could not import by name. Elsewhere
+    # the ruleset is pickled (entry-point plugins only).
+    context = multiprocessing.get_context("fork" if _forks() else "spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ruleset,)
     ) as pool:
