@@ -147,6 +147,7 @@ def test_a_run_not_told_how_many_processes_uses_one_per_core_and_piece(
         return pool_map(*args)
 
     monkeypatch.setattr(_stream, "_pool_map", recorded)
+    monkeypatch.setattr(_stream.sys, "platform", "linux")
     monkeypatch.setattr(_stream.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     output = tmp_path / "out.parquet"
     evaluate_dataset(ttcp(), directory, output, workers=None, piece_rows=60)
