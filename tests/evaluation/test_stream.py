@@ -179,6 +179,53 @@ def test_automatic_workers(
     assert _stream.automatic_workers(planned) == workers
 
 
+def one_row_group(table: pa.Table, path: Path) -> Path:
+    pq.write_table(table, path, row_group_size=max(1, table.num_rows))
+    return path
+
+
+@settings(max_examples=6, deadline=None)
+@given(count=st.integers(1, 400), batch_rows=st.integers(1, 150), workers=st.integers(2, 3))
+def test_a_row_group_shared_between_processes_gives_the_same_bytes(
+    tmp_path_factory: pytest.TempPathFactory, count: int, batch_rows: int, workers: int
+) -> None:
+    table = units(count, 4)
+    path = one_row_group(table, tmp_path_factory.mktemp("units") / "units.parquet")
+    out = tmp_path_factory.mktemp("out")
+    evaluate_dataset(ttcp(), path, out / "one.parquet", piece_rows=batch_rows)
+    evaluate_dataset(ttcp(), path, out / "shared.parquet", workers=workers, piece_rows=batch_rows)
+    assert (out / "one.parquet").read_bytes() == (out / "shared.parquet").read_bytes()
+
+
+def test_a_row_group_is_cut_between_batches_for_the_processes(tmp_path: Path) -> None:
+    path = one_row_group(units(1000, 0), tmp_path / "units.parquet")
+    whole = plan_pieces(path, 131)
+    assert len(whole) == 1
+    parts = _stream.shared_between(whole, 2, 131)
+    # eight batches of 131: four for each process
+    assert [(p.skip, p.rows, p.first_row, p.offset) for p in parts] == [
+        (0, 524, 1, 0),
+        (524, 476, 525, 524),
+    ]
+    assert _stream.shared_between(parts, 2, 131) == parts  # enough pieces already
+    assert len(_stream.shared_between(whole, 16, 131)) == 8  # no part under a batch
+
+
+def test_a_problem_in_a_shared_row_group_is_located_on_its_own_row(tmp_path: Path) -> None:
+    table = units(500, 0)
+    days = table.column("plan_targets").to_pylist()
+    days[400] = -1
+    table = table.set_column(
+        table.schema.get_field_index("plan_targets"), "plan_targets", pa.array(days, pa.int64())
+    )
+    path = one_row_group(table, tmp_path / "units.parquet")
+    with pytest.raises(InputError) as caught:
+        evaluate_dataset(ttcp(), path, tmp_path / "out.parquet", workers=2, piece_rows=100)
+    assert str(caught.value).endswith(
+        "units.parquet:401: plan_targets: expected a value ≥ 0 (got -1)"
+    )
+
+
 def test_a_csv_file_is_scored_in_one_process_when_not_told() -> None:
     csv_piece = _stream.Piece("units.csv", (), 2, 10, 0, _stream.CsvLayout())
     assert _stream.automatic_workers([csv_piece, csv_piece]) == 1
