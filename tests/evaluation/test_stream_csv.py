@@ -182,3 +182,25 @@ def test_an_office_csv_to_parquet_is_read_whole_and_gives_the_plain_results(
         output = tmp_path / f"{source.stem}.parquet"
         cchc_rules.api.evaluate_to_parquet(ttcp(), source, output)
         assert pq.read_table(output).equals(wanted), source.name
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_unit_id_repeated_in_another_batch_of_one_piece_is_refused(
+    tmp_path: Path, suffix: str
+) -> None:
+    # A CSV file, or a Parquet file of one row group, is one piece read in batches: a
+    # repeat across its batches is as much a repeat as one across files.
+    table = units(60, 2)
+    ids = table.column("unit_id").to_pylist()
+    ids[45] = ids[3]
+    table = table.set_column(0, "unit_id", pa.array(ids))
+    path = tmp_path / f"units{suffix}"
+    if suffix == ".csv":
+        write_csv(table, path)
+    else:
+        pq.write_table(table, path)
+    whole_table = problems_of_whole(path)
+    row = 47 if suffix == ".csv" else 46  # the repeat's own row (a CSV file's header: 1)
+    assert whole_table.endswith(f"{path}:{row}: unit_id: duplicate unit id (got {ids[3]!r})")
+    for workers in (1, 2):
+        assert problems_streamed(path, tmp_path, piece_rows=10, workers=workers) == whole_table

@@ -388,7 +388,14 @@ def score_piece(
 
 
 def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
-    """Unit ids seen in an earlier piece (repeats inside a piece are reported by it)."""
+    """Unit ids seen earlier in the dataset: in an earlier piece, or in an earlier batch
+    of the same piece.
+
+    NOTE: a batch reports the repeats inside it with its other problems, which stop the
+    run before this check; so every repeat this finds is across batches, and each is
+    reported once. A piece is many batches (a CSV file is one piece), so a repeat
+    inside a piece is not necessarily inside a batch.
+    """
     everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
     if len(pc.unique(everything)) == len(everything):
         return []
@@ -404,7 +411,7 @@ def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
                 row = part.piece.first_row + int(index)
                 message = f"duplicate unit id (got {unit_id!r})"
                 problems.append(Problem(part.piece.path, row, "unit_id", message))
-        seen.update(here)
+            seen.add(unit_id)
     return problems
 
 
