@@ -204,3 +204,32 @@ def test_a_unit_id_repeated_in_another_batch_of_one_piece_is_refused(
     assert whole_table.endswith(f"{path}:{row}: unit_id: duplicate unit id (got {ids[3]!r})")
     for workers in (1, 2):
         assert problems_streamed(path, tmp_path, piece_rows=10, workers=workers) == whole_table
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), count=st.integers(2, 80), piece_rows=st.integers(1, 30))
+def test_repeated_ids_anywhere_are_refused_as_reading_whole_refuses_them(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, count: int, piece_rows: int
+) -> None:
+    table = units(count, 1)
+    ids = table.column("unit_id").to_pylist()
+    for _ in range(data.draw(st.integers(1, 3))):
+        first = data.draw(st.integers(0, count - 2))
+        ids[data.draw(st.integers(first + 1, count - 1))] = ids[first]
+    table = table.set_column(0, "unit_id", pa.array(ids))
+    directory = tmp_path_factory.mktemp("units")
+    for path in (directory / "units.csv", directory / "units.parquet"):
+        if path.suffix == ".csv":
+            write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+        whole_table = problems_of_whole(path)
+        streamed = problems_streamed(path, directory, piece_rows=piece_rows)
+        # a repeat inside one batch stops the run with that batch's problems, and a
+        # repeat across batches waits for the next run: every one streamed is one the
+        # whole file names, and a run refuses the file whenever reading it whole does
+        assert set(streamed.splitlines()) <= set(whole_table.splitlines())
