@@ -211,6 +211,17 @@ def test_a_row_group_is_cut_between_batches_for_the_processes(tmp_path: Path) ->
     assert len(_stream.shared_between(whole, 16, 131)) == 8  # no part under a batch
 
 
+@pytest.mark.parametrize(("skip", "rows", "batch_rows"), [(8, 12, 4), (5, 10, 4), (0, 20, 7)])
+def test_a_part_of_a_row_group_reads_exactly_its_units(
+    tmp_path: Path, skip: int, rows: int, batch_rows: int
+) -> None:
+    table = units(20, 0)
+    path = one_row_group(table, tmp_path / "units.parquet")
+    part = _stream.Piece(str(path), (0,), 1 + skip, rows, skip, skip=skip)
+    got = pa.concat_tables(_stream._batches(part, batch_rows))
+    assert got.column("unit_id").equals(table.column("unit_id").slice(skip, rows))
+
+
 def test_a_problem_in_a_shared_row_group_is_located_on_its_own_row(tmp_path: Path) -> None:
     table = units(500, 0)
     days = table.column("plan_targets").to_pylist()

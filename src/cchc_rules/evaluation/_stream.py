@@ -280,11 +280,13 @@ def _batches(piece: Piece, batch_rows: int) -> Iterator[pa.Table]:
             batch = next(batches, None)
         if batch is None:
             break
-        if skip:
+        if skip >= batch.num_rows:
             # a whole batch: shared_between cuts a row group between batches
             skip -= batch.num_rows
             continue
-        batch = batch.slice(0, left)
+        # (a cut inside a batch, were the reader's batches ever shorter, slices it)
+        batch = batch.slice(skip, left)
+        skip = 0
         left -= batch.num_rows
         empty = False
         yield pa.Table.from_batches([batch])
