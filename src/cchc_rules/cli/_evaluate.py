@@ -296,8 +296,8 @@ def evaluate_command(
             "-w",
             min=1,
             help="Score in this many processes (Parquet in and out); results are identical. "
-            "Default: one per core, at most 4, for Parquet units of several pieces where "
-            "processes fork (Linux); else one.",
+            "Default: one per core, at most 4, for Parquet units of more than 131,072 rows "
+            "or several files, where processes fork (Linux); else one.",
             show_default=False,
         ),
     ] = None,
