@@ -237,7 +237,14 @@ def test_a_problem_in_a_shared_row_group_is_located_on_its_own_row(tmp_path: Pat
     )
 
 
-def test_a_csv_file_is_scored_in_one_process_when_not_told() -> None:
+def test_a_csv_file_is_scored_in_one_process_when_not_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # where two Parquet pieces would get two processes
+    monkeypatch.setattr(_stream.sys, "platform", "linux")
+    monkeypatch.setattr(_stream.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    parquet_piece = _stream.Piece("units.parquet", (0,), 1, 10, 0)
+    assert _stream.automatic_workers([parquet_piece, parquet_piece]) == 2
     csv_piece = _stream.Piece("units.csv", (), 2, 10, 0, _stream.CsvLayout())
     assert _stream.automatic_workers([csv_piece, csv_piece]) == 1
 
