@@ -196,7 +196,12 @@ def _markdown(docstring: str) -> list[str]:
 
 
 def _kind_section(kind: type[CriterionKind[Any]]) -> list[str]:
-    path = "`score_batch` (columns)" if kind.has_batch_path() else "`score_unit` (one unit)"
+    if kind.stacks():
+        path = "`stacked` (all of a ruleset's criteria of the kind in one call, columns)"
+    elif kind.has_batch_path():
+        path = "`score_batch` (columns)"
+    else:
+        path = "`score_unit` (one unit)"
     return [
         f"## {kind.name}",
         "",

@@ -344,8 +344,9 @@ def kind_problems(kind: object) -> list[str]:
     if (
         kind.score_batch is CriterionKind.score_batch
         and kind.score_unit is CriterionKind.score_unit
+        and not kind.stacks()
     ):
-        problems.append("expected an implementation of score_batch or score_unit")
+        problems.append("expected an implementation of score_batch, score_unit or stacked")
     return problems
 
 
@@ -459,6 +460,7 @@ def load_plugins(
             problems,
         ).items()
     }
+    problems += _newer_kind_methods(kinds, api_versions)
     if problems:
         raise PluginError(problems)
     return KindRegistry(
@@ -467,6 +469,31 @@ def load_plugins(
         providers=dict(sorted(providers.items())),
         api_versions=api_versions,
     )
+
+
+def _newer_kind_methods(
+    kinds: Mapping[str, KindEntry], api_versions: Mapping[PluginInfo, int]
+) -> list[Problem]:
+    """Kinds defining a method added after the API version their plugin declares: the
+    plugin says it was written for a contract without it, as for a newer hook."""
+    problems = []
+    for entry in kinds.values():
+        api = api_versions[entry.plugin]
+        for method, added in hookspecs.KIND_METHOD_VERSIONS.items():
+            own = getattr(getattr(entry.kind, method), "__func__", None)
+            inherited = getattr(vars(CriterionKind)[method], "__func__", None)
+            if added > api and own is not inherited:
+                problems.append(
+                    Problem(
+                        entry.plugin.label,
+                        None,
+                        f"kind {entry.kind.name}",
+                        f"defines {method}, added in plugin API {added}, but the plugin "
+                        f"declares CCHC_PLUGIN_API = {api}; declare {added} (this "
+                        f"cchc-rules provides {hookspecs.PLUGIN_API_VERSION})",
+                    )
+                )
+    return problems
 
 
 def _unique_valid(

@@ -29,14 +29,15 @@ The built-in kinds are registered through the same entry-point group, by the
 Versioning
 ----------
 :data:`PLUGIN_API_VERSION` is the version of this contract. It grows only by adding
-hooks or optional hook arguments, so a plugin written for version *N* runs on any host
-with version ≥ *N*. A plugin declaring a version newer than the host's is refused with
-an error naming its distribution and version. A plugin that does not declare
-``CCHC_PLUGIN_API`` is refused too: silence about the contract is how plugins break
-unnoticed. A plugin may also declare the newest version it supports,
-``CCHC_PLUGIN_API_MAX = M``; a host newer than *M* refuses it the same way. A hook
-newer than the version a plugin declares is refused (the plugin says it was written
-for a contract without that hook).
+hooks, optional hook arguments or optional methods of a criterion kind, so a plugin
+written for version *N* runs on any host with version ≥ *N*. A plugin declaring a
+version newer than the host's is refused with an error naming its distribution and
+version. A plugin that does not declare ``CCHC_PLUGIN_API`` is refused too: silence
+about the contract is how plugins break unnoticed. A plugin may also declare the
+newest version it supports, ``CCHC_PLUGIN_API_MAX = M``; a host newer than *M* refuses
+it the same way. A hook newer than the version a plugin declares is refused (the plugin
+says it was written for a contract without that hook), and so is a kind defining a
+method newer than that version (:data:`KIND_METHOD_VERSIONS`).
 
 Hooks are called once, when the plugin manager is built; the engine then calls the
 registered kinds and fact providers directly, never through a hook per unit or batch.
@@ -53,17 +54,28 @@ if TYPE_CHECKING:
     from cchc_rules.kinds import CriterionKind
     from cchc_rules.providers import FactProvider
 
-__all__ = ["HOOK_VERSIONS", "PLUGIN_API_VERSION", "PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = [
+    "HOOK_VERSIONS",
+    "KIND_METHOD_VERSIONS",
+    "PLUGIN_API_VERSION",
+    "PROJECT_NAME",
+    "hookimpl",
+    "hookspec",
+]
 
 PROJECT_NAME = "cchc_rules"
 """The pluggy project name, and the entry-point group plugins declare."""
 
-PLUGIN_API_VERSION = 2
+PLUGIN_API_VERSION = 3
 """Version of the hook contract. History: 1 — ``cchc_register_kinds``;
-2 — ``cchc_register_fact_providers``."""
+2 — ``cchc_register_fact_providers``; 3 — ``CriterionKind.stacked`` (a ruleset's
+criteria of one kind scored in one call)."""
 
 HOOK_VERSIONS = {"cchc_register_kinds": 1, "cchc_register_fact_providers": 2}
 """The API version that added each hook."""
+
+KIND_METHOD_VERSIONS = {"stacked": 3}
+"""The API version that added each optional method of a criterion kind."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

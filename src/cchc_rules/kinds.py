@@ -14,7 +14,9 @@ A kind defines:
 * ``reasons`` — every outcome it can report, each a :class:`Reason` with bilingual
   templates (``str.format`` placeholders filled from :meth:`CriterionKind.explain_values`);
 * ``score_batch`` (fast path, columns in and out) **or** ``score_unit`` (one unit in,
-  simple Python) — the engine adapts ``score_unit`` when ``score_batch`` is absent;
+  simple Python) — the engine adapts ``score_unit`` when ``score_batch`` is absent — or
+  ``stacked`` (fastest: all of a ruleset's criteria of the kind over a batch in one
+  call, into the engine's buffers);
 * optionally ``check`` — consistency of parameters with the criterion's max points.
 
 The engine owns applicability, missing values, bounds checks and aggregation; a kind
@@ -59,6 +61,7 @@ __all__ = [
     "Number",
     "ParamField",
     "Reason",
+    "StackScorer",
     "StrictParams",
     "UnitScore",
     "WideArray",
@@ -395,6 +398,28 @@ class BatchScore:
     applicable: npt.NDArray[np.bool_] | None = None
 
 
+class StackScorer(Protocol):
+    """Scores several criteria of one kind over a batch in one call (what
+    :meth:`CriterionKind.stacked` returns)."""
+
+    def score(
+        self,
+        batch: Batch,
+        points: npt.NDArray[np.int64],
+        reasons: npt.NDArray[np.int16],
+    ) -> npt.NDArray[np.bool_] | None:
+        """Score every unit of ``batch`` for every criterion of the stack.
+
+        Row ``i`` of ``points`` and ``reasons`` (both of shape ``(criteria, batch.size)``,
+        owned by the engine and possibly holding an earlier batch's values) is written
+        for the stack's ``i``-th criterion: every cell, points in units of
+        ``1/criterion.scale`` and reason codes as :meth:`CriterionKind.reason_code` gives
+        them. Returns ``None`` when every cell is applicable, else a bool array of the
+        same shape (false where the kind itself drops the unit, e.g. a zero denominator).
+        """
+        ...
+
+
 @dataclass(frozen=True)
 class UnitScore:
     """What ``score_unit`` returns for one unit."""
@@ -534,9 +559,49 @@ class CriterionKind(Generic[P]):
         """Score a batch of units whose read facts are present, but for optional ones
         and those :meth:`decided_without` spares.
 
-        The default adapts :meth:`score_unit`, one unit at a time; fast kinds override.
+        The default scores the one criterion through :meth:`stacked` when the kind has
+        it, else adapts :meth:`score_unit`, one unit at a time; fast kinds override.
         """
-        return self._score_by_unit(batch)
+        scorer = type(self).stacked([self])
+        if scorer is None:
+            return self._score_by_unit(batch)
+        points = np.zeros((1, batch.size), dtype=np.int64)
+        reasons = np.zeros((1, batch.size), dtype=np.int16)
+        applicable = scorer.score(batch, points, reasons)
+        return BatchScore(points[0], reasons[0], None if applicable is None else applicable[0])
+
+    @classmethod
+    def stacked(cls, kinds: Sequence[Any]) -> StackScorer | None:
+        """A scorer of several criteria of this kind at once, or ``None`` (the default).
+
+        ``kinds`` are instances of this class, each bound to one criterion of a ruleset,
+        in ruleset order. The engine asks once per ruleset, for all of the ruleset's
+        criteria of the kind, and keeps the scorer for every batch it scores, possibly
+        from several threads at once: the scorer keeps no state between calls. A kind
+        with ``stacked`` needs no ``score_batch`` (the default scores one criterion
+        through it); a subclass that overrides ``score_batch`` is scored criterion by
+        criterion through its own.
+
+        The stacked scorer is called with **every** unit of a batch and every fact the
+        stack reads, not only the units the engine lets each criterion score: where the
+        engine decides a unit itself (another unit type, an ``applies_when`` that does not
+        hold, a missing fact under ``when_missing``) the facts hold placeholders (0,
+        False, "") and whatever the scorer writes there is discarded. So it must not
+        fail on placeholders, and must give points within ``0 … max_points`` and a
+        declared reason for every cell; the engine checks both over the whole stack.
+
+        Scoring whole columns of several criteria into the engine's buffers spares each
+        criterion the engine's per-criterion selection of units and copies (decision
+        0037). Without it, each criterion is scored by itself.
+        """
+        return None
+
+    @classmethod
+    def stacks(cls) -> bool:
+        """Whether the engine scores this kind's criteria together, through
+        :meth:`stacked` (and not a ``score_batch`` of the class's own)."""
+        own_stack = getattr(cls.stacked, "__func__", None) is not _BASE_STACKED
+        return own_stack and cls.score_batch is CriterionKind.score_batch
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
         """Score one unit from its facts (``None`` only for an optional fact or one
@@ -571,7 +636,7 @@ class CriterionKind(Generic[P]):
 
     @classmethod
     def has_batch_path(cls) -> bool:
-        return cls.score_batch is not CriterionKind.score_batch
+        return cls.score_batch is not CriterionKind.score_batch or cls.stacks()
 
     def _score_by_unit(self, batch: Batch) -> BatchScore:
         scale = self.criterion.scale
@@ -602,6 +667,9 @@ class CriterionKind(Generic[P]):
             reasons[row] = self.reason_code(result.reason)
             applicable[row] = bool(result.applicable)
         return BatchScore(points, reasons, None if applicable.all() else applicable)
+
+
+_BASE_STACKED = vars(CriterionKind)["stacked"].__func__
 
 
 # -- exact numbers ---------------------------------------------------------------------------

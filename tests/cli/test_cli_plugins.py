@@ -262,6 +262,9 @@ def test_json_of_plugins_from_a_directory_keeps_decimals_exact_and_text_literal(
     }
     assert plugins["share"]["api"] == 1
 
+    paths = {kind["name"]: kind["path"] for kind in document["kinds"]}
+    assert paths["flag"] == "stacked"
+    assert paths["deduction"] == "batch"
     [share] = [kind for kind in document["kinds"] if kind["name"] == "share"]
     assert share == {
         "name": "share",

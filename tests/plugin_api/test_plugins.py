@@ -236,8 +236,29 @@ def test_a_kind_without_a_scoring_path_is_refused(tmp_path: Path) -> None:
     source = plugin_source().replace("def score_unit(", "def scor_unit(")
     path = write_plugin(tmp_path / "plugins", "unscored", source)
     assert load_error(tmp_path / "plugins") == (
-        f"{path}: kind Done: expected an implementation of score_batch or score_unit"
+        f"{path}: kind Done: expected an implementation of score_batch, score_unit or stacked"
     )
+
+
+STACKED = """
+
+    @classmethod
+    def stacked(cls, kinds):
+        return None
+"""
+
+
+def test_a_kind_defining_stacked_under_an_older_declared_api_is_refused(
+    tmp_path: Path,
+) -> None:
+    source = plugin_source().replace("\n\n@hookimpl", STACKED + "\n\n@hookimpl")
+    path = write_plugin(tmp_path / "plugins", "stacking", source)
+    assert load_error(tmp_path / "plugins") == (
+        f"{path}: kind done: defines stacked, added in plugin API 3, but the plugin declares "
+        f"CCHC_PLUGIN_API = 1; declare 3 (this cchc-rules provides 3)"
+    )
+    write_plugin(tmp_path / "plugins", "stacking", source.replace("API = 1", "API = 3"))
+    assert "done" in load_plugins(tmp_path / "plugins").kinds
 
 
 def test_a_duplicate_kind_name_names_both_plugins(tmp_path: Path) -> None:

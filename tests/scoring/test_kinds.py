@@ -61,7 +61,7 @@ def test_builtin_plugin_registers_every_kind() -> None:
     from cchc_rules._plugins import PluginInfo, kind_problems, load_plugins
     from cchc_rules.scoring import _builtin as _kinds
 
-    assert _kinds.CCHC_PLUGIN_API == 1
+    assert _kinds.CCHC_PLUGIN_API == 3
     assert {kind.name for kind in _kinds.cchc_register_kinds()} == {
         "flag",
         "deadline_steps",

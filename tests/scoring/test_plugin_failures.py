@@ -33,7 +33,7 @@ import numpy as np
 from cchc_rules.hookspecs import hookimpl
 from cchc_rules.kinds import BatchScore, CriterionKind, FactName, KindParams, Reason, UnitScore
 
-CCHC_PLUGIN_API = 1
+CCHC_PLUGIN_API = 3
 
 
 class HostileParams(KindParams):
@@ -88,16 +88,58 @@ class HostileUnit(Hostile):
         return UnitScore(0.5, "done")
 
 
+class HostileScorer:
+    def __init__(self, mode):
+        self.mode = mode
+
+    def score(self, batch, points, reasons):
+        if self.mode == "stack score raises":
+            raise RuntimeError("no rows")
+        points[:] = 0
+        reasons[:] = 0
+        if self.mode == "stack points above":
+            points[0, -1] = 101
+        if self.mode == "stack reason undeclared":
+            reasons[0, 1] = 7
+        if self.mode == "stack applicable list":
+            return [True] * batch.size
+        if self.mode == "stack applicable short":
+            return np.ones((1, batch.size - 1), dtype=bool)
+        return None
+
+
+class HostileStack(Hostile):
+    """The stacked path: every criterion of the kind over a batch in one call."""
+
+    name = "hostile_stack"
+    score_batch = CriterionKind.score_batch
+
+    @classmethod
+    def stacked(cls, kinds):
+        mode = kinds[0].params.mode
+        if mode == "stacked raises":
+            raise LookupError("no stack")
+        if mode == "stacked junk":
+            return 42
+        return HostileScorer(mode)
+
+
 @hookimpl
 def cchc_register_kinds():
-    return [Hostile, HostileUnit]
+    return [Hostile, HostileUnit, HostileStack]
 '''
+
+
+def _kind(mode: str) -> str:
+    if mode.startswith("score_unit"):
+        return "hostile_unit"
+    return "hostile_stack" if mode.startswith("stack") else "hostile"
 
 
 def ruleset(directory: Path, mode: str) -> Path:
     """The minimal ruleset, its one criterion scored by the hostile kind in ``mode``."""
     text = MINIMAL.read_text(encoding="utf-8")
-    kind = "hostile_unit" if mode.startswith("score_unit") else "hostile"
+    kind = _kind(mode)
     text = text.replace('kind = "flag"', f'kind = "{kind}"').replace(
         'params = { fact = "plan_issued" }', f'params = {{ fact = "plan_issued", mode = "{mode}" }}'
     )
@@ -127,6 +169,14 @@ FAILURES = {
     "float": "returned float points; points must be exact integers of 1/100",
     "list": "returned points as list (expected an int64 array)",
     "short": "returned points of shape (2,) (expected 3 entries, one per unit)",
+    "stacked raises": "failed in stacked: LookupError: no stack",
+    "stacked junk": "returned int from stacked (expected None or an object with a score method)",
+    "stack score raises": "failed in stacked scoring for 3 units from U1: RuntimeError: no rows",
+    "stack points above": "returned 1.01 points, outside 0 … 1",
+    "stack reason undeclared": "returned a reason code it does not declare",
+    "stack applicable list": "returned applicable as list (expected a bool array)",
+    "stack applicable short": "returned applicable of shape (1, 2) (expected (1, 3), a row per "
+    "criterion and a column per unit)",
 }
 
 
@@ -147,8 +197,7 @@ def test_a_failing_kind_is_named_with_its_plugin_criterion_and_units(
         str(output),
     )
     plugin = plugins / "hostile_plugin.py"
-    kind = "hostile_unit" if mode.startswith("score_unit") else "hostile"
-    assert problems == [f"{plugin}: criterion A1: kind {kind!r} {FAILURES[mode]}"]
+    assert problems == [f"{plugin}: criterion A1: kind {_kind(mode)!r} {FAILURES[mode]}"]
     assert not output.exists()
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from cchc_rules._plugins import KindRegistry
 from cchc_rules.hookspecs import PLUGIN_API_VERSION
-from cchc_rules.kinds import number_text, param_fields
+from cchc_rules.kinds import CriterionKind, number_text, param_fields
 from cchc_rules.providers import DeriveContext, FactProvider, Output
 from cchc_rules.reports._literal import literal
 
@@ -22,6 +22,14 @@ __all__ = ["catalogue_document", "catalogue_tables"]
 
 def _default_text(value: Any) -> str:
     return str(value) if isinstance(value, Decimal) else repr(value)
+
+
+def _path(kind: type[CriterionKind[Any]]) -> str:
+    """How the engine scores the kind's criteria: all together, a column at a time, or
+    unit by unit."""
+    if kind.stacks():
+        return "stacked"
+    return "batch" if kind.has_batch_path() else "per unit"
 
 
 def catalogue_tables(registry: KindRegistry) -> Group:
@@ -38,8 +46,9 @@ def catalogue_tables(registry: KindRegistry) -> Group:
             default = "" if field.required else f" = {_default_text(field.default)}"
             marker = " (fact)" if field.fact else ""
             described.append(f"{field.name}{marker}{default}")
-        path = "batch" if entry.kind.has_batch_path() else "per unit"
-        table.add_row(name, literal(entry.plugin.label), path, literal("\n".join(described)))
+        table.add_row(
+            name, literal(entry.plugin.label), _path(entry.kind), literal("\n".join(described))
+        )
     if not registry.providers:
         return Group(table)
     return Group(table, *_provider_tables(registry))
@@ -146,7 +155,7 @@ def catalogue_document(registry: KindRegistry) -> dict[str, Any]:
                 "name": name,
                 "plugin": entry.plugin.label,
                 "description": _bilingual(entry.kind.summary),
-                "path": "batch" if entry.kind.has_batch_path() else "per unit",
+                "path": _path(entry.kind),
                 "parameters": _parameters(entry.kind.Params),
             }
             for name, entry in sorted(registry.kinds.items())

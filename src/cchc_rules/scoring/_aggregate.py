@@ -235,6 +235,4 @@ def aggregate(
     else:
         rank = np.full(count, NO_RANK, dtype=np.int64)
     index = display_index(total, applicable_max, scoring)
-    return Aggregates(
-        total, applicable_max, index, index_scale(scoring), grade, rank, nodes
-    )
+    return Aggregates(total, applicable_max, index, index_scale(scoring), grade, rank, nodes)

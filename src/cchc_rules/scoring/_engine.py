@@ -10,15 +10,13 @@ result does not depend on batch size or unit order.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, CchcError, EngineError, InputError, Problem
+from cchc_rules.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
 from cchc_rules.expressions import (
     UNIT_TYPE,
     ExpressionOverflowError,
@@ -28,8 +26,17 @@ from cchc_rules.expressions import (
 from cchc_rules.inputs._fact_checks import FactWarning, check_facts
 from cchc_rules.inputs._overflow import overflow_error
 from cchc_rules.inputs._units import UnitTable
-from cchc_rules.kinds import Batch, BatchScore, FactColumn
+from cchc_rules.kinds import Batch, FactColumn
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
+from cchc_rules.scoring._kind_calls import (
+    call_kind,
+    check_array,
+    check_score,
+    kind_failed,
+    out_of_range,
+    undeclared_reason,
+)
+from cchc_rules.scoring._plan import LeafPlan, Stack, scoring_plan
 
 __all__ = [
     "ENGINE_REASONS",
@@ -75,88 +82,6 @@ class PointsMatrix:
     applicable: npt.NDArray[np.bool_]
     warnings: tuple[FactWarning, ...] = ()
     """Units that break a ``warning`` check between facts (``[[checks]]``)."""
-
-
-def _kind_failed(leaf: Leaf, message: str) -> EngineError:
-    """A kind failed or returned what the engine cannot accept: a plugin bug, named by
-    the plugin (distribution and version, or file), the criterion and the kind."""
-    kind = type(leaf.kind)
-    plugin = leaf.plugin or kind.__module__
-    return EngineError(
-        [Problem(plugin, None, f"criterion {leaf.criterion.id}", f"kind {kind.name!r} {message}")]
-    )
-
-
-T = TypeVar("T")
-
-
-def call_kind(
-    leaf: Leaf, method: str, call: Callable[[], T], units: str | Callable[[], str] = ""
-) -> T:
-    """``call()`` (the kind's ``method``), its failure an :class:`EngineError` naming the
-    plugin, the criterion and the kind. Every call into a kind's code goes through here,
-    the engine's and the explanations' alike.
-
-    ``units`` says which units it was called for, for the message (or a function that
-    says it: only a failure needs the words).
-    """
-    try:
-        return call()
-    except CchcError:
-        raise  # a kind may refuse input itself, in the user's words
-    except Exception as exc:
-        # NOTE: any exception: a plugin's code may fail in any way, and its author
-        # needs the plugin, the criterion and the units to reproduce it; a traceback
-        # shows none of them. The original stays chained as the cause.
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        named = units if isinstance(units, str) else units()
-        raise _kind_failed(leaf, f"failed in {method}{named}: {detail}") from exc
-
-
-def _check_array(
-    leaf: Leaf, what: str, array: object, size: int, kinds: str, expected: str
-) -> None:
-    """A returned array is a numpy array of ``size`` entries of a dtype kind in ``kinds``."""
-    if not isinstance(array, np.ndarray):
-        raise _kind_failed(leaf, f"returned {what} as {type(array).__name__} (expected {expected})")
-    if array.dtype.kind == "f" and "f" not in kinds:
-        scale = leaf.kind.criterion.scale
-        if what == "points" and not np.isfinite(array).all():
-            raise _kind_failed(leaf, "returned non-finite points (NaN or infinity)")
-        raise _kind_failed(
-            leaf,
-            f"returned float {what}; {what} must be exact integers"
-            + (f" of 1/{scale}" if what == "points" else ""),
-        )
-    if array.dtype.kind not in kinds:
-        raise _kind_failed(leaf, f"returned {what} of dtype {array.dtype} (expected {expected})")
-    if array.shape != (size,):
-        raise _kind_failed(
-            leaf, f"returned {what} of shape {array.shape} (expected {size} entries, one per unit)"
-        )
-
-
-def _check_score(leaf: Leaf, score: object, size: int) -> BatchScore:
-    if not isinstance(score, BatchScore):
-        raise _kind_failed(leaf, f"returned {type(score).__name__} (expected a BatchScore)")
-    _check_array(leaf, "points", score.points, size, "iu", "an int64 array")
-    _check_array(leaf, "reasons", score.reasons, size, "iu", "an int16 array")
-    if score.applicable is not None:
-        _check_array(leaf, "applicable", score.applicable, size, "b", "a bool array")
-    kind = type(leaf.kind)
-    maximum = leaf.kind.criterion.max_units
-    # Two reductions, no temporaries: this runs for every criterion of every batch.
-    if score.points.min() < 0 or score.points.max() > maximum:
-        out_of_range = (score.points < 0) | (score.points > maximum)
-        bad = int(score.points[np.flatnonzero(out_of_range)[0]])
-        raise _kind_failed(
-            leaf,
-            f"returned {Decimal(bad) / leaf.kind.criterion.scale} points, "
-            f"outside 0 … {leaf.criterion.max_points}",
-        )
-    if score.reasons.min() < 0 or score.reasons.max() >= len(kind.reasons):
-        raise _kind_failed(leaf, "returned a reason code it does not declare")
-    return score
 
 
 def with_computed_facts(ruleset: CompiledRuleset, batch: Batch, units: UnitTable) -> Batch:
@@ -217,7 +142,7 @@ def leaf_input_problems(
 
     found = call_kind(leaf, "input_problems", ask, units)
     for mask, _fact, _message in found:
-        _check_array(leaf, "masks from input_problems", mask, batch.size, "b", "a bool array")
+        check_array(leaf, "masks from input_problems", mask, (batch.size,), "b", "a bool array")
     return found
 
 
@@ -230,53 +155,37 @@ def _window(batch: Batch, start: int, stop: int) -> Batch:
 
 
 class _TypeMasks:
-    """``unit_type == t`` per unit type, computed once per batch and shared by criteria."""
+    """``unit_type in types`` per set of unit types, computed once per batch and shared
+    by the criteria."""
 
     def __init__(self, unit_types: npt.NDArray[np.object_]) -> None:
         self.unit_types = unit_types
-        self.masks: dict[str, npt.NDArray[np.bool_]] = {}
+        self.masks: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
 
-    def any_of(self, types: Iterable[str]) -> npt.NDArray[np.bool_]:
-        result = np.zeros(len(self.unit_types), dtype=bool)
-        for unit_type in types:
-            if unit_type not in self.masks:
-                self.masks[unit_type] = np.asarray(self.unit_types == unit_type, dtype=bool)
-            result |= self.masks[unit_type]
-        return result
-
-
-@dataclass(frozen=True)
-class _LeafPlan:
-    """What scoring a leaf asks of its kind and its criterion, asked once per call of
-    :func:`score_units` instead of once per batch."""
-
-    leaf: Leaf
-    read: tuple[str, ...]
-    required: tuple[str, ...]
-    unit_types: tuple[str, ...] | None
-    method: str
-
-    @classmethod
-    def of(cls, leaf: Leaf) -> _LeafPlan:
-        kind = leaf.kind
-        return cls(
-            leaf,
-            tuple(call_kind(leaf, "facts", kind.facts)),
-            tuple(call_kind(leaf, "required_facts", kind.required_facts)),
-            None if leaf.applies_to is None else tuple(sorted(leaf.applies_to)),
-            "score_batch" if kind.has_batch_path() else "score_unit",
-        )
+    def any_of(self, types: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+        """Read-only: the mask is shared."""
+        if types not in self.masks:
+            mask = np.zeros(len(self.unit_types), dtype=bool)
+            for unit_type in types:
+                one = (unit_type,)
+                if one not in self.masks:
+                    self.masks[one] = np.asarray(self.unit_types == unit_type, dtype=bool)
+                mask |= self.masks[one]
+            self.masks[types] = mask
+        return self.masks[types]
 
 
-def _lacking(plan: _LeafPlan, batch: Batch) -> npt.NDArray[np.bool_]:
-    """Units missing a required fact the kind needs for them.
+def _lacking(
+    plan: LeafPlan, batch: Batch, gaps: dict[str, npt.NDArray[np.bool_]]
+) -> npt.NDArray[np.bool_]:
+    """Units missing a required fact the kind needs for them (``gaps``: the required
+    facts with a missing value somewhere in the batch, and where).
 
     NOTE: the kind's own "nothing to score" rules come before ``when_missing`` (decision
     0023): where ``decided_without`` spares a fact (a zero denominator spares the
     numerator), its absence is not a missing input and the kind decides the unit.
     """
     leaf, kind = plan.leaf, plan.leaf.kind
-    gaps = {f: batch[f].missing for f in plan.required if batch[f].missing.any()}
     lacking = np.zeros(batch.size, dtype=bool)
     if not gaps:
         return lacking
@@ -288,7 +197,7 @@ def _lacking(plan: _LeafPlan, batch: Batch) -> npt.NDArray[np.bool_]:
     for fact, gap in gaps.items():
         mask = spared.get(fact)
         if mask is not None and np.shape(mask) != (batch.size,):
-            raise _kind_failed(
+            raise kind_failed(
                 leaf,
                 f"decided_without returned a mask of the wrong length for {fact!r} "
                 f"(expected {batch.size})",
@@ -297,33 +206,38 @@ def _lacking(plan: _LeafPlan, batch: Batch) -> npt.NDArray[np.bool_]:
     return lacking
 
 
-def _score_leaf(
-    plan: _LeafPlan,
+def _decide(
+    plan: LeafPlan,
     batch: Batch,
     types: _TypeMasks,
     points: npt.NDArray[np.int64],
     reasons: npt.NDArray[np.int16],
     applicable: npt.NDArray[np.bool_],
-    unit_at: Callable[[int], str] | None = None,
-) -> None:
-    """Score ``leaf`` over ``batch`` into the given rows, in the order of decision 0023:
-    unit type, ``applies_when``, ``full_points_when``, the kind's rules that need no
-    missing fact (``decided_without``), ``when_missing``, then the kind's score.
-    ``unit_at`` names the unit at a position of the batch (for the message when the
-    kind fails)."""
+) -> npt.NDArray[np.bool_] | None:
+    """The engine's part of scoring ``leaf`` over ``batch``, in the order of decision
+    0023: unit type, ``applies_when``, ``full_points_when``, the kind's rules that need
+    no missing fact (``decided_without``), ``when_missing``. Writes the cells it decides
+    into the given rows and returns the units left for the kind to score, or ``None``
+    when that is every unit (then only ``applicable`` is written: the kind writes every
+    other cell).
+    """
     leaf = plan.leaf
     criterion = leaf.criterion
     size = batch.size
     # The rows may be reused buffers: every cell is written, none is assumed zero.
+    applicable[:] = True
+    gaps = {f: batch[f].missing for f in plan.required if batch[f].missing.any()}
+    every_unit = plan.unit_types is None and leaf.condition is None and leaf.full_points is None
+    if every_unit and not gaps:
+        return None
     points[:] = 0
     reasons[:] = 0
-    applicable[:] = True
     if plan.unit_types is not None:
         by_type = types.any_of(plan.unit_types)
         # putmask: several times faster than a boolean index for a mask of mixed units
         np.putmask(reasons, ~by_type, NOT_APPLICABLE_UNIT_TYPE)
         applicable &= by_type
-    missing = _lacking(plan, batch)
+    missing = _lacking(plan, batch, gaps)
     columns: dict[str, FactColumn] = {}
     if leaf.condition is not None or leaf.full_points is not None:
         columns = {**batch.columns, UNIT_TYPE: unit_type_column(batch.unit_types)}
@@ -350,11 +264,30 @@ def _score_leaf(
     else:
         reasons[missing] = MISSING_NOT_APPLICABLE
         applicable &= ~missing
-    scored = applicable_to_score & ~missing
-    count = int(np.count_nonzero(scored))
+    left: npt.NDArray[np.bool_] = applicable_to_score & ~missing
+    return left
+
+
+def _score_leaf(
+    plan: LeafPlan,
+    batch: Batch,
+    types: _TypeMasks,
+    points: npt.NDArray[np.int64],
+    reasons: npt.NDArray[np.int16],
+    applicable: npt.NDArray[np.bool_],
+    unit_at: Callable[[int], str] | None = None,
+) -> None:
+    """Score ``leaf`` over ``batch`` into the given rows: the engine's part
+    (:func:`_decide`), then the kind's score of the units left, which are all it is
+    given. ``unit_at`` names the unit at a position of the batch (for the message when
+    the kind fails)."""
+    leaf = plan.leaf
+    size = batch.size
+    scored = _decide(plan, batch, types, points, reasons, applicable)
+    count = size if scored is None else int(np.count_nonzero(scored))
     if count == 0:
         return
-    to_score = None if count == size else np.flatnonzero(scored)
+    to_score = None if scored is None or count == size else np.flatnonzero(scored)
     # Only the facts this kind reads travel into its batch: copying every column for
     # every criterion would cost more than the scoring itself.
     if to_score is None:
@@ -366,7 +299,7 @@ def _score_leaf(
         first = 0 if to_score is None else int(to_score[0])
         return f" for {count} units from {unit_at(first)}" if unit_at else ""
 
-    score = _check_score(
+    score = check_score(
         leaf, call_kind(leaf, plan.method, lambda: leaf.kind.score_batch(sub), named), count
     )
     # Every unit: a slice copy, as scattering through an index costs several times more.
@@ -377,6 +310,83 @@ def _score_leaf(
         applicable[at] = score.applicable
         not_applicable = np.flatnonzero(~score.applicable)
         points[not_applicable if to_score is None else to_score[not_applicable]] = 0
+
+
+def _score_stack(
+    stack: Stack,
+    batch: Batch,
+    types: _TypeMasks,
+    points: npt.NDArray[np.int64],
+    reasons: npt.NDArray[np.int16],
+    applicable: npt.NDArray[np.bool_],
+    decided: tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]],
+    unit_at: Callable[[int], str] | None = None,
+) -> None:
+    """Score the leaves of ``stack`` over ``batch`` into the given rows (one per leaf):
+    the engine's part for each leaf, then one call of the kind's stacked scorer over
+    every unit, straight into the rows; then the cells the engine decided are put back.
+
+    ``decided`` (buffers of the rows' shape) holds the engine's points and reasons
+    meanwhile.
+    """
+    assert stack.scorer is not None
+    scorer = stack.scorer
+    decided_points, decided_reasons = decided
+    left = [
+        _decide(plan, batch, types, decided_points[row], decided_reasons[row], applicable[row])
+        for row, plan in enumerate(stack.leaves)
+    ]
+    if all(scored is not None and not scored.any() for scored in left):
+        points[:] = decided_points
+        reasons[:] = decided_reasons
+        return
+    sub = Batch(batch.unit_types, {f: batch[f] for f in stack.reads})
+
+    def named() -> str:
+        return f" for {batch.size} units from {unit_at(0)}" if unit_at else ""
+
+    dropped = call_kind(
+        stack.leaves[0].leaf,
+        "stacked scoring",
+        lambda: scorer.score(sub, points, reasons),
+        named,
+        criteria=stack.criteria,
+    )
+    _check_stack(stack, points, reasons, dropped)
+    for row, scored in enumerate(left):
+        if dropped is not None:
+            by_kind = ~dropped[row] if scored is None else scored & ~dropped[row]
+            applicable[row] &= ~by_kind
+            np.putmask(points[row], by_kind, 0)
+        if scored is not None:
+            # putmask: several times faster than a masked copyto or a boolean index
+            unscored = ~scored
+            np.putmask(points[row], unscored, decided_points[row])
+            np.putmask(reasons[row], unscored, decided_reasons[row])
+
+
+def _check_stack(
+    stack: Stack,
+    points: npt.NDArray[np.int64],
+    reasons: npt.NDArray[np.int16],
+    applicable: object,
+) -> None:
+    """What a stacked scorer wrote and returned, checked over every cell, as
+    :func:`check_score` checks one criterion's score."""
+    if applicable is not None:
+        check_array(
+            stack.leaves[0].leaf, "applicable", applicable, points.shape, "b", "a bool array"
+        )
+    if points.min() < 0 or (points.max(axis=1) > stack.maxima).any():
+        for row, plan in enumerate(stack.leaves):
+            bad = np.flatnonzero((points[row] < 0) | (points[row] > stack.maxima[row]))
+            if len(bad):
+                raise out_of_range(plan.leaf, int(points[row, bad[0]]))
+    reason_count = len(type(stack.leaves[0].leaf.kind).reasons)
+    if reasons.min() < 0 or reasons.max() >= reason_count:
+        for row, plan in enumerate(stack.leaves):
+            if reasons[row].min() < 0 or reasons[row].max() >= reason_count:
+                raise undeclared_reason(plan.leaf)
 
 
 def score_leaf(leaf: Leaf, batch: Batch) -> PointsMatrix:
@@ -390,7 +400,7 @@ def score_leaf(leaf: Leaf, batch: Batch) -> PointsMatrix:
     reasons = np.zeros((1, batch.size), dtype=np.int16)
     applicable = np.zeros((1, batch.size), dtype=bool)
     types = _TypeMasks(batch.unit_types)
-    _score_leaf(_LeafPlan.of(leaf), batch, types, points[0], reasons[0], applicable[0])
+    _score_leaf(LeafPlan.of(leaf), batch, types, points[0], reasons[0], applicable[0])
     return PointsMatrix(points, reasons, applicable)
 
 
@@ -422,32 +432,52 @@ def score_units(
     # the store), after the kinds' own checks: a cell a kind refuses is named as such
     warnings = check_facts(ruleset, units, full)
     # NOTE: each batch is scored into buffers allocated once and kept warm, then copied
-    # into the matrix a block at a time. Scattering each criterion's points straight
-    # into the freshly allocated matrix faulted its pages in one by one, and that cost
-    # more than the scoring itself (decision 0030).
-    plans = [_LeafPlan.of(leaf) for leaf in ruleset.leaves]
+    # into the matrix a row at a time. Scattering each criterion's points straight into
+    # the freshly allocated matrix faulted its pages in one by one, and that cost more
+    # than the scoring itself (decision 0030). The buffers hold each stack's leaves in
+    # adjacent rows (decision 0037), so their rows are in the plan's order.
+    plan = scoring_plan(ruleset)
     width = min(batch_size, count)
     batch_points = np.empty((leaves, width), dtype=np.int64)
     batch_reasons = np.empty((leaves, width), dtype=np.int16)
     batch_applicable = np.empty((leaves, width), dtype=bool)
+    tallest = max((len(stack.leaves) for stack in plan.stacks if stack.scorer), default=0)
+    decided_points = np.empty((tallest, width), dtype=np.int64)
+    decided_reasons = np.empty((tallest, width), dtype=np.int16)
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
         size = stop - start
         batch = _window(full, start, stop)
         types = _TypeMasks(batch.unit_types)
-        for row, plan in enumerate(plans):
-            _score_leaf(
-                plan,
+        unit_at = functools.partial(_unit_at, units, start)
+        for stack in plan.stacks:
+            rows = stack.rows
+            if stack.scorer is None:
+                _score_leaf(
+                    stack.leaves[0],
+                    batch,
+                    types,
+                    batch_points[stack.start, :size],
+                    batch_reasons[stack.start, :size],
+                    batch_applicable[stack.start, :size],
+                    unit_at,
+                )
+                continue
+            height = len(stack.leaves)
+            _score_stack(
+                stack,
                 batch,
                 types,
-                batch_points[row, :size],
-                batch_reasons[row, :size],
-                batch_applicable[row, :size],
-                functools.partial(_unit_at, units, start),
+                batch_points[rows, :size],
+                batch_reasons[rows, :size],
+                batch_applicable[rows, :size],
+                (decided_points[:height, :size], decided_reasons[:height, :size]),
+                unit_at,
             )
-        points[:, start:stop] = batch_points[:, :size]
-        reasons[:, start:stop] = batch_reasons[:, :size]
-        applicable[:, start:stop] = batch_applicable[:, :size]
+        for row, buffer_row in enumerate(plan.buffer_rows):
+            points[row, start:stop] = batch_points[buffer_row, :size]
+            reasons[row, start:stop] = batch_reasons[buffer_row, :size]
+            applicable[row, start:stop] = batch_applicable[buffer_row, :size]
         if on_progress is not None:
             on_progress(stop - start)
     return PointsMatrix(points, reasons, applicable, warnings)

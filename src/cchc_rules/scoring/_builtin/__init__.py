@@ -28,7 +28,8 @@ __all__ = [
     "cchc_register_kinds",
 ]
 
-CCHC_PLUGIN_API = 1
+# Written for plugin API 3, the version that added stacked scoring.
+CCHC_PLUGIN_API = 3
 
 BUILTIN_KINDS: tuple[type[CriterionKind[Any]], ...] = (
     Flag,

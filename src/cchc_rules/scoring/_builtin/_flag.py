@@ -7,16 +7,17 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field
 
 from cchc_rules.kinds import (
     Batch,
-    BatchScore,
     CriterionKind,
     FactName,
     FactType,
     FactValue,
     Reason,
+    StackScorer,
     StrictParams,
     UnitScore,
 )
@@ -76,11 +77,9 @@ class Flag(CriterionKind[FlagParams]):
     def fact_types(self) -> Mapping[str, Sequence[FactType]]:
         return {self.params.fact: ("boolean",)}
 
-    def score_batch(self, batch: Batch) -> BatchScore:
-        met = np.asarray(batch[self.params.fact].values, dtype=np.bool_) == self.params.good_when
-        points = np.where(met, self.criterion.max_units, 0).astype(np.int64)
-        reasons = np.where(met, self.reason_code("met"), self.reason_code("not_met"))
-        return BatchScore(points, reasons.astype(np.int16))
+    @classmethod
+    def stacked(cls, kinds: Sequence[Flag]) -> StackScorer:
+        return _Flags(kinds)
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
         if facts[self.params.fact] == self.params.good_when:
@@ -89,3 +88,29 @@ class Flag(CriterionKind[FlagParams]):
 
     def explain_values(self, facts: Mapping[str, FactValue]) -> dict[str, Any]:
         return {"value": facts[self.params.fact]}
+
+
+class _Flags:
+    """Every flag criterion of a ruleset over a batch: one pass for the points of all."""
+
+    def __init__(self, kinds: Sequence[Flag]) -> None:
+        self.facts = [kind.params.fact for kind in kinds]
+        self.good_when = [kind.params.good_when for kind in kinds]
+        self.maxima = np.array([[kind.criterion.max_units] for kind in kinds], dtype=np.int64)
+
+    def score(
+        self, batch: Batch, points: npt.NDArray[np.int64], reasons: npt.NDArray[np.int16]
+    ) -> None:
+        met = np.empty(points.shape, dtype=np.bool_)
+        for row, (fact, good_when) in enumerate(zip(self.facts, self.good_when, strict=True)):
+            values = np.asarray(batch[fact].values, dtype=np.bool_)
+            if good_when:
+                met[row] = values
+            else:
+                np.logical_not(values, out=met[row])
+        np.multiply(met, self.maxima, out=points)
+        # not_met + (met - not_met) × met: two passes, several times faster than a
+        # masked copy
+        met_code, not_met_code = Flag.reason_code("met"), Flag.reason_code("not_met")
+        np.multiply(met, met_code - not_met_code, out=reasons, casting="unsafe")
+        reasons += not_met_code

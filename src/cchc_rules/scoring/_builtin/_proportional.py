@@ -13,10 +13,10 @@ from pydantic import Field
 
 from cchc_rules.kinds import (
     Batch,
-    BatchScore,
     CriterionKind,
     FactValue,
     Reason,
+    StackScorer,
     UnitScore,
     div_half_up,
     fact_fraction,
@@ -27,6 +27,7 @@ from cchc_rules.kinds import (
 from cchc_rules.scoring._builtin._common import Positive, percent_text, to_points
 from cchc_rules.scoring._builtin._ratio import (
     RatioParams,
+    ZeroDenominatorRule,
     negative_problems,
     ratio_terms,
     unit_ratio,
@@ -113,28 +114,9 @@ class Proportional(CriterionKind[ProportionalParams]):
     def decided_without(self, batch: Batch) -> Mapping[str, npt.NDArray[np.bool_]]:
         return zero_denominator_spares_numerator(batch, self.params)
 
-    def score_batch(self, batch: Batch) -> BatchScore:
-        top, bottom = ratio_terms(batch, self.params)
-        zero = np.asarray(bottom == 0, dtype=np.bool_)
-        max_units = self.criterion.max_units
-        # ratio ÷ (p/q %) = top × 100 × q ÷ (bottom × p), capped at 1 before scaling
-        p, q = self.params.target_percent.as_integer_ratio()
-        reached = times(top, 100 * q)
-        target = times(np.where(zero, 1, bottom), p)
-        capped = np.where(reached < target, reached, target)
-        points = to_points(div_half_up(times(capped, max_units), target))
-        reasons = np.where(
-            points == max_units, self.reason_code("at_target"), self.reason_code("partial")
-        )
-        applicable = None
-        if self.params.zero_denominator == "full_points":
-            points = np.where(zero, max_units, points)
-            reasons = np.where(zero, self.reason_code("zero_denominator_full"), reasons)
-        elif zero.any():
-            points = np.where(zero, 0, points)
-            reasons = np.where(zero, self.reason_code("zero_denominator_na"), reasons)
-            applicable = ~zero
-        return BatchScore(points.astype(np.int64), reasons.astype(np.int16), applicable)
+    @classmethod
+    def stacked(cls, kinds: Sequence[Proportional]) -> StackScorer:
+        return _Proportions(kinds)
 
     def score_unit(self, facts: Mapping[str, FactValue]) -> UnitScore:
         ratio = unit_ratio(facts, self.params)
@@ -159,3 +141,42 @@ class Proportional(CriterionKind[ProportionalParams]):
             numerator = fact_fraction(facts[self.params.numerator])
             values["percent"] = percent_text(numerator, denominator)
         return values
+
+
+class _Proportions:
+    """Every proportional criterion of a ruleset over a batch, into the engine's rows."""
+
+    def __init__(self, kinds: Sequence[Proportional]) -> None:
+        self.rules = [
+            (
+                kind.params,
+                kind.params.target_percent.as_integer_ratio(),
+                kind.criterion.max_units,
+                ZeroDenominatorRule.of(kind),
+            )
+            for kind in kinds
+        ]
+        self.at_target = Proportional.reason_code("at_target")
+        self.partial = Proportional.reason_code("partial")
+
+    def score(
+        self, batch: Batch, points: npt.NDArray[np.int64], reasons: npt.NDArray[np.int16]
+    ) -> npt.NDArray[np.bool_] | None:
+        applicable: npt.NDArray[np.bool_] | None = None
+        for row, (params, (p, q), max_units, zero_denominator) in enumerate(self.rules):
+            top, bottom = ratio_terms(batch, params)
+            # ratio ÷ (p/q %) = top × 100 × q ÷ (bottom × p), capped at 1 before scaling;
+            # a zero denominator is decided below, so it divides by 1 here.
+            reached = times(top, 100 * q)
+            target = times(np.maximum(bottom, 1), p)
+            capped = np.minimum(reached, target)
+            points[row] = to_points(div_half_up(times(capped, max_units), target))
+            full = np.asarray(points[row] == max_units, dtype=np.bool_)
+            np.multiply(full, self.at_target - self.partial, out=reasons[row], casting="unsafe")
+            reasons[row] += self.partial
+            applies = zero_denominator.apply(bottom, points[row], reasons[row])
+            if applies is not None:
+                if applicable is None:
+                    applicable = np.ones(points.shape, dtype=np.bool_)
+                applicable[row] = applies
+        return applicable

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +13,7 @@ from pydantic import Field
 
 from cchc_rules.kinds import (
     Batch,
+    CriterionKind,
     FactName,
     FactValue,
     StrictParams,
@@ -23,6 +25,8 @@ from cchc_rules.kinds import (
 __all__ = [
     "RatioParams",
     "ZeroDenominator",
+    "ZeroDenominatorRule",
+    "fits_int64",
     "negative_problems",
     "ratio_terms",
     "unit_ratio",
@@ -87,3 +91,49 @@ def negative_problems(
         if bad.any():
             problems.append((bad, fact, "expected a number ≥ 0 (got a negative number)"))
     return problems
+
+
+# NOTE: int64 holds up to 2**63; a product is computed in int64 only below this, so
+# that no comparison of two products can wrap around.
+_INT64_PRODUCT_BOUND = 2**62
+
+
+def fits_int64(values: WideArray, factor: int) -> bool:
+    """Whether ``values * factor`` is exact in int64 (``values`` int64, factor ≥ 0)."""
+    if values.dtype != np.int64:
+        return False
+    if values.size == 0:
+        return True
+    largest = max(abs(int(values.max())), abs(int(values.min())))
+    return largest * factor < _INT64_PRODUCT_BOUND
+
+
+@dataclass(frozen=True)
+class ZeroDenominatorRule:
+    """What a zero denominator gives one criterion of a ratio kind, worked out once."""
+
+    full_points: bool
+    max_units: int
+    code: int
+
+    @classmethod
+    def of(cls, kind: CriterionKind[Any]) -> ZeroDenominatorRule:
+        """The rule of ``kind``, a criterion of a ratio kind (its params a RatioParams)."""
+        full_points = kind.params.zero_denominator == "full_points"
+        code = kind.reason_code("zero_denominator_full" if full_points else "zero_denominator_na")
+        return cls(full_points, kind.criterion.max_units, code)
+
+    def apply(
+        self,
+        bottom: WideArray,
+        points: npt.NDArray[np.int64],
+        reasons: npt.NDArray[np.int16],
+    ) -> npt.NDArray[np.bool_] | None:
+        """Writes the zero-denominator units' points and reason into the criterion's
+        row; returns where the criterion applies, or None when it applies everywhere."""
+        zero = np.asarray(bottom == 0, dtype=np.bool_)
+        if not zero.any():
+            return None
+        np.putmask(points, zero, self.max_units if self.full_points else 0)
+        np.putmask(reasons, zero, self.code)
+        return None if self.full_points else ~zero

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, ClassVar
@@ -13,10 +14,10 @@ from pydantic import Field
 
 from cchc_rules.kinds import (
     Batch,
-    BatchScore,
     CriterionKind,
     FactValue,
     Reason,
+    StackScorer,
     StrictParams,
     UnitScore,
     fact_fraction,
@@ -32,6 +33,8 @@ from cchc_rules.scoring._builtin._common import (
 )
 from cchc_rules.scoring._builtin._ratio import (
     RatioParams,
+    ZeroDenominatorRule,
+    fits_int64,
     negative_problems,
     ratio_terms,
     unit_ratio,
@@ -157,33 +160,9 @@ class RatioBands(CriterionKind[RatioBandsParams]):
             return "below_bands"
         return "top_band" if bands[index].points == bands[0].points else "band"
 
-    def score_batch(self, batch: Batch) -> BatchScore:
-        bands = self.params.bands
-        top, bottom = ratio_terms(batch, self.params)
-        # percent ≥ p/q  ⇔  top × 100 × q ≥ bottom × p   (bottom > 0)
-        band = np.full(batch.size, len(bands), dtype=np.intp)
-        for index in range(len(bands) - 1, -1, -1):
-            p, q = bands[index].min_percent.as_integer_ratio()
-            reached = np.asarray(times(top, 100 * q) >= times(bottom, p), dtype=np.bool_)
-            band = np.where(reached, index, band)
-        scale = self.criterion.scale
-        band_points = np.array([int(b.points * scale) for b in bands] + [0], dtype=np.int64)
-        codes = np.array(
-            [self.reason_code(self._band_reason(i)) for i in range(len(bands) + 1)],
-            dtype=np.int16,
-        )
-        points = band_points[band]
-        reasons = codes[band]
-        applicable = None
-        zero = np.asarray(bottom == 0, dtype=np.bool_)
-        if self.params.zero_denominator == "full_points":
-            points = np.where(zero, self.criterion.max_units, points)
-            reasons = np.where(zero, self.reason_code("zero_denominator_full"), reasons)
-        elif zero.any():
-            points = np.where(zero, 0, points)
-            reasons = np.where(zero, self.reason_code("zero_denominator_na"), reasons)
-            applicable = ~zero
-        return BatchScore(points.astype(np.int64), reasons.astype(np.int16), applicable)
+    @classmethod
+    def stacked(cls, kinds: Sequence[RatioBands]) -> StackScorer:
+        return _BandedRatios(kinds)
 
     def _unit_band(self, ratio: Fraction) -> int:
         for index, band in enumerate(self.params.bands):
@@ -227,3 +206,77 @@ class RatioBands(CriterionKind[RatioBandsParams]):
                 values["next_min_percent"] = number_text(better[-1].min_percent)
                 values["next_points"] = number_text(better[-1].points)
         return values
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """One criterion's bands as integers, worked out once per ruleset."""
+
+    params: RatioBandsParams
+    thresholds: tuple[tuple[int, int], ...]
+    """Per band, ``(top factor, bottom factor)``: percent ≥ p/q ⇔ top × 100q ≥ bottom × p
+    (bottom > 0)."""
+    points: npt.NDArray[np.int64]
+    """Each band's points and, last, 0 below every band."""
+    codes: npt.NDArray[np.int16]
+    zero_denominator: ZeroDenominatorRule
+
+    @classmethod
+    def of(cls, kind: RatioBands) -> _Bands:
+        bands = kind.params.bands
+        ratios = [band.min_percent.as_integer_ratio() for band in bands]
+        scale = kind.criterion.scale
+        return cls(
+            kind.params,
+            tuple((100 * q, p) for p, q in ratios),
+            np.array([int(band.points * scale) for band in bands] + [0], dtype=np.int64),
+            np.array(
+                [kind.reason_code(kind._band_reason(i)) for i in range(len(bands) + 1)],
+                dtype=np.int16,
+            ),
+            ZeroDenominatorRule.of(kind),
+        )
+
+
+class _BandedRatios:
+    """Every ratio_bands criterion of a ruleset over a batch, into the engine's rows."""
+
+    def __init__(self, kinds: Sequence[RatioBands]) -> None:
+        self.rules = [_Bands.of(kind) for kind in kinds]
+
+    def score(
+        self, batch: Batch, points: npt.NDArray[np.int64], reasons: npt.NDArray[np.int16]
+    ) -> npt.NDArray[np.bool_] | None:
+        size = batch.size
+        applicable: npt.NDArray[np.bool_] | None = None
+        band = np.empty(size, dtype=np.intp)
+        reached = np.empty(size, dtype=np.bool_)
+        left = np.empty(size, dtype=np.int64)
+        right = np.empty(size, dtype=np.int64)
+        for row, rule in enumerate(self.rules):
+            top, bottom = ratio_terms(batch, rule.params)
+            band.fill(len(rule.thresholds))
+            # The largest factors are the first band's or not: check them all once.
+            in_int64 = fits_int64(top, max(t for t, _ in rule.thresholds)) and fits_int64(
+                bottom, max(b for _, b in rule.thresholds)
+            )
+            left_factor = 0
+            for index in range(len(rule.thresholds) - 1, -1, -1):
+                top_factor, bottom_factor = rule.thresholds[index]
+                if in_int64:
+                    if top_factor != left_factor:  # whole percents share it
+                        np.multiply(top, top_factor, out=left)
+                        left_factor = top_factor
+                    np.multiply(bottom, bottom_factor, out=right)
+                    np.greater_equal(left, right, out=reached)
+                else:
+                    reached[:] = times(top, top_factor) >= times(bottom, bottom_factor)
+                np.putmask(band, reached, index)
+            np.take(rule.points, band, out=points[row], mode="clip")
+            np.take(rule.codes, band, out=reasons[row], mode="clip")
+            applies = rule.zero_denominator.apply(bottom, points[row], reasons[row])
+            if applies is not None:
+                if applicable is None:
+                    applicable = np.ones(points.shape, dtype=np.bool_)
+                applicable[row] = applies
+        return applicable
