@@ -234,6 +234,12 @@ def main(argv: list[str]) -> int:
 
 def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) -> str:
     """Generate (once), check agreement, time: the markdown table of one ruleset and size."""
+    return table(size, measure(ruleset, size, args), ruleset.ref, criteria)
+
+
+def measure(ruleset: Ruleset, size: int, args: argparse.Namespace) -> dict[str, Timing]:
+    """Generate the units (once), check that every contender agrees with the engine, and
+    time each contender ``args.runs`` times: their timings, by name."""
     python = str(BIN / "python")
     units = units_file(args.workdir, ruleset, size)
     if not units.exists():
@@ -345,7 +351,7 @@ def bench(ruleset: Ruleset, size: int, criteria: int, args: argparse.Namespace) 
                 run_once(commands[name], timings[name])
     for _ in range(args.loop_runs - 1 if with_loop else 0):
         run_once(commands["loop"], timings["loop"])
-    return table(size, timings, ruleset.ref, criteria)
+    return timings
 
 
 def leaves(toml: Path) -> int:

@@ -102,3 +102,36 @@ def test_bench_ruleset_covers_the_features_of_issue_5() -> None:
 @pytest.mark.slow
 def test_benchmark_at_100k(tmp_path: Path) -> None:
     print(run_benchmark(tmp_path, "--sizes", "100000", "--runs", "3"))
+
+
+def test_the_target_table_comes_from_one_command(tmp_path: Path) -> None:
+    # The issue's sizes take 25 minutes; the same script at smoke sizes.
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "targets.py"),
+            *("--sizes", "3000", "6000", "--big-size", "9000", "--runs", "1"),
+            *("--start-runs", "1", "--workdir", str(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = result.stdout.split("### Targets of issue 14")[1]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    targets = [row.split(" | ")[0].removeprefix("| ") for row in rows[1:]]
+    assert targets == [
+        "≤ 1.3× the handwritten program at 6,000 units, equal outputs",
+        "≤ 1.0× with `--workers 2` at 6,000",
+        "≤ 2× at 3,000 (start-up included)",
+        "peak memory ≤ 1.5× at 6,000",
+        "9,000 units < 2 GiB",
+        "linear from 3,000 to 9,000 (ttcp@2018, one process)",
+        "CSV 6,000 units ≤ 1.5× the Parquet time",
+        "`cchc --help` ≤ 0.3 s",
+        "`cchc evaluate ttcp@2018 demo` ≤ 0.8 s",
+    ]
+    for row in rows[1:]:
+        verdict = row.rstrip(" |").rsplit(" | ", 1)[1]
+        assert verdict == "met" or verdict.startswith("missed by "), row
