@@ -204,7 +204,7 @@ def main(argv: list[str]) -> int:
         (
             f"CSV {large:,} units ≤ 1.5× the Parquet time",
             f"**{csv_wall / parquet_wall:.2f}×** ({csv_wall:.2f} ÷ {parquet_wall:.2f} s); "
-            f"peak {csv_peak:,.0f} against {parquet_peak:,.0f} MB",
+            f"peak {csv_peak:,.0f} against {parquet_peak:,.0f} MiB",
             status(csv_wall / parquet_wall, 1.5),
         )
     )

@@ -326,19 +326,22 @@ def _score_stack(
     the engine's part for each leaf, then one call of the kind's stacked scorer over
     every unit, straight into the rows; then the cells the engine decided are put back.
 
-    ``decided`` (buffers of the rows' shape) holds the engine's points and reasons
-    meanwhile.
+    ``decided`` holds the engine's part meanwhile: a scratch row for its points (0, or
+    the maximum where ``full_points_when`` holds: known again from the reason), and
+    reasons of the rows' shape.
     """
     assert stack.scorer is not None
     scorer = stack.scorer
-    decided_points, decided_reasons = decided
+    scratch, decided_reasons = decided
     left = [
-        _decide(plan, batch, types, decided_points[row], decided_reasons[row], applicable[row])
+        _decide(plan, batch, types, scratch, decided_reasons[row], applicable[row])
         for row, plan in enumerate(stack.leaves)
     ]
     if all(scored is not None and not scored.any() for scored in left):
-        points[:] = decided_points
+        points[:] = 0
         reasons[:] = decided_reasons
+        for row in range(len(left)):
+            _full_points_back(stack, row, points[row], decided_reasons[row])
         return
     sub = Batch(batch.unit_types, {f: batch[f] for f in stack.reads})
 
@@ -361,8 +364,22 @@ def _score_stack(
         if scored is not None:
             # putmask: several times faster than a masked copyto or a boolean index
             unscored = ~scored
-            np.putmask(points[row], unscored, decided_points[row])
             np.putmask(reasons[row], unscored, decided_reasons[row])
+            np.putmask(points[row], unscored, 0)
+            _full_points_back(stack, row, points[row], decided_reasons[row])
+
+
+def _full_points_back(
+    stack: Stack,
+    row: int,
+    points: npt.NDArray[np.int64],
+    decided_reasons: npt.NDArray[np.int16],
+) -> None:
+    """The maximum where the engine gave the leaf full points (``full_points_when``),
+    known by its reason: every other cell the engine decides has 0 points."""
+    if stack.leaves[row].leaf.full_points is not None:
+        full = decided_reasons == FULL_POINTS_CONDITION
+        np.putmask(points, full, stack.maxima[row])
 
 
 def _check_stack(
@@ -442,7 +459,7 @@ def score_units(
     batch_reasons = np.empty((leaves, width), dtype=np.int16)
     batch_applicable = np.empty((leaves, width), dtype=bool)
     tallest = max((len(stack.leaves) for stack in plan.stacks if stack.scorer), default=0)
-    decided_points = np.empty((tallest, width), dtype=np.int64)
+    scratch_points = np.empty(width, dtype=np.int64)
     decided_reasons = np.empty((tallest, width), dtype=np.int16)
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
@@ -471,7 +488,7 @@ def score_units(
                 batch_points[rows, :size],
                 batch_reasons[rows, :size],
                 batch_applicable[rows, :size],
-                (decided_points[:height, :size], decided_reasons[:height, :size]),
+                (scratch_points[:size], decided_reasons[:height, :size]),
                 unit_at,
             )
         for row, buffer_row in enumerate(plan.buffer_rows):
