@@ -128,7 +128,7 @@ def test_the_target_table_comes_from_one_command(tmp_path: Path) -> None:
         "peak memory ≤ 1.5× at 6,000",
         "9,000 units < 2 GiB",
         "linear from 3,000 to 9,000 (ttcp@2018, one process)",
-        "CSV 6,000 units ≤ 1.5× the Parquet time",
+        "CSV 6,000 units ≤ 1.5× the Parquet time (one process each)",
         "`cchc --help` ≤ 0.3 s",
         "`cchc evaluate ttcp@2018 demo` ≤ 0.8 s",
     ]
