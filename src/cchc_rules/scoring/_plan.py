@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from cchc_rules.errors import EngineError, Problem
 from cchc_rules.kinds import StackScorer
 from cchc_rules.ruleset._compiled import CompiledRuleset, Leaf
-from cchc_rules.scoring._kind_calls import call_kind
+from cchc_rules.scoring._kind_calls import call_kind, kind_failed
 
 __all__ = ["LeafPlan", "ScoringPlan", "Stack", "scoring_plan"]
 
@@ -75,6 +74,8 @@ class Stack:
 
 @dataclass(frozen=True)
 class ScoringPlan:
+    """Every leaf of a ruleset in its stack, and where each stack's rows are."""
+
     stacks: tuple[Stack, ...]
     buffer_rows: npt.NDArray[np.intp]
     """The row of the batch buffers that holds each leaf, in ruleset order."""
@@ -85,7 +86,8 @@ class ScoringPlan:
         by_kind: dict[object, list[int]] = {}
         for index, plan in enumerate(plans):
             kind = type(plan.leaf.kind)
-            # A class of its own, not a subclass of a stacking kind that scores its way.
+            # The leaves of a stacking kind share their class as key; any other leaf
+            # has a key of its own.
             key = kind if kind.stacks() else object()
             by_kind.setdefault(key, []).append(index)
         stacks: list[Stack] = []
@@ -109,16 +111,11 @@ def _stacks(plans: list[LeafPlan], start: int) -> list[Stack]:
         criteria = Stack(tuple(plans), start).criteria
         scorer = call_kind(first, "stacked", lambda: kind.stacked(kinds), criteria=criteria)
         if scorer is not None and not callable(getattr(scorer, "score", None)):
-            raise EngineError(
-                [
-                    Problem(
-                        first.plugin or kind.__module__,
-                        None,
-                        criteria,
-                        f"kind {kind.name!r} returned {type(scorer).__name__} from stacked "
-                        "(expected None or an object with a score method)",
-                    )
-                ]
+            raise kind_failed(
+                first,
+                f"returned {type(scorer).__name__} from stacked "
+                "(expected None or an object with a score method)",
+                criteria=criteria,
             )
     if scorer is None:
         return [Stack((plan,), start + offset) for offset, plan in enumerate(plans)]
