@@ -233,3 +233,22 @@ def test_repeated_ids_anywhere_are_refused_as_reading_whole_refuses_them(
         # repeat across batches waits for the next run: every one streamed is one the
         # whole file names, and a run refuses the file whenever reading it whole does
         assert set(streamed.splitlines()) <= set(whole_table.splitlines())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.text(max_size=6), min_size=1, max_size=40),
+    st.integers(0, 5),
+)
+def test_equal_ids_share_a_bucket_wherever_they_sit(ids: list[str], skip: int) -> None:
+    # The id check hashes one bucket at a time: a repeat must be in its copy's bucket,
+    # in any chunk, at any offset (a slice of a larger array).
+    from cchc_rules.evaluation._stream import _id_buckets
+
+    array = pa.array(["x" * skip] * skip + ids, pa.string()).slice(skip)
+    buckets = _id_buckets(array)
+    assert len(buckets) == len(ids)
+    first: dict[str, int] = {}
+    for unit_id, bucket in zip(ids, buckets.tolist(), strict=True):
+        assert first.setdefault(unit_id, bucket) == bucket
+    assert all(0 <= bucket < 8 for bucket in buckets.tolist())

