@@ -252,3 +252,9 @@ def test_equal_ids_share_a_bucket_wherever_they_sit(ids: list[str], skip: int) -
     for unit_id, bucket in zip(ids, buckets.tolist(), strict=True):
         assert first.setdefault(unit_id, bucket) == bucket
     assert all(0 <= bucket < 8 for bucket in buckets.tolist())
+
+
+def test_no_ids_have_no_repeats() -> None:
+    from cchc_rules.evaluation._stream import _duplicates_across
+
+    assert _duplicates_across([]) == []

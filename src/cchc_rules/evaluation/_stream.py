@@ -420,6 +420,8 @@ def _duplicates_across(parts: Sequence[PartKeys]) -> list[Problem]:
     inside a piece is not necessarily inside a batch.
     """
     everything = pa.chunked_array([p.unit_ids for p in parts], pa.string())
+    if len(everything) == 0:
+        return []
     # NOTE: a bucket at a time: Arrow's hash table takes about 50 bytes an id, so ten
     # million ids at once added 500–750 MB to the run's peak; a repeat is always in the
     # bucket of its first copy. Eight buckets also hash faster (2.4 against 3.8 s).
@@ -487,8 +489,8 @@ def unique_ids_checked(
     so on a second core the check costs no time: up to
     :data:`IDS_CHECKED_BESIDE_THE_WRITE` units it runs beside the write, and a repeat
     is reported as soon as it is found, not after a long write. Its hash table takes
-    about 75 bytes an id, so a larger dataset is checked first, and memory stays
-    within the streamed run's bound.
+    50–75 bytes an id of the bucket it hashes, so a larger dataset is checked first,
+    and memory stays within the streamed run's bound.
     """
     if sum(len(part.unit_ids) for part in parts) > IDS_CHECKED_BESIDE_THE_WRITE:
         if problems := _duplicates_across(parts):
