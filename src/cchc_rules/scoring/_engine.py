@@ -468,7 +468,6 @@ def score_units(
         types = _TypeMasks(batch.unit_types)
         unit_at = functools.partial(_unit_at, units, start)
         for stack in plan.stacks:
-            rows = stack.rows
             if stack.scorer is None:
                 _score_leaf(
                     stack.leaves[0],
@@ -480,7 +479,7 @@ def score_units(
                     unit_at,
                 )
                 continue
-            height = len(stack.leaves)
+            rows, height = stack.rows, len(stack.leaves)
             _score_stack(
                 stack,
                 batch,

@@ -10,6 +10,7 @@ one, scored by itself.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,9 +66,10 @@ class Stack:
     def rows(self) -> slice:
         return slice(self.start, self.start + len(self.leaves))
 
-    @property
+    @functools.cached_property
     def criteria(self) -> str:
-        """The stack's criteria, for a message about the stack as a whole."""
+        """The stack's criteria, for a message about the stack as a whole (named on
+        every call of its scorer, so worked out once)."""
         ids = [plan.leaf.criterion.id for plan in self.leaves]
         return f"criterion {ids[0]}" if len(ids) == 1 else "criteria " + ", ".join(ids)
 

@@ -97,6 +97,7 @@ class _Flags:
         self.facts = [kind.params.fact for kind in kinds]
         self.good_when = [kind.params.good_when for kind in kinds]
         self.maxima = np.array([[kind.criterion.max_units] for kind in kinds], dtype=np.int64)
+        self.met, self.not_met = Flag.reason_code("met"), Flag.reason_code("not_met")
 
     def score(
         self, batch: Batch, points: npt.NDArray[np.int64], reasons: npt.NDArray[np.int16]
@@ -111,6 +112,5 @@ class _Flags:
         np.multiply(met, self.maxima, out=points)
         # not_met + (met - not_met) × met: two passes, several times faster than a
         # masked copy
-        met_code, not_met_code = Flag.reason_code("met"), Flag.reason_code("not_met")
-        np.multiply(met, met_code - not_met_code, out=reasons, casting="unsafe")
-        reasons += not_met_code
+        np.multiply(met, self.met - self.not_met, out=reasons, casting="unsafe")
+        reasons += self.not_met

@@ -174,9 +174,5 @@ class _Proportions:
             full = np.asarray(points[row] == max_units, dtype=np.bool_)
             np.multiply(full, self.at_target - self.partial, out=reasons[row], casting="unsafe")
             reasons[row] += self.partial
-            applies = zero_denominator.apply(bottom, points[row], reasons[row])
-            if applies is not None:
-                if applicable is None:
-                    applicable = np.ones(points.shape, dtype=np.bool_)
-                applicable[row] = applies
+            applicable = zero_denominator.apply(bottom, row, points, reasons, applicable)
         return applicable

@@ -126,14 +126,22 @@ class ZeroDenominatorRule:
     def apply(
         self,
         bottom: WideArray,
+        row: int,
         points: npt.NDArray[np.int64],
         reasons: npt.NDArray[np.int16],
+        applicable: npt.NDArray[np.bool_] | None,
     ) -> npt.NDArray[np.bool_] | None:
-        """Writes the zero-denominator units' points and reason into the criterion's
-        row; returns where the criterion applies, or None when it applies everywhere."""
+        """Writes the zero-denominator units' points and reason into the stack's ``row``;
+        returns the stack's ``applicable`` with the units it drops there (made on the
+        first row that drops any; None while every unit applies)."""
         zero = np.asarray(bottom == 0, dtype=np.bool_)
         if not zero.any():
-            return None
-        np.putmask(points, zero, self.max_units if self.full_points else 0)
-        np.putmask(reasons, zero, self.code)
-        return None if self.full_points else ~zero
+            return applicable
+        np.putmask(points[row], zero, self.max_units if self.full_points else 0)
+        np.putmask(reasons[row], zero, self.code)
+        if self.full_points:
+            return applicable
+        if applicable is None:
+            applicable = np.ones(points.shape, dtype=np.bool_)
+        applicable[row] = ~zero
+        return applicable

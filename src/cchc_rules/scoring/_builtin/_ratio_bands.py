@@ -274,9 +274,5 @@ class _BandedRatios:
                 np.putmask(band, reached, index)
             np.take(rule.points, band, out=points[row], mode="clip")
             np.take(rule.codes, band, out=reasons[row], mode="clip")
-            applies = rule.zero_denominator.apply(bottom, points[row], reasons[row])
-            if applies is not None:
-                if applicable is None:
-                    applicable = np.ones(points.shape, dtype=np.bool_)
-                applicable[row] = applies
+            applicable = rule.zero_denominator.apply(bottom, row, points, reasons, applicable)
         return applicable
